@@ -1,0 +1,83 @@
+"""The backend protocol shared by every model server hrouter can call.
+
+A backend turns a :class:`CompletionRequest` into a stream of text chunks and,
+once the stream is exhausted, fills in a :class:`Completion` with usage and
+the model that actually served. Errors are mapped to :mod:`hrouter.errors`
+types, keeping the backend's own message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image attached to a prompt: raw ``data`` bytes, ``media_type`` (e.g. ``image/png``), ``source`` path."""
+
+    data: bytes
+    media_type: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """What to send: the user ``prompt`` text, optional ``system`` prompt, ``max_tokens``
+    (output cap, tokens) and attached ``images``."""
+
+    prompt: str
+    system: str | None = None
+    max_tokens: int = 1024
+    images: tuple[Image, ...] = ()
+
+
+@dataclass
+class Usage:
+    """Token counts reported by the server: ``input_tokens`` and ``output_tokens`` (tokens)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass
+class Completion:
+    """The result of one backend call, filled in as the stream proceeds.
+
+    ``text`` is the whole answer so far; ``usage`` the server's token counts;
+    ``model`` the model name the server reported; ``model_version`` a digest or
+    dated model id when known; ``stop_reason`` the server's reason for stopping
+    (e.g. ``stop``, ``end_turn``, ``length``, ``max_tokens``).
+    """
+
+    text: str = ""
+    usage: Usage = field(default_factory=Usage)
+    model: str | None = None
+    model_version: str | None = None
+    stop_reason: str | None = None
+
+
+class Backend:
+    """Base class for backends. Subclasses implement :meth:`stream`.
+
+    ``name`` is the backend's key in the policy, ``config`` its
+    :class:`hrouter.policy.BackendConfig`.
+    """
+
+    def __init__(self, name: str, config) -> None:
+        self.name = name
+        self.config = config
+
+    def stream(self, request: CompletionRequest, completion: Completion) -> Iterator[str]:
+        """Send ``request`` and yield the answer's text chunks as they arrive.
+
+        Fills ``completion`` (text, usage, model, model_version, stop_reason) as it goes;
+        complete once the iterator is exhausted. Raises :class:`hrouter.errors.BackendUnavailable`
+        (fallback-eligible), :class:`~hrouter.errors.BackendAuthError` or
+        :class:`~hrouter.errors.BackendResponseError`, before or during iteration.
+        """
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Where this backend is, for messages (host or base URL)."""
+        return self.config.model
