@@ -1,0 +1,389 @@
+"""The ``hrouter`` command: a thin Typer layer over :mod:`hrouter.core`.
+
+Parse, call the core, render on stderr, write only the answer (or requested
+JSON) on stdout, and map errors to exit codes in one place: :func:`main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import ExitStatus, HrouterError, InputError
+
+USAGE_EXAMPLES = ('usage: hrouter ask "What is the capital of France?"\n'
+                  '       cat notes.txt | hrouter ask "Summarize this"\n'
+                  '       hrouter ask -f notes.txt "Summarize"')
+
+app = typer.Typer(
+    name="hrouter",
+    help="A hybrid LLM router: each prompt is tagged for sensitivity, scored for complexity and sent "
+         "to a local (Ollama) or cloud (Anthropic) model under a YAML policy.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+policy_app = typer.Typer(help="Check and print policies.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(policy_app, name="policy")
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"hrouter {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors (or set HROUTER_DEBUG=1)."),
+) -> None:
+    """hrouter: route each prompt to the right model, and say why.
+
+    \b
+    Examples:
+      hrouter ask "What is the capital of France?"
+      hrouter explain "Summarize the contract for SSN 123-45-6789"
+      hrouter explain --jsonl < prompts.txt > decisions.jsonl
+      hrouter policy show
+    """
+    if debug:
+        _state["debug"] = True
+
+
+# --------------------------------------------------------------------------- shared options
+
+PolicyOpt = typer.Option(None, "--policy", "-p", metavar="PATH",
+                         help="Policy file (default: $HROUTER_POLICY, ./hrouter.yaml, the config dir, the built-in).")
+FilesOpt = typer.Option(None, "--file", "-f", metavar="PATH",
+                        help="Read prompt text (or an image: PNG/JPEG/GIF/WebP) from a file; repeatable; - for stdin.")
+SystemOpt = typer.Option(None, "--system", "-s", help="System prompt.")
+NoStdinOpt = typer.Option(False, "--no-stdin", help="Do not read piped stdin.")
+BackendOpt = typer.Option(None, "--backend", "-b", metavar="NAME",
+                          help="Force a backend (refused, exit 3, when the prompt's tier forbids its zone).")
+SlaOpt = typer.Option(None, "--sla", metavar="MS", min=1, help="Required time to first token, ms (overrides latency.sla_ms).")
+SessionOpt = typer.Option(None, "--session", metavar="NAME",
+                          help="Session name for budgets and the audit log (default: $HROUTER_SESSION or <user>-<date>).")
+MaxTokensOpt = typer.Option(None, "--max-tokens", min=1, help="Cap on the answer's length, tokens (overrides the backend's max_tokens).")
+
+
+def _load(policy_path: Optional[str]):
+    from .policy import load_policy
+    return load_policy(policy_path)
+
+
+def _read_prompt(words: Optional[List[str]], files: Optional[List[str]], system: Optional[str], no_stdin: bool):
+    from .prompt import assemble_prompt, stdin_is_interactive
+    words, files = list(words or []), list(files or [])
+    stdin = sys.stdin.buffer if sys.stdin is not None else None
+    explicit = "-" in words or "-" in files
+    if no_stdin and explicit:
+        raise InputError("--no-stdin contradicts '-' (read stdin)")
+    read_stdin = explicit or (not no_stdin and stdin is not None and not stdin_is_interactive(sys.stdin))
+    try:
+        return assemble_prompt(words, files, stdin=stdin, read_stdin=read_stdin, system=system)
+    except InputError as exc:
+        if str(exc) == "no prompt given":
+            raise InputError("no prompt given (pass text, -f FILE, or pipe stdin)\n" + USAGE_EXAMPLES) from None
+        raise
+
+
+def _context(backend, sla, max_tokens, session):
+    from .core import default_session
+    from .router import RouteContext
+    return RouteContext(forced_backend=backend, sla_ms=sla, max_tokens=max_tokens, session=session or default_session())
+
+
+def _print_json(obj) -> None:
+    import json
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=None) + "\n")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------- ask
+
+@app.command()
+def ask(
+    prompt: Optional[List[str]] = typer.Argument(None, metavar="[PROMPT]...", help="Prompt text; - reads stdin."),
+    files: Optional[List[str]] = FilesOpt,
+    system: Optional[str] = SystemOpt,
+    no_stdin: bool = NoStdinOpt,
+    no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer, then print it."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (completion, decision, usage) on stdout."),
+    backend: Optional[str] = BackendOpt,
+    sla: Optional[float] = SlaOpt,
+    max_tokens: Optional[int] = MaxTokensOpt,
+    session: Optional[str] = SessionOpt,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the decision line on stderr."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Route a prompt and stream the answer to stdout.
+
+    \b
+    Piped stdin comes first, then -f files, then the argument, joined by a blank line.
+    Examples:
+      hrouter ask "What is the capital of France?"
+      cat notes.txt | hrouter ask "Summarize this"
+      hrouter ask -f notes.txt -s "Answer in French" "Summarize"
+      hrouter ask --json --no-stream "hi" | jq .usage
+    """
+    from .core import Router
+    from .render import print_route, stderr_console
+
+    pol = _load(policy)
+    p = _read_prompt(prompt, files, system, no_stdin)
+    ctx = _context(backend, sla, max_tokens, session)
+    router = Router(pol)
+    decision = router.decide(p, ctx)
+    err = stderr_console()
+    if not quiet:
+        print_route(err, decision)
+    stream_out = not (no_stream or as_json)
+    spinner = {"status": None}
+    interactive = err.is_terminal
+
+    def start_spinner(name: str) -> None:
+        if interactive:
+            spinner["status"] = err.status(f"waiting for {name}…", spinner="dots")
+            spinner["status"].start()
+
+    def stop_spinner() -> None:
+        if spinner["status"] is not None:
+            spinner["status"].stop()
+            spinner["status"] = None
+
+    wrote = {"last": ""}
+
+    def on_chunk(chunk: str) -> None:
+        stop_spinner()
+        if stream_out:
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+            wrote["last"] = chunk
+
+    def on_attempt(name, previous) -> None:
+        stop_spinner()
+        if previous is not None:
+            from rich.text import Text
+            err.print(Text(f"{previous.backend} unavailable ({previous.error}); falling back to {name}",
+                           style="yellow"))
+        start_spinner(name)
+
+    try:
+        result = router.ask(p, ctx, on_chunk=on_chunk, on_attempt=on_attempt, decision=decision)
+    finally:
+        stop_spinner()
+        if stream_out and wrote["last"] and not wrote["last"].endswith("\n"):
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+    if as_json:
+        _print_json(result.to_json())
+    elif not stream_out:
+        text = result.completion
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        sys.stdout.flush()
+    if not quiet:
+        from rich.text import Text
+        served = result.backend if result.backend == decision.backend else f"{result.backend} (fallback)"
+        err.print(Text(f"{served} · {result.input_tokens} in / {result.output_tokens} out tokens · "
+                       f"${result.cost_usd:.4f} · TTFT {result.ttft_ms or 0:.0f} ms · {result.latency_ms or 0:.0f} ms",
+                       style="dim"))
+
+
+# --------------------------------------------------------------------------- explain
+
+@app.command()
+def explain(
+    prompt: Optional[List[str]] = typer.Argument(None, metavar="[PROMPT]...", help="Prompt text; - reads stdin."),
+    files: Optional[List[str]] = FilesOpt,
+    system: Optional[str] = SystemOpt,
+    no_stdin: bool = NoStdinOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the decision as one JSON object on stdout."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="Read one prompt per stdin line (text, or JSON with a 'prompt' key); "
+                                                     "write one JSON decision per line; summary on stderr."),
+    backend: Optional[str] = BackendOpt,
+    sla: Optional[float] = SlaOpt,
+    max_tokens: Optional[int] = MaxTokensOpt,
+    session: Optional[str] = SessionOpt,
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Show how a prompt would be routed, and why, without calling any model.
+
+    \b
+    Exit status 3 when the policy would refuse the prompt.
+    Examples:
+      hrouter explain "Compare transformers and SSMs step by step"
+      hrouter explain --json "Summarize the contract for SSN 123-45-6789" | jq .rule
+      hrouter explain --jsonl < prompts.txt > decisions.jsonl
+    """
+    from .core import Router
+    from .render import explain_view, stderr_console
+
+    pol = _load(policy)
+    router = Router(pol, audit=False)
+    ctx = _context(backend, sla, max_tokens, session)
+    if jsonl:
+        if prompt or files:
+            raise InputError("--jsonl reads prompts from stdin, one per line; give no PROMPT or -f")
+        raise typer.Exit(_explain_jsonl(router, ctx, system))
+    p = _read_prompt(prompt, files, system, no_stdin)
+    decision = router.decide(p, ctx)
+    if as_json:
+        _print_json(decision.to_json())
+    else:
+        from .signals import complexity
+        stderr_console().print(explain_view(decision, getattr(complexity, "FORMULA", None)))
+    if decision.refused:
+        raise typer.Exit(int(ExitStatus.REFUSED))
+
+
+def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
+    import json
+    from collections import Counter
+    from .prompt import Prompt, decode_text
+    from .render import jsonl_summary, stderr_console
+
+    err = stderr_console()
+    if sys.stdin is None or (sys.stdin.isatty()):
+        raise InputError("--jsonl reads prompts from stdin: hrouter explain --jsonl < prompts.txt")
+    backends, tiers, rules = Counter(), Counter(), Counter()
+    total = bad = 0
+    for n, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            line = decode_text(raw, f"stdin:{n}").strip()
+        except InputError as exc:
+            err.print(f"hrouter: {exc}", markup=False, highlight=False)
+            bad += 1
+            continue
+        if not line:
+            continue
+        extra = {}
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                err.print(f"hrouter: stdin:{n}: invalid JSON ({exc.msg})", markup=False)
+                bad += 1
+                continue
+            text = obj.get("prompt") if isinstance(obj, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                err.print(f"hrouter: stdin:{n}: JSON line needs a non-empty 'prompt' string", markup=False)
+                bad += 1
+                continue
+            if "id" in obj:
+                extra["id"] = obj["id"]
+        else:
+            text = line
+        decision = router.decide(Prompt(text=text, system=system), ctx)
+        out = {"line": n, **extra, **decision.to_json()}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        total += 1
+        backends[decision.backend or "(refused)"] += 1
+        tiers[decision.sensitivity.tier] += 1
+        rules[decision.rule] += 1
+    sys.stdout.flush()
+    err.print(jsonl_summary(backends, tiers, rules, total, bad))
+    return int(ExitStatus.USAGE) if bad else 0
+
+
+# --------------------------------------------------------------------------- policy
+
+@policy_app.command("validate")
+def policy_validate(
+    path: Optional[str] = typer.Argument(None, metavar="[PATH]", help="Policy file (default: the one discovery finds)."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Check a policy file strictly; print a one-line summary, or the error with file:line (exit 2).
+
+    \b
+    Examples:
+      hrouter policy validate ./hrouter.yaml
+      hrouter policy validate          # the policy hrouter would use here
+    """
+    from .policy import discover_policy_path, load_policy
+    target = path or policy
+    chosen = discover_policy_path(target)
+    pol = load_policy(target)
+    names = ", ".join(f"{n} ({b.kind}, {b.zone})" for n, b in pol.backends.items())
+    print(f"ok: {chosen or '<built-in default>'}: {len(pol.backends)} backend(s): {names}")
+
+
+@policy_app.command("show")
+def policy_show(
+    policy: Optional[str] = PolicyOpt,
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML."),
+) -> None:
+    """Print the effective policy, every default filled in, and where it came from.
+
+    \b
+    Examples:
+      hrouter policy show
+      hrouter policy show --policy policies/examples/strict.yaml --json
+    """
+    from .audit import resolve_log_path
+    from .policy import load_policy, policy_to_dict
+    pol = load_policy(policy)
+    data = policy_to_dict(pol)
+    data["audit"]["effective_path"] = str(resolve_log_path(pol.audit.path))
+    if as_json:
+        _print_json({"source": pol.source, "digest": pol.digest, "policy": data})
+        return
+    import yaml
+    sys.stdout.write(f"# source: {pol.source}\n# digest: sha256:{pol.digest}\n")
+    sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+# --------------------------------------------------------------------------- error boundary
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point: run the CLI and map every error to a one-line message and an exit code."""
+    import click
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("HROUTER_DEBUG", "") not in ("", "0") or "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="hrouter", standalone_mode=False)
+    except HrouterError as exc:
+        _fail(str(exc), exc.exit_status, debug)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:  # usage errors: bad option, missing value, ...
+        if debug:
+            import traceback
+            traceback.print_exc()
+        exc.show(file=sys.stderr)
+        code = ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _fail("interrupted", ExitStatus.INTERRUPTED, debug)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as other filters do.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        code = 0
+    except Exception as exc:  # a bug: say so in one line, traceback only with --debug
+        _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              ExitStatus.BACKEND_ERROR, debug)
+    sys.exit(int(code or 0))
+
+
+def _fail(message: str, status: int, debug: bool) -> None:
+    if debug:
+        import traceback
+        traceback.print_exc()
+    first, _, rest = message.partition("\n")
+    sys.stderr.write(f"hrouter: error: {first}\n" + (rest + "\n" if rest else ""))
+    sys.stderr.flush()
+    sys.exit(int(status))

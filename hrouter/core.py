@@ -1,0 +1,301 @@
+"""The library core: ``Router`` ties policy, signals, the routing decision, dispatch and audit.
+
+Typical use::
+
+    from hrouter import Router
+    router = Router.from_policy_file()          # discovery order: see hrouter.policy
+    decision = router.decide(Prompt("What is the capital of France?"))
+    result = router.ask(Prompt("..."), on_chunk=print)
+
+The library raises :mod:`hrouter.errors` types and never prints.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from .errors import (AuditError, BackendAuthError, BackendError, BackendUnavailable, ExitStatus,
+                     HrouterError, RefusedError)
+from .policy_model import Policy
+from .prompt import Prompt
+from .router import Decision, RouteContext, Signals, route
+
+
+def default_session() -> str:
+    """``$HROUTER_SESSION`` or ``<user>-<YYYY-MM-DD>`` (one session per user per local day)."""
+    env = os.environ.get("HROUTER_SESSION")
+    if env:
+        return env
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (containers): still one session per day
+        user = "user"
+    return f"{user}-{date.today().isoformat()}"
+
+
+@dataclass
+class Attempt:
+    """One backend call: ``backend`` name, ``status`` (``ok`` or the error class), ``error`` text,
+    ``http_status`` when the server answered, ``ttft_ms``/``latency_ms`` (ms, None if not reached)."""
+
+    backend: str
+    status: str
+    error: str | None = None
+    http_status: int | None = None
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class AskResult:
+    """The outcome of :meth:`Router.ask`.
+
+    ``completion`` is the answer text; ``backend``/``model``/``zone`` what actually served;
+    ``model_version`` the server-reported digest or dated id; ``usage`` token counts;
+    ``cost_usd`` from the policy's prices (USD); ``ttft_ms``/``latency_ms`` of the serving call
+    (ms, from sending the request); ``attempts`` every call made, in order; ``id`` the audit id.
+    """
+
+    id: str
+    decision: Decision
+    completion: str = ""
+    backend: str | None = None
+    model: str | None = None
+    model_version: str | None = None
+    zone: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    stop_reason: str | None = None
+    status: str = "ok"
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The ``ask --json`` contract (README, "JSON contract")."""
+        return {"id": self.id, "completion": self.completion, "backend": self.backend, "model": self.model,
+                "model_version": self.model_version, "zone": self.zone, "decision": self.decision.to_json(),
+                "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                          "cost_usd": round(self.cost_usd, 6)},
+                "ttft_ms": _r(self.ttft_ms), "latency_ms": _r(self.latency_ms), "stop_reason": self.stop_reason,
+                "status": self.status, "attempts": [a.to_json() for a in self.attempts]}
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 1)
+
+
+class Router:
+    """Routes prompts under one :class:`~hrouter.policy_model.Policy`.
+
+    ``backend_factory(name, config)`` builds backends (default:
+    :func:`hrouter.backends.create_backend`); ``audit`` False disables the audit log
+    regardless of the policy (for library users who log elsewhere).
+    """
+
+    def __init__(self, policy: Policy, *, backend_factory: Callable | None = None, audit: bool = True) -> None:
+        self.policy = policy
+        self._backend_factory = backend_factory
+        self._audit_enabled = audit and policy.audit.enabled
+
+    @classmethod
+    def from_policy_file(cls, path: str | os.PathLike | None = None, **kwargs) -> "Router":
+        """Load the policy (``path``, else the discovery order) and build a Router. Raises PolicyError."""
+        from .policy import load_policy
+        return cls(load_policy(path), **kwargs)
+
+    # ------------------------------------------------------------------ signals and decision
+    def signals(self, prompt: Prompt) -> Signals:
+        """Tag sensitivity, score complexity and estimate tokens for ``prompt``.
+
+        The system prompt is scanned for sensitivity too (it is sent along); complexity
+        looks at the user text. Never raises for content: a failing detector fails closed.
+        """
+        from .signals.complexity import score_complexity
+        from .signals.sensitivity import tag_sensitivity
+        from .signals.tokens import estimate_tokens
+
+        sens = tag_sensitivity(prompt.text, self.policy.sensitivity)
+        scanned = prompt.text
+        if prompt.system:
+            # The system prompt is sent too: its findings count, marked as such (offsets into it).
+            from .signals import Finding, tier_rank
+            sys_sens = tag_sensitivity(prompt.system, self.policy.sensitivity)
+            sens.findings += [Finding(f.detector, f.tier, f.start, f.end, f.masked + " [system prompt]")
+                              for f in sys_sens.findings]
+            sens.errors += [f"system prompt: {e}" for e in sys_sens.errors]
+            if tier_rank(sys_sens.tier) > tier_rank(sens.tier):
+                sens.tier = sys_sens.tier
+            scanned = prompt.system + "\n\n" + prompt.text
+        tokens = estimate_tokens(scanned)
+        comp = score_complexity(prompt.text, self.policy.complexity, images=len(prompt.images), tokens=tokens)
+        return Signals(sensitivity=sens, complexity=comp, tokens=tokens, images=len(prompt.images))
+
+    def decide(self, prompt: Prompt, context: RouteContext | None = None) -> Decision:
+        """Run the whole decision without calling any model (what ``explain`` shows)."""
+        return route(self.signals(prompt), context or RouteContext(), self.policy)
+
+    # ------------------------------------------------------------------ dispatch
+    def _make_backend(self, name: str):
+        if self._backend_factory is not None:
+            return self._backend_factory(name, self.policy.backends[name])
+        from .backends import create_backend
+        return create_backend(name, self.policy.backends[name])
+
+    def ask(self, prompt: Prompt, context: RouteContext | None = None, *,
+            on_chunk: Callable[[str], None] | None = None,
+            on_attempt: Callable[[str, Attempt | None], None] | None = None,
+            decision: Decision | None = None) -> AskResult:
+        """Decide, call the route (then the permitted fallbacks on availability failures only),
+        stream chunks to ``on_chunk`` and write the audit record.
+
+        ``on_attempt(backend, previous_failed_attempt)`` is called before each call.
+        Returns an :class:`AskResult`. Raises :class:`RefusedError` (exit 3) when no backend is
+        permitted; :class:`BackendError` subclasses after fallbacks (exit 4 when nothing permitted
+        was reachable, 5 for credentials, 1 otherwise); :class:`AuditError` when the record
+        cannot be written; ``KeyboardInterrupt`` passes through after an ``interrupted`` record.
+        """
+        from .backends.base import Completion, CompletionRequest
+
+        context = context or RouteContext()
+        decision = decision or self.decide(prompt, context)
+        result = AskResult(id=uuid.uuid4().hex, decision=decision)
+        if decision.refused:
+            result.status = "refused"
+            self._audit(prompt, result, context, error=decision.refusal)
+            raise RefusedError(f"refused by policy: {decision.refusal}", decision)
+
+        order = [decision.backend] + list(decision.fallbacks)
+        failures: list[BackendError] = []
+        shown = False
+        previous: Attempt | None = None
+        try:
+            for name in order:
+                cfg = self.policy.backends[name]
+                attempt = Attempt(backend=name, status="started")
+                result.attempts.append(attempt)
+                if on_attempt:
+                    on_attempt(name, previous)
+                completion = Completion()
+                max_tokens = context.max_tokens or cfg.max_tokens
+                request = CompletionRequest(prompt=prompt.text, system=prompt.system, max_tokens=max_tokens,
+                                            images=prompt.images)
+                t0 = time.perf_counter()
+                try:
+                    backend = self._make_backend(name)
+                    for chunk in backend.stream(request, completion):
+                        if not chunk:
+                            continue
+                        if attempt.ttft_ms is None:
+                            attempt.ttft_ms = (time.perf_counter() - t0) * 1000
+                        shown = True
+                        if on_chunk:
+                            on_chunk(chunk)
+                except BackendError as exc:
+                    attempt.latency_ms = (time.perf_counter() - t0) * 1000
+                    attempt.status, attempt.error, attempt.http_status = type(exc).__name__, str(exc), exc.status
+                    exc.backend = exc.backend or name
+                    failures.append(exc)
+                    previous = attempt
+                    if shown:
+                        result.status = "error"
+                        raise BackendError(f"{name} failed after the answer began ({exc}); not retried on another "
+                                           "backend, which would splice two answers", backend=name,
+                                           status=exc.status) from None
+                    if not exc.retryable:
+                        break
+                    continue
+                attempt.latency_ms = (time.perf_counter() - t0) * 1000
+                attempt.status = "ok"
+                result.completion = completion.text
+                result.backend, result.model, result.zone = name, completion.model or cfg.model, cfg.zone
+                result.model_version = completion.model_version
+                result.input_tokens, result.output_tokens = completion.usage.input_tokens, completion.usage.output_tokens
+                result.cost_usd = cfg.price.cost_usd(result.input_tokens, result.output_tokens)
+                result.ttft_ms, result.latency_ms = attempt.ttft_ms, attempt.latency_ms
+                result.stop_reason = completion.stop_reason
+                result.status = "ok"
+                self._audit(prompt, result, context)
+                return result
+            result.status = "error"
+            raise _final_error(failures, order)
+        except KeyboardInterrupt:
+            result.status = "interrupted"
+            if result.attempts and result.attempts[-1].status == "started":
+                result.attempts[-1].status = "interrupted"
+            self._audit(prompt, result, context, error="interrupted")
+            raise
+        except BackendError as exc:
+            self._audit(prompt, result, context, error=str(exc))
+            raise
+
+    # ------------------------------------------------------------------ audit
+    def _audit(self, prompt: Prompt, result: AskResult, context: RouteContext, error: str | None = None) -> None:
+        if not self._audit_enabled:
+            return
+        from .audit import AuditLog, load_or_create_key, prompt_hmac, resolve_log_path
+
+        d = result.decision
+        record = {
+            "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "id": result.id,
+            "session": context.session,
+            "backend": result.backend,
+            "model": result.model,
+            "model_version": result.model_version,
+            "zone": result.zone,
+            "cloud_egress": any(self.policy.backends[a.backend].zone != "local" for a in result.attempts),
+            "tier": d.sensitivity.tier,
+            "detectors": sorted({f.detector for f in d.sensitivity.findings}),
+            "detector_errors": list(d.sensitivity.errors),
+            "complexity": round(d.complexity.score, 4),
+            "components": {k: round(c.value, 4) for k, c in d.complexity.components.items()},
+            "rule": d.rule,
+            "route": d.backend,
+            "fallbacks": list(d.fallbacks),
+            "attempts": [a.to_json() for a in result.attempts],
+            "ttft_ms": _r(result.ttft_ms),
+            "latency_ms": _r(result.latency_ms),
+            "input_tokens": result.input_tokens,
+            "output_tokens": result.output_tokens,
+            "estimated_cost_usd": None if d.estimated_cost_usd is None else round(d.estimated_cost_usd, 6),
+            "cost_usd": round(result.cost_usd, 6),
+            "status": result.status,
+            "error": error,
+            "prompt_hmac": prompt_hmac(prompt.text, load_or_create_key()),
+            "prompt_chars": len(prompt.text),
+            "images": len(prompt.images),
+            "policy_digest": self.policy.digest,
+        }
+        if self.policy.audit.log_prompt:
+            record["prompt"] = prompt.text
+            record["system"] = prompt.system
+        AuditLog(resolve_log_path(self.policy.audit.path)).append(record)
+
+
+def _final_error(failures: list[BackendError], order: list[str]) -> BackendError:
+    """The error to raise when every permitted backend failed."""
+    if not failures:
+        return BackendError("no backend was tried")
+    for exc in failures:
+        if isinstance(exc, BackendAuthError):
+            return exc
+    last = failures[-1]
+    if not last.retryable:
+        return last
+    tried = "; ".join(str(e) for e in failures)
+    if all(isinstance(e, BackendUnavailable) and e.status is None for e in failures):
+        err = BackendUnavailable(f"no permitted backend reachable ({', '.join(order)}): {tried}")
+        err.exit_status = ExitStatus.UNREACHABLE
+        return err
+    return BackendError(f"every permitted backend failed ({', '.join(order)}): {tried}", status=last.status)

@@ -1,0 +1,418 @@
+"""Load, strictly validate and discover hrouter policies (YAML).
+
+Discovery order (first that exists wins): ``--policy PATH``; ``$HROUTER_POLICY``;
+``./hrouter.yaml``; ``<config dir>/hrouter.yaml`` (see :mod:`hrouter.paths`);
+the built-in ``hrouter/policies/default.yaml``.
+
+Validation is strict: unknown keys, duplicate keys, wrong types and bad values
+raise :class:`hrouter.errors.PolicyError` naming the file, the 1-based line and
+the dotted key (e.g. ``policy.yaml:7: backends.local.zone: must be one of ...``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import PolicyError
+from .policy_model import (AuditConfig, BackendConfig, BudgetConfig, ComplexityConfig, CustomRule,
+                           DEFAULT_DETECTORS, LatencyConfig, Policy, Price, SensitivityConfig)
+from .signals import TIERS, ZONES
+
+BUILTIN_POLICY = Path(__file__).parent / "policies" / "default.yaml"
+BACKEND_KINDS = ("ollama", "anthropic")
+#: The widest set of zones each tier may ever reach, whatever a policy says (compliance by default).
+_TIER_CEILING: dict[str, tuple[str, ...]] = {
+    "public": ("local", "private-cloud", "public-cloud"),
+    "internal": ("local", "private-cloud"),
+    "confidential": ("local",),
+}
+#: Per-kind defaults for fields a backend entry leaves out.
+KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ollama": {"host": "http://127.0.0.1:11434", "context_window": 8192, "capability": 3,
+               "ttft_ms": 500.0, "images": False},
+    "anthropic": {"context_window": 200_000, "capability": 8, "ttft_ms": 1500.0, "images": True},
+}
+
+
+def discover_policy_path(explicit: str | os.PathLike | None = None) -> Path | None:
+    """Return the policy file to use, or None for the built-in default.
+
+    An explicit path or ``$HROUTER_POLICY`` is returned even if missing (loading it
+    then fails with a clear error); ``./hrouter.yaml`` and the config-dir file are
+    used only when they exist.
+    """
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("HROUTER_POLICY")
+    if env:
+        return Path(env)
+    local = Path("hrouter.yaml")
+    if local.is_file():
+        return local
+    from .paths import config_dir
+    user = config_dir() / "hrouter.yaml"
+    if user.is_file():
+        return user
+    return None
+
+
+def load_policy(path: str | os.PathLike | None = None, *, discover: bool = True) -> Policy:
+    """Load and validate a policy.
+
+    ``path`` None with ``discover`` True follows the discovery order; None with
+    ``discover`` False loads the built-in default. Raises :class:`PolicyError`.
+    """
+    chosen = discover_policy_path(path) if discover else (Path(path) if path else None)
+    if chosen is None:
+        return parse_policy(BUILTIN_POLICY.read_bytes(), source=str(BUILTIN_POLICY), builtin=True)
+    try:
+        data = chosen.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError("policy file not found", path=str(chosen)) from None
+    except IsADirectoryError:
+        raise PolicyError("is a directory, expected a YAML file", path=str(chosen)) from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file: {exc.strerror}", path=str(chosen)) from None
+    return parse_policy(data, source=str(chosen))
+
+
+def parse_policy(data: bytes | str, *, source: str = "<policy>", builtin: bool = False) -> Policy:
+    """Parse and validate policy YAML ``data``; ``source`` names it in errors. Raises PolicyError."""
+    import yaml
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"not valid UTF-8 (byte {exc.start})", path=source) from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise PolicyError(f"invalid YAML: {exc.problem or exc.context}", path=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"invalid YAML: {exc}", path=source) from None
+    if root is None:
+        raise PolicyError("empty policy file (it needs at least 'version: 1' and 'backends')", path=source)
+    v = _Validator(source)
+    policy = v.policy(root)
+    digest = hashlib.sha256(raw).hexdigest()
+    return Policy(**{**{f.name: getattr(policy, f.name) for f in fields(Policy)},
+                     "source": "<built-in>" if builtin else source, "digest": digest})
+
+
+def policy_to_dict(policy: Policy) -> dict:
+    """The effective policy (defaults filled) as plain data, for ``hrouter policy show``."""
+    out = asdict(policy)
+    out.pop("source", None)
+    out.pop("digest", None)
+    for b in out["backends"].values():
+        b.pop("base_url" if b["kind"] == "ollama" else "host", None)
+    sens = out["sensitivity"]
+    sens["tiers"] = {k: list(v) for k, v in sens["tiers"].items()}
+    sens["internal_domains"] = list(sens["internal_domains"])
+    sens["custom"] = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in rule.items()
+                       if v not in ((), None)} for rule in sens["custom"]]
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+class _Validator:
+    """Walks the composed YAML node tree, checking every key against the schema."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    # -- primitives
+    def fail(self, node, key: str | None, message: str):
+        line = node.start_mark.line + 1 if node is not None else None
+        raise PolicyError(message, path=self.source, line=line, key=key)
+
+    def mapping(self, node, key: str, allowed: tuple[str, ...] | None) -> dict[str, tuple[Any, Any]]:
+        import yaml
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, key or None, f"must be a mapping, got {self._kind(node)}")
+        out: dict[str, tuple[Any, Any]] = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                self.fail(knode, key or None, "keys must be plain strings")
+            name = knode.value
+            child = f"{key}.{name}" if key else name
+            if name in out:
+                self.fail(knode, child, "duplicate key")
+            if allowed is not None and name not in allowed:
+                hint = difflib.get_close_matches(name, allowed, n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else f" (allowed: {', '.join(allowed)})"
+                self.fail(knode, child, f"unknown key{extra}")
+            out[name] = (knode, vnode)
+        return out
+
+    @staticmethod
+    def _kind(node) -> str:
+        import yaml
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        return repr(node.value) if node.value != "" else "nothing"
+
+    def scalar(self, node, key: str):
+        import yaml
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, key, f"must be a single value, got {self._kind(node)}")
+        from yaml.constructor import SafeConstructor
+        try:
+            return SafeConstructor().construct_object(node)
+        except yaml.YAMLError as exc:
+            self.fail(node, key, f"bad value: {exc}")
+
+    def string(self, node, key: str, *, choices: tuple[str, ...] | None = None, nullable=False) -> str | None:
+        value = self.scalar(node, key)
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str) or value == "":
+            self.fail(node, key, f"must be a non-empty string, got {value!r}")
+        if choices is not None and value not in choices:
+            self.fail(node, key, f"must be one of {', '.join(choices)} (got {value!r})")
+        return value
+
+    def number(self, node, key: str, *, lo: float | None = None, hi: float | None = None,
+               nullable=False, integer=False) -> float | int | None:
+        value = self.scalar(node, key)
+        if value is None and nullable:
+            return None
+        ok_types = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, ok_types):
+            what = "an integer" if integer else "a number"
+            self.fail(node, key, f"must be {what}{' or null' if nullable else ''}, got {value!r}")
+        if value != value:  # NaN
+            self.fail(node, key, "must be a number, got NaN")
+        if lo is not None and value < lo:
+            self.fail(node, key, f"must be >= {lo}, got {value!r}")
+        if hi is not None and value > hi:
+            self.fail(node, key, f"must be <= {hi}, got {value!r}")
+        return value
+
+    def boolean(self, node, key: str) -> bool:
+        value = self.scalar(node, key)
+        if not isinstance(value, bool):
+            self.fail(node, key, f"must be true or false, got {value!r}")
+        return value
+
+    def string_list(self, node, key: str, *, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        import yaml
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, key, f"must be a list, got {self._kind(node)}")
+        items = []
+        for i, item in enumerate(node.value):
+            items.append(self.string(item, f"{key}[{i}]", choices=choices))
+        return tuple(items)
+
+    # -- sections
+    def policy(self, root) -> Policy:
+        top = self.mapping(root, "", ("version", "backends", "sensitivity", "complexity", "latency",
+                                      "budget", "audit"))
+        if "version" not in top:
+            self.fail(root, "version", "missing (add 'version: 1')")
+        vk, vn = top["version"]
+        version = self.number(vn, "version", integer=True)
+        if version != 1:
+            self.fail(vn, "version", f"unsupported policy version {version!r} (this hrouter reads version 1)")
+        if "backends" not in top:
+            self.fail(root, "backends", "missing: declare at least one backend")
+        backends = self.backends(top["backends"][1])
+        sensitivity = self.sensitivity(top["sensitivity"][1]) if "sensitivity" in top else SensitivityConfig()
+        complexity = self.complexity(top["complexity"][1]) if "complexity" in top else ComplexityConfig()
+        latency = self.latency(top["latency"][1]) if "latency" in top else LatencyConfig()
+        budget = self.budget(top["budget"][1]) if "budget" in top else BudgetConfig()
+        audit = self.audit(top["audit"][1]) if "audit" in top else AuditConfig()
+        return Policy(backends=backends, sensitivity=sensitivity, complexity=complexity, latency=latency,
+                      budget=budget, audit=audit, version=version)
+
+    def backends(self, node) -> dict[str, BackendConfig]:
+        entries = self.mapping(node, "backends", None)
+        if not entries:
+            self.fail(node, "backends", "must declare at least one backend")
+        out = {}
+        for name, (knode, vnode) in entries.items():
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+                self.fail(knode, f"backends.{name}", "backend names use letters, digits, '_', '-', '.'")
+            out[name] = self.backend(vnode, f"backends.{name}")
+        return out
+
+    _BACKEND_KEYS = ("kind", "model", "zone", "host", "base_url", "price", "max_tokens", "context_window",
+                     "capability", "ttft_ms", "timeout_s", "connect_timeout_s", "images", "max_inflight")
+
+    def backend(self, node, key: str) -> BackendConfig:
+        m = self.mapping(node, key, self._BACKEND_KEYS)
+        for required in ("kind", "model", "zone"):
+            if required not in m:
+                self.fail(node, f"{key}.{required}", "missing (required)")
+        kind = self.string(m["kind"][1], f"{key}.kind", choices=BACKEND_KINDS)
+        values: dict[str, Any] = dict(KIND_DEFAULTS[kind])
+        values["kind"] = kind
+        values["model"] = self.string(m["model"][1], f"{key}.model")
+        values["zone"] = self.string(m["zone"][1], f"{key}.zone", choices=ZONES)
+        if "host" in m:
+            if kind != "ollama":
+                self.fail(m["host"][0], f"{key}.host", f"only for kind ollama; {kind} backends use base_url")
+            values["host"] = self.url(m["host"][1], f"{key}.host", bare_ok=True)
+        if "base_url" in m:
+            if kind != "anthropic":
+                self.fail(m["base_url"][0], f"{key}.base_url", f"only for kind anthropic; {kind} backends use host")
+            values["base_url"] = self.url(m["base_url"][1], f"{key}.base_url", nullable=True)
+        if "price" in m:
+            pm = self.mapping(m["price"][1], f"{key}.price", ("input_per_mtok", "output_per_mtok"))
+            values["price"] = Price(**{k: float(self.number(v, f"{key}.price.{k}", lo=0)) for k, (_, v) in pm.items()})
+        ints = {"max_tokens": (1, 1_000_000), "context_window": (1, 100_000_000), "capability": (1, 10),
+                "max_inflight": (1, 100_000)}
+        for name, (lo, hi) in ints.items():
+            if name in m:
+                values[name] = self.number(m[name][1], f"{key}.{name}", lo=lo, hi=hi, integer=True,
+                                           nullable=(name == "max_inflight"))
+        for name in ("ttft_ms", "timeout_s", "connect_timeout_s"):
+            if name in m:
+                value = self.number(m[name][1], f"{key}.{name}", lo=0)
+                if value <= 0:
+                    self.fail(m[name][1], f"{key}.{name}", f"must be > 0, got {value!r}")
+                values[name] = float(value)
+        if "images" in m:
+            values["images"] = self.boolean(m["images"][1], f"{key}.images")
+        return BackendConfig(**values)
+
+    def url(self, node, key: str, *, bare_ok=False, nullable=False) -> str | None:
+        value = self.string(node, key, nullable=nullable)
+        if value is None:
+            return None
+        if re.search(r"\s", value):
+            self.fail(node, key, f"must be a URL without spaces, got {value!r}")
+        if "://" in value:
+            scheme = value.split("://", 1)[0]
+            if scheme not in ("http", "https"):
+                self.fail(node, key, f"scheme must be http or https, got {scheme!r}")
+        elif not bare_ok:
+            self.fail(node, key, f"must be an http(s) URL, got {value!r}")
+        return value
+
+    def sensitivity(self, node) -> SensitivityConfig:
+        m = self.mapping(node, "sensitivity", ("tiers", "detectors", "custom", "internal_domains"))
+        base = SensitivityConfig()
+        tiers = dict(base.tiers)
+        if "tiers" in m:
+            tm = self.mapping(m["tiers"][1], "sensitivity.tiers", TIERS)
+            for tier, (_, vnode) in tm.items():
+                tiers[tier] = self.string_list(vnode, f"sensitivity.tiers.{tier}", choices=ZONES)
+            # The product's promise is not configurable: a policy may narrow a tier's zones, never widen them.
+            for tier, ceiling in _TIER_CEILING.items():
+                beyond = [z for z in tiers[tier] if z not in ceiling]
+                if beyond:
+                    vnode = tm[tier][1] if tier in tm else m["tiers"][1]
+                    self.fail(vnode, f"sensitivity.tiers.{tier}",
+                              f"{tier} prompts may never reach {', '.join(beyond)} (allowed: {', '.join(ceiling)})")
+        detectors = dict(base.detectors)
+        if "detectors" in m:
+            dm = self.mapping(m["detectors"][1], "sensitivity.detectors", tuple(DEFAULT_DETECTORS))
+            for name, (_, vnode) in dm.items():
+                value = self.scalar(vnode, f"sensitivity.detectors.{name}")
+                if value is False or value == "off":
+                    detectors.pop(name, None)
+                elif value in TIERS:
+                    detectors[name] = value
+                else:
+                    self.fail(vnode, f"sensitivity.detectors.{name}",
+                              f"must be a tier ({', '.join(TIERS)}) or off, got {value!r}")
+        custom: list[CustomRule] = []
+        if "custom" in m:
+            import yaml
+            cnode = m["custom"][1]
+            if not isinstance(cnode, yaml.SequenceNode):
+                self.fail(cnode, "sensitivity.custom", f"must be a list of rules, got {self._kind(cnode)}")
+            names = set()
+            for i, rnode in enumerate(cnode.value):
+                custom.append(self.custom_rule(rnode, f"sensitivity.custom[{i}]", names))
+        domains = base.internal_domains
+        if "internal_domains" in m:
+            domains = self.string_list(m["internal_domains"][1], "sensitivity.internal_domains")
+            for i, d in enumerate(domains):
+                if not re.fullmatch(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", d):
+                    self.fail(m["internal_domains"][1].value[i], f"sensitivity.internal_domains[{i}]",
+                              f"must be a domain suffix like .corp, got {d!r}")
+            domains = tuple(d if d.startswith(".") else "." + d for d in domains)
+        return SensitivityConfig(tiers=tiers, detectors=detectors, custom=tuple(custom), internal_domains=domains)
+
+    def custom_rule(self, node, key: str, names: set) -> CustomRule:
+        m = self.mapping(node, key, ("name", "tier", "keywords", "pattern"))
+        for required in ("name", "tier"):
+            if required not in m:
+                self.fail(node, f"{key}.{required}", "missing (required)")
+        name = self.string(m["name"][1], f"{key}.name")
+        if name in names:
+            self.fail(m["name"][1], f"{key}.name", f"duplicate rule name {name!r}")
+        names.add(name)
+        tier = self.string(m["tier"][1], f"{key}.tier", choices=TIERS)
+        if ("keywords" in m) == ("pattern" in m):
+            self.fail(node, key, "give exactly one of 'keywords' (a list) or 'pattern' (a regex)")
+        if "keywords" in m:
+            kws = self.string_list(m["keywords"][1], f"{key}.keywords")
+            if not kws:
+                self.fail(m["keywords"][1], f"{key}.keywords", "must list at least one keyword")
+            return CustomRule(name=name, tier=tier, keywords=kws)
+        pattern = self.string(m["pattern"][1], f"{key}.pattern")
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            self.fail(m["pattern"][1], f"{key}.pattern", f"invalid regex: {exc}")
+        if compiled.fullmatch(""):
+            self.fail(m["pattern"][1], f"{key}.pattern", "regex matches the empty string (it would tag every prompt)")
+        return CustomRule(name=name, tier=tier, pattern=pattern)
+
+    def complexity(self, node) -> ComplexityConfig:
+        m = self.mapping(node, "complexity", ("threshold", "weights"))
+        base = ComplexityConfig()
+        threshold = base.threshold
+        if "threshold" in m:
+            threshold = float(self.number(m["threshold"][1], "complexity.threshold", lo=0, hi=1))
+        weights = dict(base.weights)
+        if "weights" in m:
+            wm = self.mapping(m["weights"][1], "complexity.weights", tuple(base.weights))
+            for name, (_, vnode) in wm.items():
+                weights[name] = float(self.number(vnode, f"complexity.weights.{name}", lo=0, hi=10))
+        return ComplexityConfig(threshold=threshold, weights=weights)
+
+    def latency(self, node) -> LatencyConfig:
+        m = self.mapping(node, "latency", ("sla_ms",))
+        sla = None
+        if "sla_ms" in m:
+            sla = self.number(m["sla_ms"][1], "latency.sla_ms", lo=1, nullable=True)
+        return LatencyConfig(sla_ms=float(sla) if sla is not None else None)
+
+    def budget(self, node) -> BudgetConfig:
+        m = self.mapping(node, "budget", ("per_request_usd", "session_usd", "downgrade_at"))
+        values: dict[str, Any] = {}
+        for name in ("per_request_usd", "session_usd"):
+            if name in m:
+                v = self.number(m[name][1], f"budget.{name}", lo=0, nullable=True)
+                values[name] = float(v) if v is not None else None
+        if "downgrade_at" in m:
+            values["downgrade_at"] = float(self.number(m["downgrade_at"][1], "budget.downgrade_at", lo=0, hi=1))
+        return BudgetConfig(**values)
+
+    def audit(self, node) -> AuditConfig:
+        m = self.mapping(node, "audit", ("enabled", "path", "log_prompt"))
+        values: dict[str, Any] = {}
+        if "enabled" in m:
+            values["enabled"] = self.boolean(m["enabled"][1], "audit.enabled")
+        if "path" in m:
+            values["path"] = self.string(m["path"][1], "audit.path", nullable=True)
+        if "log_prompt" in m:
+            values["log_prompt"] = self.boolean(m["log_prompt"][1], "audit.log_prompt")
+        return AuditConfig(**values)

@@ -1,0 +1,165 @@
+"""Rich views of decisions and summaries, always written to stderr.
+
+Prompt-derived text is passed as :class:`rich.text.Text` (never as markup) so a
+prompt containing ``[bold]`` cannot restyle, or hide, anything. Rich honours
+``NO_COLOR`` and drops escape codes when stderr is not a terminal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .router import Decision
+
+TIER_STYLE = {"public": "green", "internal": "yellow", "confidential": "bold red"}
+
+
+def stderr_console() -> Console:
+    """A Console on stderr (colour only on a terminal and without NO_COLOR)."""
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=False)
+
+
+def _tier(tier: str) -> Text:
+    return Text(tier, style=TIER_STYLE.get(tier, ""))
+
+
+def route_line(decision: Decision) -> Text:
+    """One line: route, tier, complexity vs threshold, rule, fallbacks."""
+    t = Text()
+    if decision.refused:
+        t.append("refused", style="bold red")
+        t.append(f": {decision.refusal}")
+        return t
+    t.append("→ ", style="dim")
+    t.append(decision.backend or "", style="bold")
+    t.append(f" ({decision.model}, {decision.zone})")
+    t.append("  tier ", style="dim")
+    t.append_text(_tier(decision.sensitivity.tier))
+    cmp = ">=" if decision.complexity.score >= decision.threshold else "<"
+    t.append("  complexity ", style="dim")
+    t.append(f"{decision.complexity.score:.2f} {cmp} {decision.threshold:.2f}")
+    t.append("  rule ", style="dim")
+    t.append(decision.rule)
+    if decision.fallbacks:
+        t.append("  fallbacks ", style="dim")
+        t.append(", ".join(decision.fallbacks))
+    return t
+
+
+def print_route(console: Console, decision: Decision) -> None:
+    """The compact decision line ``ask`` shows before the answer."""
+    console.print(route_line(decision))
+
+
+def explain_view(decision: Decision, formula: str | None = None) -> Group:
+    """The full ``explain`` view: route, sensitivity findings, complexity breakdown,
+    considerations (tokens, cost, budget, latency, capacity), candidates and the trace."""
+    parts = []
+    head = Text()
+    head.append("Route: ", style="bold")
+    head.append_text(route_line(decision))
+    parts.append(head)
+
+    # sensitivity
+    sens = decision.sensitivity
+    st = Text("Sensitivity: ", style="bold")
+    st.append_text(_tier(sens.tier))
+    st.append(f"  ({len(sens.findings)} finding{'s' if len(sens.findings) != 1 else ''})", style="dim")
+    parts.append(Text())
+    parts.append(st)
+    if sens.findings:
+        ft = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
+        for col in ("detector", "tier", "position", "masked"):
+            ft.add_column(col)
+        for f in sens.findings:
+            ft.add_row(Text(f.detector), _tier(f.tier), Text(f"{f.start}-{f.end}"), Text(f.masked))
+        parts.append(ft)
+    for err in sens.errors:
+        parts.append(Text(f"  detector error (failed closed): {err}", style="red"))
+
+    # complexity
+    comp = decision.complexity
+    cmp = ">=" if comp.score >= decision.threshold else "<"
+    parts.append(Text())
+    parts.append(Text.assemble(("Complexity: ", "bold"), f"{comp.score:.2f} {cmp} threshold {decision.threshold:.2f}"))
+    ct = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
+    for col, just in (("component", "left"), ("value", "right"), ("weight", "right"), ("detail", "left")):
+        ct.add_column(col, justify=just)
+    for name, c in comp.components.items():
+        ct.add_row(Text(name), Text(f"{c.value:.2f}"), Text(f"{c.weight:.2f}"), Text(c.detail or "", style="dim"))
+    parts.append(ct)
+    if formula:
+        parts.append(Text(f"  score = {formula}", style="dim"))
+
+    # considerations
+    cons = decision.considerations
+    parts.append(Text())
+    parts.append(Text("Considerations:", style="bold"))
+    lines = [f"tokens (estimated input): {decision.tokens}"]
+    b = cons.get("budget") or {}
+    if b:
+        per = b.get("per_request_usd")
+        lines.append("budget: per request " + (f"${per:.2f}" if per is not None else "none")
+                     + "; session " + (f"${b['session_usd']:.2f}" if b.get("session_usd") is not None else "none")
+                     + (f" ({b.get('session')})" if b.get("session") else ""))
+    lat = cons.get("latency") or {}
+    if lat:
+        sla = lat.get("sla_ms")
+        lines.append("latency: SLA " + (f"{sla:.0f} ms" if sla is not None else "none") + "; expected TTFT "
+                     + ", ".join(f"{k} {v:.0f} ms" for k, v in (lat.get("expected_ttft_ms") or {}).items()))
+    cap = cons.get("capacity") or {}
+    if cap:
+        lines.append("capacity: max in-flight " + ", ".join(
+            f"{k} {v if v is not None else '∞'}" for k, v in (cap.get("max_inflight") or {}).items())
+            + f" ({cap.get('note')})")
+    for line in lines:
+        parts.append(Text("  " + line))
+
+    # candidates
+    parts.append(Text())
+    parts.append(Text("Candidates:", style="bold"))
+    cand = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
+    for col, just in (("backend", "left"), ("zone", "left"), ("cap.", "right"), ("est. cost", "right"),
+                      ("TTFT", "right"), ("status", "left")):
+        cand.add_column(col, justify=just)
+    for c in decision.candidates:
+        if c.name == decision.backend:
+            status = Text("route", style="bold green")
+        elif c.name in decision.fallbacks:
+            status = Text(f"fallback {decision.fallbacks.index(c.name) + 1}")
+        else:
+            status = Text(f"removed: {c.reason}", style="dim")
+        cand.add_row(Text(c.name), Text(c.zone), Text(str(c.capability)), Text(f"${c.estimated_cost_usd:.4f}"),
+                     Text(f"{c.expected_ttft_ms:.0f} ms"), status)
+    parts.append(cand)
+
+    # trace
+    parts.append(Text())
+    parts.append(Text("Trace:", style="bold"))
+    for i, step in enumerate(decision.trace, 1):
+        parts.append(Text(f"  {i:>2}. {step}"))
+    return Group(*parts)
+
+
+def jsonl_summary(backends: Counter, tiers: Counter, rules: Counter, total: int, errors: int) -> Group:
+    """Summary table for ``explain --jsonl``: decisions per backend, tier and rule."""
+    parts = [Text(f"{total} prompt{'s' if total != 1 else ''} explained"
+                  + (f", {errors} bad line{'s' if errors != 1 else ''} skipped" if errors else ""), style="bold")]
+    for title, counts in (("backend", backends), ("tier", tiers), ("rule", rules)):
+        t = Table(show_edge=False, box=None, header_style="dim", pad_edge=False)
+        t.add_column(title)
+        t.add_column("count", justify="right")
+        t.add_column("share", justify="right")
+        for key, n in counts.most_common():
+            t.add_row(Text(str(key)), str(n), f"{n / total:.0%}" if total else "-")
+        parts.append(t)
+    return Group(*parts)
+
+
+def panel(renderable, title: str) -> Panel:
+    return Panel(renderable, title=title, expand=False)

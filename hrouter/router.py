@@ -1,0 +1,288 @@
+"""The routing decision: a pure function of (signals, context, policy) -> Decision.
+
+Order of rules (each step is written to the decision's ``trace``):
+
+1. Candidates: every backend in the policy, in policy order.
+2. Hard filters, in order — a removed candidate never comes back:
+   ``sensitivity`` (zone not permitted for the prompt's tier; this comes first and
+   nothing after it can undo it), ``forced`` (``--backend``), ``input`` (context
+   window, images), ``budget.per_request`` (estimated cost over
+   ``budget.per_request_usd``), ``budget.session`` (session ceiling reached: only
+   zero-cost backends remain).
+3. Preference among what is left (stable sorts, later rules win):
+   ``complexity`` (score >= threshold: highest ``capability`` first, then cheapest;
+   below: cheapest first, then fastest), ``budget.downgrade`` (session spend past
+   ``downgrade_at``: cheapest first), ``latency.sla`` (backends whose expected TTFT
+   exceeds the SLA go after the others; never removed, a slow answer beats a refusal).
+4. Result: the first candidate is the route, the rest are fallbacks. None left: refused.
+
+The deciding ``rule`` is the last step that changed which backend comes first.
+Costs are USD estimates: input tokens estimated, output = the backend's ``max_tokens``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .policy_model import BackendConfig, Policy
+from .signals import ComplexityResult, SensitivityResult
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the router knows about a prompt: ``sensitivity``, ``complexity``, ``tokens``
+    (estimated input tokens) and ``images`` (count of attached images)."""
+
+    sensitivity: SensitivityResult
+    complexity: ComplexityResult
+    tokens: int
+    images: int = 0
+
+
+@dataclass(frozen=True)
+class RouteContext:
+    """Per-request inputs besides the prompt: ``forced_backend`` (``--backend``), ``sla_ms``
+    (required TTFT, ms; overrides the policy's), ``max_tokens`` (output cap override, tokens),
+    ``session`` (name) and ``session_spent_usd`` (spend so far in it, USD; None = unknown)."""
+
+    forced_backend: str | None = None
+    sla_ms: float | None = None
+    max_tokens: int | None = None
+    session: str | None = None
+    session_spent_usd: float | None = None
+
+
+@dataclass
+class Candidate:
+    """One backend as the router saw it: estimates and, if removed, why."""
+
+    name: str
+    zone: str
+    model: str
+    capability: int
+    estimated_cost_usd: float
+    expected_ttft_ms: float
+    max_tokens: int
+    removed_by: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"name": self.name, "zone": self.zone, "model": self.model, "capability": self.capability,
+               "estimated_cost_usd": round(self.estimated_cost_usd, 6),
+               "expected_ttft_ms": self.expected_ttft_ms, "max_tokens": self.max_tokens}
+        if self.removed_by:
+            out["removed_by"], out["reason"] = self.removed_by, self.reason
+        return out
+
+
+@dataclass
+class Decision:
+    """The router's answer for one prompt.
+
+    ``backend``/``model``/``zone`` name the route (None when ``refused``); ``fallbacks`` the
+    permitted backends to try next, in order; ``rule`` the deciding rule; ``trace`` the ordered,
+    human-readable steps; ``candidates`` every backend with its estimates and removal reason;
+    ``considerations`` the budget/latency/capacity inputs used; ``estimated_cost_usd`` the
+    route's estimated cost (USD).
+    """
+
+    backend: str | None
+    model: str | None
+    zone: str | None
+    fallbacks: list[str]
+    rule: str
+    sensitivity: SensitivityResult
+    complexity: ComplexityResult
+    threshold: float
+    tokens: int
+    estimated_cost_usd: float | None
+    trace: list[str]
+    candidates: list[Candidate] = field(default_factory=list)
+    considerations: dict = field(default_factory=dict)
+    refused: bool = False
+    refusal: str | None = None
+
+    def to_json(self) -> dict:
+        """The documented JSON contract (README, "JSON contract")."""
+        return {
+            "backend": self.backend, "model": self.model, "zone": self.zone,
+            "fallbacks": list(self.fallbacks), "rule": self.rule,
+            "refused": self.refused, "refusal": self.refusal,
+            "sensitivity": self.sensitivity.to_json(),
+            "complexity": {**self.complexity.to_json(), "threshold": self.threshold},
+            "tokens": self.tokens,
+            "estimated_cost_usd": None if self.estimated_cost_usd is None else round(self.estimated_cost_usd, 6),
+            "considerations": self.considerations,
+            "candidates": [c.to_json() for c in self.candidates],
+            "trace": list(self.trace),
+        }
+
+
+def _usd(x: float) -> str:
+    return f"${x:.4f}" if x < 1 else f"${x:.2f}"
+
+
+def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
+    """Decide where a prompt goes. Pure: no I/O, no clock, no randomness.
+
+    Raises :class:`hrouter.errors.InputError` when ``context.forced_backend`` names no
+    backend of the policy. A prompt no backend may take comes back with ``refused=True``.
+    """
+    from .errors import InputError
+
+    sens, comp = signals.sensitivity, signals.complexity
+    tier = sens.tier
+    allowed_zones = policy.sensitivity.tiers.get(tier, ())
+    trace: list[str] = []
+
+    # -- sensitivity
+    if sens.findings:
+        shown = ", ".join(f"{f.detector}@{f.start}-{f.end}" for f in sens.findings[:6])
+        more = f" (+{len(sens.findings) - 6} more)" if len(sens.findings) > 6 else ""
+        trace.append(f"sensitivity: tier {tier} from {shown}{more}")
+    else:
+        trace.append(f"sensitivity: tier {tier} (no findings)")
+    for err in sens.errors:
+        trace.append(f"sensitivity: detector failed, failing closed to confidential: {err}")
+    trace.append(f"sensitivity: {tier} may reach zones [{', '.join(allowed_zones) or 'none'}]")
+
+    cands: list[Candidate] = []
+    for name, cfg in policy.backends.items():
+        max_tokens = context.max_tokens or cfg.max_tokens
+        cands.append(Candidate(name=name, zone=cfg.zone, model=cfg.model, capability=cfg.capability,
+                               estimated_cost_usd=cfg.price.cost_usd(signals.tokens, max_tokens),
+                               expected_ttft_ms=cfg.ttft_ms, max_tokens=max_tokens))
+    cfgs: dict[str, BackendConfig] = policy.backends
+
+    def remove(c: Candidate, rule: str, reason: str) -> None:
+        c.removed_by, c.reason = rule, reason
+        trace.append(f"{rule}: removed {c.name} ({reason})")
+
+    def alive() -> list[Candidate]:
+        return [c for c in cands if c.removed_by is None]
+
+    removed_by_zone = False
+    for c in cands:
+        if c.zone not in allowed_zones:
+            remove(c, "sensitivity", f"zone {c.zone} not permitted for {tier}")
+            removed_by_zone = True
+
+    if context.forced_backend is not None:
+        if context.forced_backend not in cfgs:
+            raise InputError(f"--backend {context.forced_backend!r}: no such backend in the policy "
+                             f"(have: {', '.join(cfgs)})")
+        forced = next(c for c in cands if c.name == context.forced_backend)
+        if forced.removed_by:
+            trace.append(f"forced: --backend {forced.name} refused: {forced.reason}")
+            return _refused(signals, policy, trace, cands, context,
+                            f"--backend {forced.name} is not permitted: {forced.reason}")
+        for c in alive():
+            if c is not forced:
+                remove(c, "forced", f"--backend {forced.name} given")
+
+    # -- input fit
+    for c in alive():
+        cfg = cfgs[c.name]
+        if signals.tokens > cfg.context_window:
+            remove(c, "input", f"~{signals.tokens} tokens exceed context window {cfg.context_window}")
+        elif signals.images and not cfg.images:
+            remove(c, "input", f"{signals.images} image(s) attached, {c.name} takes no images")
+
+    # -- budgets
+    budget = policy.budget
+    considerations: dict = {"budget": {"per_request_usd": budget.per_request_usd,
+                                       "session_usd": budget.session_usd,
+                                       "session": context.session,
+                                       "session_spent_usd": context.session_spent_usd,
+                                       "downgrade_at": budget.downgrade_at}}
+    if budget.per_request_usd is not None:
+        for c in alive():
+            if c.estimated_cost_usd > budget.per_request_usd:
+                remove(c, "budget.per_request",
+                       f"estimated {_usd(c.estimated_cost_usd)} > per-request budget {_usd(budget.per_request_usd)}")
+        trace.append(f"budget.per_request: cap {_usd(budget.per_request_usd)}; estimates "
+                     + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in cands if c.removed_by in (None, "budget.per_request")))
+    downgrade = False
+    if budget.session_usd is not None:
+        if context.session_spent_usd is None:
+            trace.append(f"budget.session: cap {_usd(budget.session_usd)}; spend in this session unknown, not applied")
+        else:
+            share = context.session_spent_usd / budget.session_usd if budget.session_usd > 0 else 1.0
+            considerations["budget"]["session_share"] = round(share, 4)
+            if share >= 1.0:
+                for c in alive():
+                    if c.estimated_cost_usd > 0:
+                        remove(c, "budget.session", f"session budget {_usd(budget.session_usd)} spent; only zero-cost backends remain")
+            elif share >= budget.downgrade_at:
+                downgrade = True
+                trace.append(f"budget.downgrade: {share:.0%} of session budget spent (>= {budget.downgrade_at:.0%}): cheaper first")
+            else:
+                trace.append(f"budget.session: {share:.0%} of {_usd(budget.session_usd)} spent")
+
+    left = alive()
+    sla = context.sla_ms if context.sla_ms is not None else policy.latency.sla_ms
+    considerations["latency"] = {"sla_ms": sla, "expected_ttft_ms": {c.name: c.expected_ttft_ms for c in cands}}
+    considerations["capacity"] = {"max_inflight": {n: b.max_inflight for n, b in cfgs.items()},
+                                  "inflight": None,
+                                  "note": "in-flight requests are not tracked across processes yet; no spill"}
+    if not left:
+        reason = (f"no backend permitted for a {tier} prompt" if removed_by_zone and all(
+            c.removed_by == "sensitivity" for c in cands) else "every backend was removed by the rules above")
+        return _refused(signals, policy, trace, cands, context, reason, considerations)
+
+    # -- preference
+    threshold = policy.complexity.threshold
+    above = comp.score >= threshold
+    rule = "only_candidate" if len(left) == 1 else (
+        "complexity.above_threshold" if above else "complexity.below_threshold")
+    if above:
+        order = sorted(left, key=lambda c: (-c.capability, c.estimated_cost_usd, c.expected_ttft_ms))
+        trace.append(f"complexity: score {comp.score:.2f} >= threshold {threshold:.2f}: most capable first ("
+                     + ", ".join(f"{c.name} {c.capability}" for c in order) + ")")
+    else:
+        order = sorted(left, key=lambda c: (c.estimated_cost_usd, c.expected_ttft_ms, -c.capability))
+        trace.append(f"complexity: score {comp.score:.2f} < threshold {threshold:.2f}: cheapest first ("
+                     + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in order) + ")")
+    if downgrade:
+        head = order[0]
+        order = sorted(order, key=lambda c: c.estimated_cost_usd)
+        if order[0] is not head:
+            rule = "budget.downgrade"
+    if sla is not None:
+        head = order[0]
+        fast = [c for c in order if c.expected_ttft_ms <= sla]
+        slow = [c for c in order if c.expected_ttft_ms > sla]
+        order = fast + slow
+        if slow:
+            trace.append(f"latency.sla: SLA {sla:.0f} ms; expected TTFT over it, moved last: "
+                         + ", ".join(f"{c.name} {c.expected_ttft_ms:.0f} ms" for c in slow)
+                         + ("" if fast else " (nothing meets the SLA; kept: a slow answer beats a refusal)"))
+        else:
+            trace.append(f"latency.sla: SLA {sla:.0f} ms; every candidate expected within it")
+        if order[0] is not head:
+            rule = "latency.sla"
+    else:
+        trace.append("latency.sla: no SLA set")
+    if context.forced_backend is not None:
+        rule = "forced"
+    elif len(left) == 1 and removed_by_zone:
+        rule = f"sensitivity.{tier}"
+    trace.append(f"capacity: {considerations['capacity']['note']}")
+    chosen = order[0]
+    fallbacks = [c.name for c in order[1:]]
+    trace.append(f"route: {chosen.name} ({chosen.model}, {chosen.zone}) by rule {rule}"
+                 + (f"; fallbacks: {', '.join(fallbacks)}" if fallbacks else "; no fallbacks"))
+    return Decision(backend=chosen.name, model=chosen.model, zone=chosen.zone, fallbacks=fallbacks, rule=rule,
+                    sensitivity=sens, complexity=comp, threshold=threshold, tokens=signals.tokens,
+                    estimated_cost_usd=chosen.estimated_cost_usd, trace=trace, candidates=cands,
+                    considerations=considerations)
+
+
+def _refused(signals: Signals, policy: Policy, trace: list[str], cands: list[Candidate],
+             context: RouteContext, reason: str, considerations: dict | None = None) -> Decision:
+    trace.append(f"refused: {reason}")
+    return Decision(backend=None, model=None, zone=None, fallbacks=[], rule="refused",
+                    sensitivity=signals.sensitivity, complexity=signals.complexity,
+                    threshold=policy.complexity.threshold, tokens=signals.tokens, estimated_cost_usd=None,
+                    trace=trace, candidates=cands, considerations=considerations or {},
+                    refused=True, refusal=reason)

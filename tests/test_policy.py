@@ -1,0 +1,140 @@
+"""Policy loading: strict validation with file:line:key errors, discovery order, defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hrouter.errors import PolicyError
+from hrouter.policy import BUILTIN_POLICY, discover_policy_path, load_policy, parse_policy, policy_to_dict
+
+MINIMAL = "version: 1\nbackends:\n  a: {kind: ollama, model: m, zone: local}\n"
+
+
+def err(text: str) -> str:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, source="p.yaml")
+    msg = str(info.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_builtin_default_loads_with_two_backends():
+    p = load_policy(discover=False)
+    assert p.source == "<built-in>"
+    assert set(p.backends) == {"local", "cloud"}
+    assert p.backends["local"].zone == "local" and p.backends["cloud"].zone == "public-cloud"
+    assert p.sensitivity.tiers["confidential"] == ("local",)
+    assert len(p.digest) == 64
+
+
+def test_top_level_policies_default_is_the_packaged_one():
+    top = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
+    assert top.read_bytes() == BUILTIN_POLICY.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["strict.yaml", "cost-saver.yaml"])
+def test_example_policies_validate(name):
+    path = Path(__file__).resolve().parent.parent / "policies" / "examples" / name
+    p = load_policy(path)
+    assert p.backends
+
+
+def test_minimal_policy_fills_kind_defaults():
+    p = parse_policy(MINIMAL)
+    b = p.backends["a"]
+    assert b.host == "http://127.0.0.1:11434"
+    assert b.price.input_per_mtok == 0 and b.capability == 3
+    assert p.complexity.threshold == pytest.approx(0.35)
+
+
+def test_unknown_key_names_line_and_suggests():
+    msg = err("version: 1\nbackends:\n  a:\n    kind: ollama\n    modle: m\n    zone: local\n")
+    assert msg.startswith("p.yaml:5: backends.a.modle: unknown key") and "did you mean 'model'" in msg
+
+
+def test_bad_zone_value():
+    msg = err("version: 1\nbackends:\n  a:\n    kind: ollama\n    model: m\n    zone: lokal\n")
+    assert msg == "p.yaml:6: backends.a.zone: must be one of local, private-cloud, public-cloud (got 'lokal')"
+
+
+def test_wrong_type_names_key():
+    msg = err(MINIMAL + "complexity:\n  threshold: high\n")
+    assert msg.startswith("p.yaml:5: complexity.threshold: must be a number")
+
+
+def test_out_of_range():
+    assert "must be <= 1" in err(MINIMAL + "complexity:\n  threshold: 1.5\n")
+    assert "must be >= 0" in err(MINIMAL + "budget:\n  per_request_usd: -1\n")
+
+
+def test_duplicate_key():
+    assert err(MINIMAL + "budget: {}\nbudget: {}\n").startswith("p.yaml:5: budget: duplicate key")
+
+
+def test_yaml_syntax_error_has_line():
+    assert err("version: 1\nbackends: [\n").startswith("p.yaml:3: invalid YAML")
+
+
+def test_missing_required():
+    assert "backends: missing" in err("version: 1\n")
+    assert "version: missing" in err("backends:\n  a: {kind: ollama, model: m, zone: local}\n")
+    assert "backends.a.zone: missing" in err("version: 1\nbackends:\n  a: {kind: ollama, model: m}\n")
+
+
+def test_empty_file():
+    assert "empty policy" in err("")
+
+
+def test_host_only_for_ollama():
+    assert "only for kind ollama" in err(
+        "version: 1\nbackends:\n  c: {kind: anthropic, model: m, zone: public-cloud, host: http://x}\n")
+
+
+def test_confidential_can_never_widen_to_cloud():
+    msg = err(MINIMAL + "sensitivity:\n  tiers:\n    confidential: [local, public-cloud]\n")
+    assert "confidential prompts may never reach public-cloud" in msg
+    assert "internal prompts may never reach public-cloud" in err(
+        MINIMAL + "sensitivity:\n  tiers:\n    internal: [public-cloud]\n")
+
+
+def test_custom_rules_validated():
+    assert "invalid regex" in err(MINIMAL + "sensitivity:\n  custom:\n    - {name: x, tier: internal, pattern: '('}\n")
+    assert "matches the empty string" in err(MINIMAL + "sensitivity:\n  custom:\n    - {name: x, tier: internal, pattern: 'a*'}\n")
+    assert "exactly one of" in err(MINIMAL + "sensitivity:\n  custom:\n    - {name: x, tier: internal}\n")
+    p = parse_policy(MINIMAL + "sensitivity:\n  custom:\n    - {name: code, tier: internal, keywords: [BLUEHERON]}\n")
+    assert p.sensitivity.custom[0].keywords == ("BLUEHERON",)
+
+
+def test_detector_off_and_bad_tier():
+    p = parse_policy(MINIMAL + "sensitivity:\n  detectors:\n    email: off\n")
+    assert "email" not in p.sensitivity.detectors
+    assert "must be a tier" in err(MINIMAL + "sensitivity:\n  detectors:\n    email: secret\n")
+
+
+def test_not_utf8():
+    with pytest.raises(PolicyError, match="not valid UTF-8"):
+        parse_policy(b"version: 1\n\xff\n", source="p.yaml")
+
+
+def test_discovery_order(tmp_path, monkeypatch, hrouter_home):
+    assert discover_policy_path() is None  # nothing anywhere: built-in
+    user = hrouter_home / "config" / "hrouter.yaml"
+    user.parent.mkdir(parents=True)
+    user.write_text(MINIMAL)
+    assert discover_policy_path() == user
+    (tmp_path / "hrouter.yaml").write_text(MINIMAL)
+    assert discover_policy_path() == Path("hrouter.yaml")
+    monkeypatch.setenv("HROUTER_POLICY", str(tmp_path / "env.yaml"))
+    assert discover_policy_path() == tmp_path / "env.yaml"
+    assert discover_policy_path("explicit.yaml") == Path("explicit.yaml")
+    with pytest.raises(PolicyError, match="env.yaml: policy file not found"):
+        load_policy()
+
+
+def test_policy_to_dict_round_trips_through_yaml():
+    import yaml
+    data = policy_to_dict(load_policy(discover=False))
+    again = parse_policy(yaml.safe_dump(data))
+    assert again.backends == load_policy(discover=False).backends
