@@ -1,0 +1,410 @@
+"""End-to-end CLI tests: ``python -m hrouter`` against loopback Ollama and Anthropic fakes.
+
+The fakes record every request, so tests assert on what actually reached each server
+(a confidential prompt must never reach the cloud fake).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from clitools import ROOT, audit_records, run_cli, write_policy
+from fakes import FakeAnthropic, FakeOllama, free_port
+
+DATA = Path(__file__).resolve().parent / "data"
+SIMPLE = "What is the capital of France?"
+CONFIDENTIAL = "Summarize the contract for SSN 123-45-6789"
+COMPLEX = "Compare the architectural trade-offs between transformer and SSM-based models step by step"
+KEY = {"ANTHROPIC_API_KEY": "sk-ant-test-key-0123456789"}
+
+
+@pytest.fixture
+def ollama():
+    with FakeOllama(chunks=["Par", "is."], models=["llama3.2:3b"]) as f:
+        yield f
+
+
+@pytest.fixture
+def cloud():
+    with FakeAnthropic(chunks=["Trans", "formers ", "win."], served_model="claude-sonnet-4-6-20260217") as f:
+        yield f
+
+
+@pytest.fixture
+def policy(tmp_path, ollama, cloud):
+    return write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url)
+
+
+def user_message(req) -> str:
+    return req.body["messages"][-1]["content"]
+
+
+# --------------------------------------------------------------------------- explain
+
+def test_seed_examples_route_as_stated_with_builtin_default():
+    for prompt, backend, zone, tier in ((SIMPLE, "local", "local", "public"),
+                                        (CONFIDENTIAL, "local", "local", "confidential"),
+                                        (COMPLEX, "cloud", "public-cloud", "public")):
+        r = run_cli(["explain", "--json", prompt])
+        assert r.returncode == 0, r.stderr
+        d = json.loads(r.stdout)
+        assert (d["backend"], d["zone"], d["sensitivity"]["tier"]) == (backend, zone, tier), prompt
+
+
+def test_explain_json_contract_and_masking():
+    r = run_cli(["explain", "--json", CONFIDENTIAL])
+    d = json.loads(r.stdout)
+    for key in ("backend", "model", "zone", "fallbacks", "rule", "sensitivity", "complexity", "tokens",
+                "estimated_cost_usd", "trace"):
+        assert key in d
+    f = d["sensitivity"]["findings"][0]
+    assert (f["detector"], f["tier"]) == ("ssn", "confidential")
+    assert CONFIDENTIAL[f["start"]:f["end"]].replace(" ", "") in ("123-45-6789", "123456789")
+    assert "123-45-6789" not in r.stdout  # masked, never printed whole
+    assert d["fallbacks"] == [] and d["rule"] == "sensitivity.confidential"
+    assert set(d["complexity"]["components"]) >= {"length", "reasoning", "code", "multimodal", "constraints"}
+
+
+def test_explain_human_view_on_stderr_only_no_escape_codes():
+    r = run_cli(["explain", CONFIDENTIAL])
+    assert r.returncode == 0 and r.stdout == b""
+    err = r.stderr.decode()
+    for needle in ("Sensitivity", "confidential", "ssn", "Complexity", "Candidates", "Trace", "removed"):
+        assert needle in err
+    assert "123-45-6789" not in err
+    assert "\x1b[" not in err
+
+
+def test_explain_does_not_import_sdks_or_probe_backends():
+    port = free_port()
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "hrouter", "explain", COMPLEX],
+                       capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in r.stderr.decode().splitlines() if "|" in line}
+    assert "anthropic" not in imported and "ollama" not in imported and "httpx" not in imported
+    assert port  # nothing listens; explain never connected (it would have no reason to)
+
+
+def test_explain_jsonl_on_seed_prompts():
+    data = (DATA / "seed-prompts.jsonl").read_bytes() + b"\nplain text line about the weather\n"
+    r = run_cli(["explain", "--jsonl"], input=data)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert len(lines) == 4
+    expected = [json.loads(x) for x in (DATA / "seed-prompts.jsonl").read_text().splitlines()]
+    for got, exp in zip(lines, expected):
+        assert got["id"] == exp["id"]
+        assert got["zone"] == exp["expected_zone"] and got["sensitivity"]["tier"] == exp["expected_tier"]
+    assert lines[3]["line"] == 5 and lines[3]["backend"] == "local"
+    err = r.stderr.decode()
+    assert "4 prompts explained" in err and "confidential" in err and "cloud" in err
+
+
+def test_explain_jsonl_bad_lines_named_and_exit_2():
+    r = run_cli(["explain", "--jsonl"], input=b'{"prompt": "hi"}\n{"nope": 1}\n{bad json\n\xff\xfe\nhello\n')
+    assert r.returncode == 2
+    assert len(r.stdout.decode().splitlines()) == 2
+    err = r.stderr.decode()
+    assert "stdin:2:" in err and "stdin:3:" in err and "stdin:4:" in err
+
+
+def test_explain_refused_exit_3(tmp_path):
+    p = tmp_path / "cloud-only.yaml"
+    p.write_text("version: 1\nbackends:\n  c: {kind: anthropic, model: m, zone: public-cloud}\n")
+    r = run_cli(["explain", "--json", "--policy", str(p), CONFIDENTIAL])
+    assert r.returncode == 3
+    assert json.loads(r.stdout)["refused"] is True
+
+
+# --------------------------------------------------------------------------- ask: routing and streaming
+
+def test_ask_simple_streams_local_answer(policy, ollama, cloud, hrouter_home):
+    r = run_cli(["ask", "--policy", str(policy), SIMPLE], env=KEY)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"Paris.\n"
+    assert cloud.requests == []
+    assert user_message(ollama.requests_to("/api/chat")[0]) == SIMPLE
+    err = r.stderr.decode()
+    assert "local" in err and "\x1b[" not in err
+    rec = audit_records(hrouter_home)[-1]
+    assert rec["backend"] == "local" and rec["status"] == "ok" and rec["cloud_egress"] is False
+    assert rec["model_version"] == ollama.digest("llama3.2:3b")
+    assert rec["output_tokens"] == 2 and rec["input_tokens"] == 18
+
+
+def test_ask_complex_goes_to_cloud_with_key(policy, ollama, cloud, hrouter_home):
+    r = run_cli(["ask", "--policy", str(policy), COMPLEX], env=KEY)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"Transformers win.\n"
+    assert ollama.requests_to("/api/chat") == []
+    req = cloud.requests_to("/v1/messages")[0]
+    assert user_message(req) == COMPLEX and req.body["stream"] is True
+    rec = audit_records(hrouter_home)[-1]
+    assert (rec["backend"], rec["zone"], rec["cloud_egress"]) == ("cloud", "public-cloud", True)
+    assert rec["model_version"] == "claude-sonnet-4-6-20260217"
+    assert rec["cost_usd"] == pytest.approx((21 * 3 + 3 * 15) / 1e6)
+
+
+def test_confidential_never_reaches_cloud_even_forced(policy, ollama, cloud):
+    r = run_cli(["ask", "--policy", str(policy), "--backend", "cloud", CONFIDENTIAL], env=KEY)
+    assert r.returncode == 3
+    assert b"not permitted" in r.stderr
+    assert cloud.requests == [] and ollama.requests == []
+
+
+def test_confidential_with_local_down_exit_4_nothing_to_cloud(tmp_path, cloud):
+    down = f"http://127.0.0.1:{free_port()}"
+    p = write_policy(tmp_path, ollama_url=down, anthropic_url=cloud.url)
+    r = run_cli(["ask", "--policy", str(p), CONFIDENTIAL], env=KEY)
+    assert r.returncode == 4, r.stderr
+    err = r.stderr.decode()
+    assert down in err and "ollama serve" in err
+    assert cloud.requests == []
+    assert r.stdout == b""
+
+
+@pytest.mark.parametrize("status", [429, 500, 529])
+def test_cloud_availability_failure_falls_back_to_local(policy, ollama, cloud, hrouter_home, status):
+    cloud.fail_next(status)
+    r = run_cli(["ask", "--policy", str(policy), COMPLEX], env=KEY)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"Paris.\n"
+    assert len(cloud.requests_to("/v1/messages")) == 1  # SDK retries off: hrouter falls back itself
+    assert b"falling back to local" in r.stderr
+    rec = audit_records(hrouter_home)[-1]
+    assert rec["backend"] == "local" and rec["route"] == "cloud"
+    assert [a["backend"] for a in rec["attempts"]] == ["cloud", "local"]
+    assert rec["attempts"][0]["http_status"] == status
+
+
+def test_ollama_busy_503_and_refused_connection_fall_back_to_cloud(tmp_path, ollama, cloud):
+    ollama.busy = True
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url)
+    r = run_cli(["ask", "--policy", str(p), SIMPLE], env=KEY)
+    assert r.returncode == 0 and r.stdout == b"Transformers win.\n"
+    down = write_policy(tmp_path, ollama_url=f"http://127.0.0.1:{free_port()}", anthropic_url=cloud.url,
+                        name="down.yaml")
+    r = run_cli(["ask", "--policy", str(down), SIMPLE], env=KEY)
+    assert r.returncode == 0 and r.stdout == b"Transformers win.\n"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_no_fallback_on_client_errors(policy, ollama, cloud, status):
+    cloud.fail_next(status)
+    r = run_cli(["ask", "--policy", str(policy), COMPLEX], env=KEY)
+    assert r.returncode == (5 if status == 401 else 1), r.stderr
+    assert ollama.requests_to("/api/chat") == []
+
+
+def test_unknown_local_model_404_not_routed_around(tmp_path, ollama, cloud):
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url, local_model="nosuch")
+    r = run_cli(["ask", "--policy", str(p), SIMPLE], env=KEY)
+    assert r.returncode == 1
+    assert b"not found" in r.stderr and cloud.requests == []
+
+
+def test_failure_after_first_token_is_not_spliced(policy, ollama, cloud, hrouter_home):
+    cloud.error_after = 1
+    r = run_cli(["ask", "--policy", str(policy), COMPLEX], env=KEY)
+    assert r.returncode == 1
+    assert r.stdout.startswith(b"Trans")
+    assert b"not retried" in r.stderr
+    assert ollama.requests_to("/api/chat") == []
+    assert audit_records(hrouter_home)[-1]["status"] == "error"
+
+
+def test_missing_api_key_exit_5_only_on_cloud_route(policy, ollama, cloud):
+    r = run_cli(["ask", "--policy", str(policy), COMPLEX], env={"ANTHROPIC_API_KEY": None})
+    assert r.returncode == 5 and b"ANTHROPIC_API_KEY" in r.stderr
+    assert cloud.requests == []
+    r = run_cli(["ask", "--policy", str(policy), SIMPLE], env={"ANTHROPIC_API_KEY": None})
+    assert r.returncode == 0 and r.stdout == b"Paris.\n"
+
+
+def test_ask_json(policy, ollama):
+    r = run_cli(["ask", "--json", "--policy", str(policy), SIMPLE], env=KEY)
+    assert r.returncode == 0
+    d = json.loads(r.stdout)
+    assert d["completion"] == "Paris." and d["status"] == "ok"
+    assert d["usage"] == {"input_tokens": 18, "output_tokens": 2, "cost_usd": 0.0}
+    assert d["decision"]["backend"] == "local" and d["ttft_ms"] > 0 and d["latency_ms"] >= d["ttft_ms"]
+
+
+def test_no_stream_prints_whole_answer(policy):
+    r = run_cli(["ask", "--no-stream", "-q", "--policy", str(policy), SIMPLE], env=KEY)
+    assert r.returncode == 0 and r.stdout == b"Paris.\n" and r.stderr == b""
+
+
+def test_streaming_reaches_stdout_before_the_answer_ends(tmp_path, cloud):
+    with FakeOllama(chunks=["first ", "second"], chunk_delay_s=1.0, models=["llama3.2:3b"]) as slow:
+        p = write_policy(tmp_path, ollama_url=slow.url, anthropic_url=cloud.url)
+        proc = subprocess.Popen([sys.executable, "-m", "hrouter", "ask", "-q", "--policy", str(p), SIMPLE],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONPATH": str(ROOT), **KEY})
+        first = os.read(proc.stdout.fileno(), 100)
+        t_first = time.monotonic()
+        assert first == b"first "
+        rest, _ = proc.communicate(timeout=30)
+        assert time.monotonic() - t_first > 0.5  # the second chunk came later: the first was flushed alone
+        assert rest == b"second\n" and proc.returncode == 0
+
+
+# --------------------------------------------------------------------------- input assembly
+
+def test_stdin_then_argument_joined_by_blank_line(policy, ollama):
+    r = run_cli(["ask", "--policy", str(policy), "Summarize this"], input=b"The notes.\n", env=KEY)
+    assert r.returncode == 0, r.stderr
+    assert user_message(ollama.requests_to("/api/chat")[0]) == "The notes.\n\nSummarize this"
+
+
+def test_file_and_stdin_and_system(policy, ollama, tmp_path):
+    (tmp_path / "notes.txt").write_text("File notes.\n")
+    r = run_cli(["ask", "--policy", str(policy), "-f", str(tmp_path / "notes.txt"), "-s", "Be terse.", "Summarize"],
+                input=b"Piped.\n", env=KEY)
+    assert r.returncode == 0, r.stderr
+    req = ollama.requests_to("/api/chat")[0]
+    assert user_message(req) == "Piped.\n\nFile notes.\n\nSummarize"
+    assert req.body["messages"][0] == {"role": "system", "content": "Be terse."}
+
+
+def test_no_stdin_flag_skips_pipe(policy, ollama):
+    r = run_cli(["ask", "--no-stdin", "--policy", str(policy), "hello"], input=b"ignored", env=KEY)
+    assert r.returncode == 0 and user_message(ollama.requests_to("/api/chat")[0]) == "hello"
+
+
+def test_no_input_exit_2_with_usage():
+    r = run_cli(["ask"], input=b"")
+    assert r.returncode == 2
+    assert b"no prompt given" in r.stderr and b'hrouter ask "' in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_no_input_on_a_terminal_does_not_hang():
+    import pty
+    master, slave = pty.openpty()
+    try:
+        r = run_cli(["ask"], stdin=slave, timeout=20)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert r.returncode == 2 and b"no prompt given" in r.stderr
+
+
+def test_invalid_utf8_is_a_clear_error(tmp_path):
+    r = run_cli(["ask", "x"], input=b"ok\n\xff\xfe bad")
+    assert r.returncode == 2 and b"stdin: not valid UTF-8 (line 2" in r.stderr and b"Traceback" not in r.stderr
+    (tmp_path / "bad.txt").write_bytes(b"\xc3\x28")
+    r = run_cli(["ask", "--no-stdin", "-f", str(tmp_path / "bad.txt"), "x"])
+    assert r.returncode == 2 and b"bad.txt: not valid UTF-8" in r.stderr
+    r = run_cli(["ask", "--no-stdin", "-f", str(tmp_path / "missing.txt"), "x"])
+    assert r.returncode == 2 and b"missing.txt: no such file" in r.stderr
+
+
+# --------------------------------------------------------------------------- policy and errors
+
+def test_bad_policy_one_line_error_exit_2(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("version: 1\nbackends:\n  local:\n    kind: ollama\n    model: m\n    zone: local\n    colour: red\n")
+    for cmd in (["ask", "hi"], ["explain", "hi"], ["policy", "show"]):
+        r = run_cli([*cmd, "--policy", str(p)])
+        assert r.returncode == 2
+        lines = r.stderr.decode().strip().splitlines()
+        assert lines == [f"hrouter: error: {p}:7: backends.local.colour: unknown key (allowed: kind, model, zone, "
+                         "host, base_url, price, max_tokens, context_window, capability, ttft_ms, timeout_s, "
+                         "connect_timeout_s, images, max_inflight)"]
+
+
+def test_policy_validate_and_show(tmp_path):
+    r = run_cli(["policy", "validate", str(ROOT / "policies" / "examples" / "strict.yaml")])
+    assert r.returncode == 0 and b"ok:" in r.stdout
+    r = run_cli(["policy", "show", "--json"])
+    d = json.loads(r.stdout)
+    assert d["source"] == "<built-in>" and d["policy"]["backends"]["local"]["kind"] == "ollama"
+    assert d["policy"]["audit"]["effective_path"].endswith("state/audit.jsonl")
+    r = run_cli(["policy", "show"])
+    assert b"# source: <built-in>" in r.stdout and b"backends:" in r.stdout
+
+
+def test_policy_env_var(tmp_path):
+    p = tmp_path / "env.yaml"
+    p.write_text("version: 1\nbackends:\n  solo: {kind: ollama, model: m, zone: local}\n")
+    r = run_cli(["explain", "--json", SIMPLE], env={"HROUTER_POLICY": str(p)})
+    assert json.loads(r.stdout)["backend"] == "solo"
+
+
+def test_version_and_help():
+    r = run_cli(["--version"])
+    assert r.returncode == 0 and r.stdout.decode().startswith("hrouter ")
+    for cmd in ("ask", "explain"):
+        r = run_cli([cmd, "--help"])
+        assert r.returncode == 0 and f"hrouter {cmd}".encode() in r.stdout
+    r = run_cli(["ask", "--bogus"])
+    assert r.returncode == 2
+
+
+# --------------------------------------------------------------------------- audit log
+
+def test_audit_record_fields_and_no_raw_prompt(policy, hrouter_home):
+    secret_prompt = "What is the capital of France? zebra-unique-marker"
+    r = run_cli(["ask", "--policy", str(policy), secret_prompt], env=KEY)
+    assert r.returncode == 0
+    text = (hrouter_home / "state" / "audit.jsonl").read_text()
+    assert "zebra-unique-marker" not in text and KEY["ANTHROPIC_API_KEY"] not in text
+    rec = json.loads(text.splitlines()[-1])
+    for key in ("ts", "id", "session", "backend", "model", "model_version", "zone", "cloud_egress", "tier",
+                "detectors", "complexity", "components", "rule", "fallbacks", "ttft_ms", "latency_ms",
+                "input_tokens", "output_tokens", "cost_usd", "status", "prompt_hmac", "policy_digest"):
+        assert key in rec
+    assert rec["ts"].endswith("Z") and rec["prompt_hmac"].startswith("hmac-sha256:")
+    key_file = hrouter_home / "state" / "audit.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    import hashlib, hmac
+    assert rec["prompt_hmac"] == "hmac-sha256:" + hmac.new(key_file.read_bytes(), secret_prompt.encode(),
+                                                           hashlib.sha256).hexdigest()
+
+
+def test_audit_log_prompt_when_policy_says(tmp_path, ollama, cloud, hrouter_home):
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url, extra="audit:\n  log_prompt: true\n")
+    run_cli(["ask", "--policy", str(p), "hello marker-42"], env=KEY)
+    assert audit_records(hrouter_home)[-1]["prompt"] == "hello marker-42"
+
+
+def test_refusal_is_audited(policy, hrouter_home):
+    run_cli(["ask", "--policy", str(policy), "--backend", "cloud", CONFIDENTIAL], env=KEY)
+    rec = audit_records(hrouter_home)[-1]
+    assert rec["status"] == "refused" and rec["backend"] is None and rec["cloud_egress"] is False
+
+
+def test_concurrent_asks_from_8_processes_all_intact(policy, ollama, hrouter_home):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **KEY}
+    procs = [subprocess.Popen([sys.executable, "-m", "hrouter", "ask", "-q", "--policy", str(policy), f"{SIMPLE} {i}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
+             for i in range(8)]
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    recs = audit_records(hrouter_home)
+    assert len(recs) == 8 and len({r["id"] for r in recs}) == 8
+    assert len({r["prompt_hmac"] for r in recs}) == 8  # one key shared by all
+
+
+def test_interrupt_exit_130_and_audited(tmp_path, cloud, hrouter_home):
+    with FakeOllama(chunks=["x"], first_chunk_delay_s=20, models=["llama3.2:3b"]) as slow:
+        p = write_policy(tmp_path, ollama_url=slow.url, anthropic_url=cloud.url)
+        proc = subprocess.Popen([sys.executable, "-m", "hrouter", "ask", "--policy", str(p), SIMPLE],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONPATH": str(ROOT), **KEY})
+        deadline = time.monotonic() + 20
+        while not slow.requests_to("/api/chat") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert audit_records(hrouter_home)[-1]["status"] == "interrupted"
