@@ -346,7 +346,10 @@ def policy_show(
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point: run the CLI and map every error to a one-line message and an exit code."""
-    import click
+    try:  # typer >= 0.2x vendors click as typer._click; older typer depends on click itself
+        from typer._click import exceptions as click_exc
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click import exceptions as click_exc
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("HROUTER_DEBUG", "") not in ("", "0") or "--debug" in args
@@ -355,15 +358,15 @@ def main(argv: Optional[List[str]] = None) -> None:
         code = command.main(args=args, prog_name="hrouter", standalone_mode=False)
     except HrouterError as exc:
         _fail(str(exc), exc.exit_status, debug)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, getattr(click_exc, "Exit", typer.Exit)) as exc:
         code = exc.exit_code
-    except click.ClickException as exc:  # usage errors: bad option, missing value, ...
+    except click_exc.ClickException as exc:  # usage errors: bad option, missing value, ...
         if debug:
             import traceback
             traceback.print_exc()
         exc.show(file=sys.stderr)
         code = ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort, getattr(click_exc, "Abort", typer.Abort)):
         _fail("interrupted", ExitStatus.INTERRUPTED, debug)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as other filters do.

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Regenerate the shell completion scripts from the installed hrouter (run from the repo root).
+set -euo pipefail
+cd "$(dirname "$0")"
+for shell in bash zsh fish; do
+  hrouter --show-completion "$shell" > "hrouter.$shell"
+done
+echo "wrote completions/hrouter.{bash,zsh,fish}"
