@@ -20,8 +20,21 @@ TIER_STYLE = {"public": "green", "internal": "yellow", "confidential": "bold red
 
 
 def stderr_console() -> Console:
-    """A Console on stderr (colour only on a terminal and without NO_COLOR)."""
-    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=False)
+    """A Console on stderr (colour only on a terminal and without NO_COLOR).
+
+    Off a terminal, lines are not wrapped at Rich's default 80 columns (``COLUMNS`` still
+    wins), so logs and ``grep`` see one trace step per line.
+    """
+    import os
+    import sys
+    width = None
+    if not os.environ.get("COLUMNS"):
+        try:
+            if not os.isatty(sys.stderr.fileno()):
+                width = 160
+        except (AttributeError, ValueError, OSError):
+            width = 160
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=False, width=width)
 
 
 def _tier(tier: str) -> Text:

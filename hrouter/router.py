@@ -119,7 +119,12 @@ class Decision:
 
 
 def _usd(x: float) -> str:
-    return f"${x:.4f}" if x < 1 else f"${x:.2f}"
+    """USD for traces: ``$0``, ``$0.0154``, ``$0.5``, ``$12.25``."""
+    if x == 0:
+        return "$0"
+    if x >= 1:
+        return f"${x:.2f}"
+    return "$" + f"{x:.4f}".rstrip("0").rstrip(".") if x >= 0.0001 else f"${x:.2g}"
 
 
 def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:

@@ -68,7 +68,7 @@ def test_explain_json_contract_and_masking():
     f = d["sensitivity"]["findings"][0]
     assert (f["detector"], f["tier"]) == ("ssn", "confidential")
     assert CONFIDENTIAL[f["start"]:f["end"]].replace(" ", "") in ("123-45-6789", "123456789")
-    assert "123-45-6789" not in r.stdout  # masked, never printed whole
+    assert b"123-45-6789" not in r.stdout  # masked, never printed whole
     assert d["fallbacks"] == [] and d["rule"] == "sensitivity.confidential"
     assert set(d["complexity"]["components"]) >= {"length", "reasoning", "code", "multimodal", "constraints"}
 
