@@ -76,6 +76,7 @@ DEFAULT_DETECTORS: dict[str, str] = {
     "private_key": "confidential",
     "date_of_birth": "confidential",
     "classification_marking": "internal",
+    "unreleased_financials": "internal",
 }
 
 
@@ -95,13 +96,17 @@ class SensitivityConfig:
     internal_domains: tuple[str, ...] = ()
 
 
+#: Complexity component weights (see :mod:`hrouter.signals.complexity`):
+#: ``score = min(1, sum(weight * value))``. A weight >= the threshold lets that component
+#: alone send a prompt to the capable backend; 0 switches a component off.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "length": 0.15,
-    "reasoning": 0.35,
-    "code": 0.25,
-    "multimodal": 0.4,
-    "constraints": 0.2,
-    "math": 0.3,
+    "length": 0.2,
+    "reasoning": 0.45,
+    "code": 0.4,
+    "math": 0.45,
+    "constraints": 0.4,
+    "domain": 0.25,
+    "multimodal": 0.5,
 }
 
 
