@@ -42,17 +42,23 @@ def default_session() -> str:
 @dataclass
 class Attempt:
     """One backend call: ``backend`` name, ``status`` (``ok`` or the error class), ``error`` text,
-    ``http_status`` when the server answered, ``ttft_ms``/``latency_ms`` (ms, None if not reached)."""
+    ``http_status`` when the server answered, ``ttft_ms``/``latency_ms`` (ms, None if not reached),
+    ``sent`` whether the request may have left (False when it failed before sending, e.g. no key)."""
 
     backend: str
     status: str
+    sent: bool = False
     error: str | None = None
     http_status: int | None = None
     ttft_ms: float | None = None
     latency_ms: float | None = None
 
     def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        out = {k: v for k, v in self.__dict__.items() if v is not None}
+        for k in ("ttft_ms", "latency_ms"):
+            if k in out:
+                out[k] = round(out[k], 1)
+        return out
 
 
 @dataclass
@@ -193,6 +199,9 @@ class Router:
                 t0 = time.perf_counter()
                 try:
                     backend = self._make_backend(name)
+                    backend.prepare()  # credentials and imports: nothing sent yet
+                    attempt.sent = True
+                    t0 = time.perf_counter()
                     for chunk in backend.stream(request, completion):
                         if not chunk:
                             continue
@@ -238,6 +247,12 @@ class Router:
         except BackendError as exc:
             self._audit(prompt, result, context, error=str(exc))
             raise
+        except AuditError:
+            raise
+        except Exception as exc:  # e.g. the reader of stdout went away mid-answer: still audited
+            result.status = "error"
+            self._audit(prompt, result, context, error=f"{type(exc).__name__}: {exc}")
+            raise
 
     # ------------------------------------------------------------------ audit
     def _audit(self, prompt: Prompt, result: AskResult, context: RouteContext, error: str | None = None) -> None:
@@ -254,7 +269,7 @@ class Router:
             "model": result.model,
             "model_version": result.model_version,
             "zone": result.zone,
-            "cloud_egress": any(self.policy.backends[a.backend].zone != "local" for a in result.attempts),
+            "cloud_egress": any(a.sent and self.policy.backends[a.backend].zone != "local" for a in result.attempts),
             "tier": d.sensitivity.tier,
             "detectors": sorted({f.detector for f in d.sensitivity.findings}),
             "detector_errors": list(d.sensitivity.errors),

@@ -221,10 +221,12 @@ def test_failure_after_first_token_is_not_spliced(policy, ollama, cloud, hrouter
     assert audit_records(hrouter_home)[-1]["status"] == "error"
 
 
-def test_missing_api_key_exit_5_only_on_cloud_route(policy, ollama, cloud):
+def test_missing_api_key_exit_5_only_on_cloud_route(policy, ollama, cloud, hrouter_home):
     r = run_cli(["ask", "--policy", str(policy), COMPLEX], env={"ANTHROPIC_API_KEY": None})
     assert r.returncode == 5 and b"ANTHROPIC_API_KEY" in r.stderr
     assert cloud.requests == []
+    rec = audit_records(hrouter_home)[-1]
+    assert rec["cloud_egress"] is False and rec["attempts"][0]["sent"] is False
     r = run_cli(["ask", "--policy", str(policy), SIMPLE], env={"ANTHROPIC_API_KEY": None})
     assert r.returncode == 0 and r.stdout == b"Paris.\n"
 

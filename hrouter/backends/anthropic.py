@@ -130,6 +130,19 @@ class AnthropicBackend(Backend):
         blocks.append({"type": "text", "text": request.prompt})
         return [{"role": "user", "content": blocks}]
 
+    def prepare(self) -> None:
+        """Check credentials (BackendAuthError naming ANTHROPIC_API_KEY when absent), then import the SDK."""
+        self._require_credentials()
+        import anthropic  # noqa: F401 - the import costs ~1 s; paid here, outside the TTFT measurement
+
+    def _require_credentials(self) -> tuple[str | None, str | None]:
+        api_key, auth_token = _credentials()
+        if not api_key and not auth_token:
+            raise BackendAuthError(
+                f"{self._where()}: no credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)",
+                backend=self.name)
+        return api_key, auth_token
+
     def stream(self, request: CompletionRequest, completion: Completion) -> Iterator[str]:
         """Stream ``request`` through ``POST /v1/messages``; yields text deltas as they arrive.
 
@@ -140,11 +153,7 @@ class AnthropicBackend(Backend):
         Raises :class:`BackendAuthError` (no credentials, 401), :class:`BackendUnavailable`
         or :class:`BackendResponseError` (see :meth:`map_error`), before or during iteration.
         """
-        api_key, auth_token = _credentials()
-        if not api_key and not auth_token:
-            raise BackendAuthError(
-                f"{self._where()}: no credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)",
-                backend=self.name)
+        api_key, auth_token = self._require_credentials()
         return self._stream(request, completion, api_key, auth_token)
 
     def _stream(self, request: CompletionRequest, completion: Completion, api_key: str | None,

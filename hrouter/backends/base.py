@@ -68,6 +68,13 @@ class Backend:
         self.name = name
         self.config = config
 
+    def prepare(self) -> None:
+        """Get ready to send: check credentials and import the client library.
+
+        Called before timing starts, so TTFT measures the server, not our imports. Nothing
+        is sent. Raises :class:`hrouter.errors.BackendAuthError` when credentials are missing.
+        """
+
     def stream(self, request: CompletionRequest, completion: Completion) -> Iterator[str]:
         """Send ``request`` and yield the answer's text chunks as they arrive.
 
