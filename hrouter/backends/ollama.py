@@ -117,6 +117,14 @@ class OllamaBackend(Backend):
         messages.append(user)
         return messages
 
+    def prepare(self) -> None:
+        """Import the client library (``ollama`` pulls in httpx and pydantic models).
+
+        Paid here, before the router starts its TTFT clock, so TTFT measures the server.
+        """
+        import httpx  # noqa: F401
+        import ollama  # noqa: F401
+
     def stream(self, request: CompletionRequest, completion: Completion) -> Iterator[str]:
         """Stream ``request`` through ``POST /api/chat``; yields content pieces as they arrive.
 
