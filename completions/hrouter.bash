@@ -1,3 +1,4 @@
+
 _hrouter_completion() {
     local IFS=$'
 '
@@ -8,3 +9,4 @@ _hrouter_completion() {
 }
 
 complete -o default -F _hrouter_completion hrouter
+

@@ -1,10 +1,1 @@
-_hrouter_completion() {
-    local IFS=$'
-'
-    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
-                   COMP_CWORD=$COMP_CWORD \
-                   _HROUTER_COMPLETE=complete_bash $1 ) )
-    return 0
-}
-
-complete -o default -F _hrouter_completion hrouter
+complete --command hrouter --no-files --arguments "(env _HROUTER_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) hrouter)" --condition "env _HROUTER_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) hrouter"

@@ -1,10 +1,9 @@
+
+#compdef hrouter
+
 _hrouter_completion() {
-    local IFS=$'
-'
-    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
-                   COMP_CWORD=$COMP_CWORD \
-                   _HROUTER_COMPLETE=complete_bash $1 ) )
-    return 0
+  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" _HROUTER_COMPLETE=complete_zsh hrouter)
 }
 
-complete -o default -F _hrouter_completion hrouter
+compdef _hrouter_completion hrouter
+

@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 for shell in bash zsh fish; do
-  hrouter --show-completion "$shell" > "hrouter.$shell"
+  _HROUTER_COMPLETE="source_$shell" hrouter > "hrouter.$shell"
 done
 echo "wrote completions/hrouter.{bash,zsh,fish}"

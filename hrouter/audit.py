@@ -32,6 +32,12 @@ def default_log_path() -> Path:
     return state_dir() / LOG_FILE
 
 
+def default_key_path() -> Path:
+    """``<state dir>/audit.key``: the HMAC key, wherever the log itself is."""
+    from .paths import state_dir
+    return state_dir() / KEY_FILE
+
+
 def resolve_log_path(configured: str | None) -> Path:
     """The audit log path: ``audit.path`` from the policy (``~`` expanded) or the default."""
     return Path(configured).expanduser() if configured else default_log_path()

@@ -66,14 +66,14 @@ PolicyOpt = typer.Option(None, "--policy", "-p", metavar="PATH",
                          help="Policy file (default: $HROUTER_POLICY, ./hrouter.yaml, the config dir, the built-in).")
 FilesOpt = typer.Option(None, "--file", "-f", metavar="PATH",
                         help="Read prompt text (or an image: PNG/JPEG/GIF/WebP) from a file; repeatable; - for stdin.")
-SystemOpt = typer.Option(None, "--system", "-s", help="System prompt.")
+SystemOpt = typer.Option(None, "--system", "-s", metavar="TEXT", help="System prompt (scanned for sensitive data too).")
 NoStdinOpt = typer.Option(False, "--no-stdin", help="Do not read piped stdin.")
 BackendOpt = typer.Option(None, "--backend", "-b", metavar="NAME",
                           help="Force a backend (refused, exit 3, when the prompt's tier forbids its zone).")
 SlaOpt = typer.Option(None, "--sla", metavar="MS", min=1, help="Required time to first token, ms (overrides latency.sla_ms).")
 SessionOpt = typer.Option(None, "--session", metavar="NAME",
-                          help="Session name for budgets and the audit log (default: $HROUTER_SESSION or <user>-<date>).")
-MaxTokensOpt = typer.Option(None, "--max-tokens", min=1, help="Cap on the answer's length, tokens (overrides the backend's max_tokens).")
+                          help="Session name recorded in the audit log (default: $HROUTER_SESSION or <user>-<date>).")
+MaxTokensOpt = typer.Option(None, "--max-tokens", metavar="N", min=1, help="Cap on the answer's length, tokens (overrides the backend's max_tokens).")
 
 
 def _load(policy_path: Optional[str]):
@@ -111,9 +111,11 @@ def _print_json(obj) -> None:
 
 # --------------------------------------------------------------------------- ask
 
-@app.command()
+@app.command(short_help="Route a prompt and stream the answer to stdout.")
 def ask(
-    prompt: Optional[List[str]] = typer.Argument(None, metavar="[PROMPT]...", help="Prompt text; - reads stdin."),
+    prompt: Optional[List[str]] = typer.Argument(None, metavar="PROMPT", show_default=False,
+                                                 help="Prompt text (words are joined); - reads stdin; "
+                                                      "put -- before text that starts with '-'."),
     files: Optional[List[str]] = FilesOpt,
     system: Optional[str] = SystemOpt,
     no_stdin: bool = NoStdinOpt,
@@ -145,7 +147,7 @@ def ask(
     router = Router(pol)
     decision = router.decide(p, ctx)
     err = stderr_console()
-    if not quiet:
+    if not quiet and not decision.refused:  # a refusal is reported once, by the error boundary
         print_route(err, decision)
     stream_out = not (no_stream or as_json)
     spinner = {"status": None}
@@ -201,9 +203,11 @@ def ask(
 
 # --------------------------------------------------------------------------- explain
 
-@app.command()
+@app.command(short_help="Show how a prompt would be routed, and why; calls no model.")
 def explain(
-    prompt: Optional[List[str]] = typer.Argument(None, metavar="[PROMPT]...", help="Prompt text; - reads stdin."),
+    prompt: Optional[List[str]] = typer.Argument(None, metavar="PROMPT", show_default=False,
+                                                 help="Prompt text (words are joined); - reads stdin; "
+                                                      "put -- before text that starts with '-'."),
     files: Optional[List[str]] = FilesOpt,
     system: Optional[str] = SystemOpt,
     no_stdin: bool = NoStdinOpt,
@@ -299,9 +303,10 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
 
 # --------------------------------------------------------------------------- policy
 
-@policy_app.command("validate")
+@policy_app.command("validate", short_help="Check a policy file strictly.")
 def policy_validate(
-    path: Optional[str] = typer.Argument(None, metavar="[PATH]", help="Policy file (default: the one discovery finds)."),
+    path: Optional[str] = typer.Argument(None, metavar="PATH", show_default=False,
+                                         help="Policy file (default: the one discovery finds)."),
     policy: Optional[str] = PolicyOpt,
 ) -> None:
     """Check a policy file strictly; print a one-line summary, or the error with file:line (exit 2).
@@ -312,6 +317,8 @@ def policy_validate(
       hrouter policy validate          # the policy hrouter would use here
     """
     from .policy import discover_policy_path, load_policy
+    if path and policy and path != policy:
+        raise InputError(f"give the policy once: PATH {path!r} or --policy {policy!r}, not both")
     target = path or policy
     chosen = discover_policy_path(target)
     pol = load_policy(target)
@@ -319,7 +326,7 @@ def policy_validate(
     print(f"ok: {chosen or '<built-in default>'}: {len(pol.backends)} backend(s): {names}")
 
 
-@policy_app.command("show")
+@policy_app.command("show", short_help="Print the effective policy, defaults filled in.")
 def policy_show(
     policy: Optional[str] = PolicyOpt,
     as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML."),
@@ -331,16 +338,19 @@ def policy_show(
       hrouter policy show
       hrouter policy show --policy policies/examples/strict.yaml --json
     """
-    from .audit import resolve_log_path
+    from .audit import default_key_path, resolve_log_path
     from .policy import load_policy, policy_to_dict
     pol = load_policy(policy)
     data = policy_to_dict(pol)
-    data["audit"]["effective_path"] = str(resolve_log_path(pol.audit.path))
+    log_path = resolve_log_path(pol.audit.path)
+    key_path = default_key_path()
     if as_json:
-        _print_json({"source": pol.source, "digest": pol.digest, "policy": data})
+        _print_json({"source": pol.source, "digest": pol.digest, "audit_log": str(log_path),
+                     "audit_key": str(key_path), "policy": data})
         return
     import yaml
-    sys.stdout.write(f"# source: {pol.source}\n# digest: sha256:{pol.digest}\n")
+    sys.stdout.write(f"# source: {pol.source}\n# digest (sha256 of the file): {pol.digest}\n"
+                     f"# audit log: {log_path}\n# audit HMAC key: {key_path}\n")
     sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
@@ -367,11 +377,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     except (typer.Exit, getattr(click_exc, "Exit", typer.Exit)) as exc:
         code = exc.exit_code
     except click_exc.ClickException as exc:  # usage errors: bad option, missing value, ...
-        if debug:
-            import traceback
-            traceback.print_exc()
-        exc.show(file=sys.stderr)
-        code = ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code
+        _fail(_usage_message(exc, click_exc), ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code, debug)
     except (KeyboardInterrupt, typer.Abort, getattr(click_exc, "Abort", typer.Abort)):
         _fail("interrupted", ExitStatus.INTERRUPTED, debug)
     except BrokenPipeError:
@@ -387,6 +393,20 @@ def main(argv: Optional[List[str]] = None) -> None:
               ExitStatus.BACKEND_ERROR, debug)
     gc.freeze()
     sys.exit(int(code or 0))
+
+
+def _usage_message(exc, click_exc) -> str:
+    """One line for a command-line usage error, never echoing prompt-like text back."""
+    if isinstance(exc, click_exc.NoSuchOption):
+        name = exc.option_name or ""
+        if len(name) > 40 or any(ch.isspace() for ch in name):
+            # Probably a prompt that starts with '-': it may hold secrets, so do not echo it.
+            return ("unknown option (text starting with '-'); to send text that starts with '-', "
+                    "put it after --: hrouter ask -- \"-5 squared?\"")
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None and ctx.command_path else ""
+    return message + hint
 
 
 def _fail(message: str, status: int, debug: bool) -> None:

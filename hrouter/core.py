@@ -131,7 +131,7 @@ class Router:
         from .signals.sensitivity import tag_sensitivity
         from .signals.tokens import estimate_tokens
 
-        sens = tag_sensitivity(prompt.text, self.policy.sensitivity)
+        sens = tag_sensitivity(prompt.text, self.policy.sensitivity, images=len(prompt.images))
         scanned = prompt.text
         if prompt.system:
             # The system prompt is sent too: its findings count, marked as such (offsets into it).
@@ -213,6 +213,8 @@ class Router:
                 except BackendError as exc:
                     attempt.latency_ms = (time.perf_counter() - t0) * 1000
                     attempt.status, attempt.error, attempt.http_status = type(exc).__name__, str(exc), exc.status
+                    if exc.sent is False:
+                        attempt.sent = False  # e.g. connection refused: the prompt never left
                     exc.backend = exc.backend or name
                     failures.append(exc)
                     previous = attempt

@@ -90,14 +90,17 @@ class BackendError(HrouterError):
     """A backend call failed. ``backend`` is the policy's backend name, ``status`` the HTTP status if any.
 
     ``retryable`` says whether another permitted backend may be tried (availability failures only).
+    ``sent`` is False when the request certainly never left (connection refused, connect timeout,
+    missing credentials), None when unknown (the audit log then counts it as sent).
     """
 
     exit_status = ExitStatus.BACKEND_ERROR
     retryable = False
 
-    def __init__(self, message: str, *, backend: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, *, backend: str | None = None, status: int | None = None,
+                 sent: bool | None = None) -> None:
         super().__init__(message)
-        self.backend, self.status = backend, status
+        self.backend, self.status, self.sent = backend, status, sent
 
 
 class BackendUnavailable(BackendError):
@@ -110,8 +113,8 @@ class BackendUnavailable(BackendError):
     retryable = True
 
     def __init__(self, message: str, *, backend: str | None = None, status: int | None = None,
-                 retry_after_s: float | None = None) -> None:
-        super().__init__(message, backend=backend, status=status)
+                 retry_after_s: float | None = None, sent: bool | None = None) -> None:
+        super().__init__(message, backend=backend, status=status, sent=sent)
         self.retry_after_s = retry_after_s
 
 

@@ -77,6 +77,7 @@ DEFAULT_DETECTORS: dict[str, str] = {
     "date_of_birth": "confidential",
     "classification_marking": "internal",
     "unreleased_financials": "internal",
+    "image": "confidential",
 }
 
 

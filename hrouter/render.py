@@ -34,7 +34,7 @@ def stderr_console() -> Console:
                 width = 160
         except (AttributeError, ValueError, OSError):
             width = 160
-    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=False, width=width)
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True, width=width)
 
 
 def _tier(tier: str) -> Text:
@@ -123,7 +123,7 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
     lat = cons.get("latency") or {}
     if lat:
         sla = lat.get("sla_ms")
-        lines.append("latency: SLA " + (f"{sla:.0f} ms" if sla is not None else "none") + "; expected TTFT "
+        lines.append("latency: SLA " + (f"{sla:g} ms" if sla is not None else "none") + "; expected TTFT "
                      + ", ".join(f"{k} {v:.0f} ms" for k, v in (lat.get("expected_ttft_ms") or {}).items()))
     cap = cons.get("capacity") or {}
     if cap:

@@ -231,8 +231,8 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
                                   "inflight": None,
                                   "note": "in-flight requests are not tracked across processes yet; no spill"}
     if not left:
-        reason = (f"no backend permitted for a {tier} prompt" if removed_by_zone and all(
-            c.removed_by == "sensitivity" for c in cands) else "every backend was removed by the rules above")
+        why = "; ".join(f"{c.name}: {c.reason}" for c in cands)
+        reason = f"no backend permitted for a {tier} prompt ({why})"
         return _refused(signals, policy, trace, cands, context, reason, considerations)
 
     # -- preference
@@ -259,11 +259,11 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
         slow = [c for c in order if c.expected_ttft_ms > sla]
         order = fast + slow
         if slow:
-            trace.append(f"latency.sla: SLA {sla:.0f} ms; expected TTFT over it, moved last: "
+            trace.append(f"latency.sla: SLA {sla:g} ms; expected TTFT over it, moved last: "
                          + ", ".join(f"{c.name} {c.expected_ttft_ms:.0f} ms" for c in slow)
                          + ("" if fast else " (nothing meets the SLA; kept: a slow answer beats a refusal)"))
         else:
-            trace.append(f"latency.sla: SLA {sla:.0f} ms; every candidate expected within it")
+            trace.append(f"latency.sla: SLA {sla:g} ms; every candidate expected within it")
         if order[0] is not head:
             rule = "latency.sla"
     else:

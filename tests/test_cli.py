@@ -329,7 +329,7 @@ def test_policy_validate_and_show(tmp_path):
     r = run_cli(["policy", "show", "--json"])
     d = json.loads(r.stdout)
     assert d["source"] == "<built-in>" and d["policy"]["backends"]["local"]["kind"] == "ollama"
-    assert d["policy"]["audit"]["effective_path"].endswith("state/audit.jsonl")
+    assert d["audit_log"].endswith("state/audit.jsonl") and d["audit_key"].endswith("state/audit.key")
     r = run_cli(["policy", "show"])
     assert b"# source: <built-in>" in r.stdout and b"backends:" in r.stdout
 
@@ -410,3 +410,36 @@ def test_interrupt_exit_130_and_audited(tmp_path, cloud, hrouter_home):
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert audit_records(hrouter_home)[-1]["status"] == "interrupted"
+
+
+def test_connection_refused_cloud_is_not_egress(tmp_path, ollama, hrouter_home):
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=f"http://127.0.0.1:{free_port()}")
+    r = run_cli(["ask", "--policy", str(p), COMPLEX], env=KEY)
+    assert r.returncode == 0 and r.stdout == b"Paris.\n"  # fell back to local
+    rec = audit_records(hrouter_home)[-1]
+    assert rec["attempts"][0]["backend"] == "cloud" and rec["attempts"][0]["sent"] is False
+    assert rec["cloud_egress"] is False
+
+
+def test_refusal_names_each_backends_reason_once(tmp_path, policy, cloud):
+    png = tmp_path / "scan.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    r = run_cli(["ask", "--policy", str(policy), "-f", str(png), "What does this say?"], env=KEY)
+    assert r.returncode == 3
+    lines = r.stderr.decode().strip().splitlines()
+    assert len(lines) == 1
+    assert "local: 1 image(s) attached, local takes no images" in lines[0]
+    assert "cloud: zone public-cloud not permitted for confidential" in lines[0]
+    assert cloud.requests == []
+
+
+def test_usage_errors_are_one_line_and_never_echo_prompt_text():
+    r = run_cli(["ask", "-----BEGIN PRIVATE KEY----- MIIEvQIBADANBg"])
+    assert r.returncode == 2
+    err = r.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("hrouter: error: unknown option")
+    assert "MIIEvQ" not in err and "put it after --" in err
+    r = run_cli(["explain", "--sla", "0", "x"])
+    assert r.returncode == 2 and r.stderr.decode().count("\n") == 1
+    r = run_cli(["explain", "--json", "--", "-5 squared?"])
+    assert r.returncode == 0 and json.loads(r.stdout)["backend"] == "local"

@@ -9,9 +9,12 @@ from clitools import ROOT, run_cli
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_committed_completions_are_current(shell):
-    r = run_cli(["--show-completion", shell])
+    r = run_cli([], env={"_HROUTER_COMPLETE": f"source_{shell}"})
     assert r.returncode == 0
-    assert r.stdout.decode() == (ROOT / "completions" / f"hrouter.{shell}").read_text()
+    script = r.stdout.decode()
+    assert script == (ROOT / "completions" / f"hrouter.{shell}").read_text()
+    marker = {"bash": "complete -o default -F", "zsh": "#compdef hrouter", "fish": "complete --command hrouter"}
+    assert marker[shell] in script
 
 
 def test_bash_completion_completes_commands():

@@ -412,8 +412,19 @@ def test_detector_tiers_come_from_the_config():
 
 
 def test_default_detectors_all_exist():
-    assert set(DEFAULT_DETECTORS) == set(sens._DETECTORS)
+    assert set(DEFAULT_DETECTORS) == set(sens._DETECTORS) | {"image"}  # image: attachments, not text
     assert all(t in TIERS for t in DEFAULT_DETECTORS.values())
+
+
+def test_attached_images_fail_closed_unless_the_policy_allows_them():
+    cfg = SensitivityConfig()
+    r = tag_sensitivity("What is on this receipt?", cfg, images=2)
+    assert r.tier == "confidential"
+    assert [(f.detector, f.start, f.end) for f in r.findings] == [("image", 0, 0)]
+    assert "2 attached image(s)" in r.findings[0].masked
+    assert tag_sensitivity("What is on this receipt?", cfg).tier == "public"  # no image, no finding
+    allowed = SensitivityConfig(detectors={**DEFAULT_DETECTORS, "image": "public"})
+    assert tag_sensitivity("What is on this receipt?", allowed, images=1).tier == "public"
 
 
 def test_overlaps_keep_the_most_severe_then_longest_and_drop_duplicates():

@@ -262,11 +262,13 @@ class AnthropicBackend(Backend):
                 what = f"connect timed out after {self.config.connect_timeout_s:g}s"
             else:
                 what = f"timed out after {self.config.timeout_s:g}s waiting for the reply"
-            return BackendUnavailable(f"{where}: {what}", backend=self.name)
+            return BackendUnavailable(f"{where}: {what}", backend=self.name,
+                                      sent=False if isinstance(cause, httpx2.ConnectTimeout) else None)
         if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):
             cause = exc.__cause__ if isinstance(exc, anthropic.APIConnectionError) else exc
             detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
-            return BackendUnavailable(self._scrub(f"{where}: cannot connect ({detail})"), backend=self.name)
+            return BackendUnavailable(self._scrub(f"{where}: cannot connect ({detail})"), backend=self.name,
+                                      sent=False if isinstance(cause, httpx2.ConnectError) else None)
         if isinstance(exc, anthropic.CredentialsError):
             return BackendAuthError(self._scrub(f"{where}: credentials: {exc}"), backend=self.name)
         if isinstance(exc, (anthropic.AnthropicError, pydantic.ValidationError, json.JSONDecodeError)):

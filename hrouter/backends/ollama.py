@@ -221,11 +221,12 @@ class OllamaBackend(Backend):
                 what = f"connect timed out after {self.config.connect_timeout_s:g}s"
             else:
                 what = f"timed out after {self.config.timeout_s:g}s waiting for the reply"
-            return BackendUnavailable(f"{where}: {what} ({type(exc).__name__})", backend=self.name)
+            return BackendUnavailable(f"{where}: {what} ({type(exc).__name__})", backend=self.name,
+                                      sent=False if isinstance(exc, httpx.ConnectTimeout) else None)
         if isinstance(exc, (ConnectionError, httpx.ConnectError)):
             return BackendUnavailable(
                 f"{where}: cannot connect ({exc or type(exc).__name__}); is Ollama running? "
-                f"Start it with `ollama serve`", backend=self.name)
+                f"Start it with `ollama serve`", backend=self.name, sent=False)
         if isinstance(exc, httpx.TransportError):
             return BackendUnavailable(f"{where}: connection failed: {type(exc).__name__}: {exc}",
                                       backend=self.name)

@@ -956,10 +956,14 @@ def detect_custom(text: str, rule: CustomRule) -> Iterable[Hit]:
 # The entry point.
 
 
-def tag_sensitivity(text: str, config: SensitivityConfig) -> SensitivityResult:
+def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) -> SensitivityResult:
     """Tag ``text`` with the most severe tier any enabled detector, custom rule or internal
     domain finds (``public`` if none). A detector that raises is recorded in ``errors`` and
     makes the result ``confidential`` (fail closed); the others still run.
+
+    ``images`` is the number of attached images. Their content cannot be scanned, so the
+    ``image`` detector (when enabled) records one finding at offset 0-0 with its tier
+    (``confidential`` by default: an unscannable scan of an ID card must not leave).
 
     Findings carry offsets into ``text`` (not the normalised copy) and a masked value;
     overlapping findings keep the most severe, then the longest.
@@ -985,6 +989,11 @@ def tag_sensitivity(text: str, config: SensitivityConfig) -> SensitivityResult:
             findings.append(Finding(detector=name, tier=tier, start=s, end=e, masked=masked))
 
     for name, tier in config.detectors.items():
+        if name == "image":
+            if images:
+                findings.append(Finding(detector="image", tier=tier, start=0, end=0,
+                                        masked=f"{images} attached image(s), content not scanned"))
+            continue
         fn = _DETECTORS.get(name)
         if fn is None:
             errors.append(f"{name}: KeyError: unknown detector")
