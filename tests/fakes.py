@@ -140,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Request handler shared by both fakes; ``fake`` is bound per server (a subclass attribute)."""
 
     protocol_version = "HTTP/1.1"  # keep-alive and chunked transfer encoding
+    disable_nagle_algorithm = True  # TCP_NODELAY, as Go's net/http (Ollama) sets by default
     server_version = "fake"
     sys_version = ""
     fake: "_FakeServer"
