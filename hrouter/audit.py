@@ -53,9 +53,10 @@ def load_or_create_key(directory: Path | None = None) -> bytes:
     directory = directory or state_dir()
     path = directory / KEY_FILE
     try:
-        data = path.read_bytes()
+        data = _read_nofollow(path)
         if len(data) >= 32:
             return data[:32]
+        raise AuditError(f"audit key {path} is truncated ({len(data)} bytes, need 32); remove it to create a new one")
     except FileNotFoundError:
         pass
     except OSError as exc:
@@ -75,12 +76,21 @@ def load_or_create_key(directory: Path | None = None) -> bytes:
             pass
         finally:
             os.unlink(tmp)
-        data = path.read_bytes()
+        data = _read_nofollow(path)
         if len(data) < 32:
             raise AuditError(f"audit key {path} is truncated; remove it to create a new one")
         return data[:32]
     except OSError as exc:
         raise AuditError(f"cannot create audit key in {directory}: {exc.strerror}") from None
+
+
+def _read_nofollow(path: Path) -> bytes:
+    """Read a small file without following a symlink (a planted link must not choose our key)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
 
 
 def prompt_hmac(text: str, key: bytes) -> str:
@@ -94,27 +104,50 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
+    def _open(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            where = self.path if not isinstance(exc, FileExistsError) else self.path.parent
+            raise AuditError(f"cannot open audit log {self.path}: {exc.strerror} ({where})") from None
+
+    def check_writable(self) -> None:
+        """Open (creating) the log for appending, then close it: called before a prompt is sent,
+        so a log that cannot be written stops the call instead of losing its record.
+        Raises :class:`AuditError`."""
+        os.close(self._open())
+
     def append(self, record: dict) -> None:
         """Append one record as one line, under an exclusive lock, fsynced.
 
-        Raises :class:`AuditError` when the file cannot be opened, locked or written.
+        A line left incomplete by an earlier failure (e.g. disk full) is first closed with a
+        newline, so it never swallows this record; a write that fails part-way is truncated
+        back. Raises :class:`AuditError` when the file cannot be opened, locked or written.
         """
         import fcntl
 
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise AuditError(f"cannot open audit log {self.path}: {exc.strerror}") from None
+        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str,
+                           allow_nan=False) + "\n").encode("utf-8")
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                view = memoryview(line)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line
+                try:
+                    view = memoryview(line)
+                    while view:
+                        written = os.write(fd, view)
+                        view = view[written:]
+                    os.fsync(fd)
+                except OSError:
+                    try:
+                        os.ftruncate(fd, size)  # leave no partial record behind
+                    except OSError:
+                        pass
+                    raise
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         except OSError as exc:

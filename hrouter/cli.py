@@ -73,7 +73,7 @@ BackendOpt = typer.Option(None, "--backend", "-b", metavar="NAME",
 SlaOpt = typer.Option(None, "--sla", metavar="MS", min=1, help="Required time to first token, ms (overrides latency.sla_ms).")
 SessionOpt = typer.Option(None, "--session", metavar="NAME",
                           help="Session name recorded in the audit log (default: $HROUTER_SESSION or <user>-<date>).")
-MaxTokensOpt = typer.Option(None, "--max-tokens", metavar="N", min=1, help="Cap on the answer's length, tokens (overrides the backend's max_tokens).")
+MaxTokensOpt = typer.Option(None, "--max-tokens", metavar="N", min=1, max=1_000_000, help="Cap on the answer's length, tokens (overrides the backend's max_tokens).")
 
 
 def _load(policy_path: Optional[str]):
@@ -93,13 +93,18 @@ def _read_prompt(words: Optional[List[str]], files: Optional[List[str]], system:
         return assemble_prompt(words, files, stdin=stdin, read_stdin=read_stdin, system=system)
     except InputError as exc:
         if str(exc) == "no prompt given":
-            raise InputError("no prompt given (pass text, -f FILE, or pipe stdin)\n" + USAGE_EXAMPLES) from None
+            err = InputError("no prompt given (pass text, -f FILE, or pipe stdin)")
+            err.hint = USAGE_EXAMPLES
+            raise err from None
         raise
 
 
 def _context(backend, sla, max_tokens, session):
+    import math
     from .core import default_session
     from .router import RouteContext
+    if sla is not None and not math.isfinite(sla):
+        raise InputError(f"--sla must be a finite number of ms, got {sla}")
     return RouteContext(forced_backend=backend, sla_ms=sla, max_tokens=max_tokens, session=session or default_session())
 
 
@@ -145,10 +150,11 @@ def ask(
     p = _read_prompt(prompt, files, system, no_stdin)
     ctx = _context(backend, sla, max_tokens, session)
     router = Router(pol)
-    decision = router.decide(p, ctx)
     err = stderr_console()
-    if not quiet and not decision.refused:  # a refusal is reported once, by the error boundary
-        print_route(err, decision)
+    def on_decision(decision) -> None:
+        if not quiet and not decision.refused:  # a refusal is reported once, by the error boundary
+            print_route(err, decision)
+
     stream_out = not (no_stream or as_json)
     spinner = {"status": None}
     interactive = err.is_terminal
@@ -181,7 +187,7 @@ def ask(
         start_spinner(name)
 
     try:
-        result = router.ask(p, ctx, on_chunk=on_chunk, on_attempt=on_attempt, decision=decision)
+        result = router.ask(p, ctx, on_chunk=on_chunk, on_attempt=on_attempt, on_decision=on_decision)
     finally:
         stop_spinner()
         if stream_out and wrote["last"] and not wrote["last"].endswith("\n"):
@@ -195,7 +201,7 @@ def ask(
         sys.stdout.flush()
     if not quiet:
         from rich.text import Text
-        served = result.backend if result.backend == decision.backend else f"{result.backend} (fallback)"
+        served = result.backend if result.backend == result.decision.backend else f"{result.backend} (fallback)"
         err.print(Text(f"{served} · {result.input_tokens} in / {result.output_tokens} out tokens · "
                        f"${result.cost_usd:.4f} · TTFT {result.ttft_ms or 0:.0f} ms · {result.latency_ms or 0:.0f} ms",
                        style="dim"))
@@ -250,6 +256,21 @@ def explain(
         raise typer.Exit(int(ExitStatus.REFUSED))
 
 
+def _lines(stream, limit: int):
+    """Yield each line of a binary stream (without reading more than ``limit`` bytes of one line
+    into memory); a longer line yields None once and is skipped."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # drain the rest of the oversized line
+                line = stream.readline(1 << 20)
+            yield None
+            continue
+        yield line
+
+
 def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
     import json
     from collections import Counter
@@ -263,11 +284,21 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
         raise InputError("--jsonl reads prompts from stdin: hrouter explain --jsonl < prompts.txt")
     backends, tiers, rules = Counter(), Counter(), Counter()
     total = bad = 0
-    for n, raw in enumerate(sys.stdin.buffer, 1):
+    from .prompt import MAX_PROMPT_BYTES
+
+    def reject(constant: str):
+        raise ValueError(f"{constant} is not valid JSON")
+
+    for n, raw in enumerate(_lines(sys.stdin.buffer, MAX_PROMPT_BYTES), 1):
+        if raw is None:
+            err.print(f"hrouter: stdin:{n}: line longer than {MAX_PROMPT_BYTES // (1024 * 1024)} MiB, skipped",
+                      markup=False)
+            bad += 1
+            continue
         try:
-            line = decode_text(raw, f"stdin:{n}").strip()
-        except InputError as exc:
-            err.print(f"hrouter: {exc}", markup=False, highlight=False)
+            line = raw.decode("utf-8-sig" if n == 1 else "utf-8").strip()
+        except UnicodeDecodeError as exc:
+            err.print(f"hrouter: stdin:{n}: not valid UTF-8 (byte {exc.start} of the line)", markup=False)
             bad += 1
             continue
         if not line:
@@ -275,21 +306,30 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
         extra = {}
         if line.startswith("{"):
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, parse_constant=reject)
             except ValueError as exc:
-                err.print(f"hrouter: stdin:{n}: invalid JSON ({exc.msg})", markup=False)
+                err.print(f"hrouter: stdin:{n}: invalid JSON ({getattr(exc, 'msg', exc)})", markup=False)
                 bad += 1
                 continue
             text = obj.get("prompt") if isinstance(obj, dict) else None
-            if not isinstance(text, str) or not text.strip():
+            line_system = obj.get("system", system) if isinstance(obj, dict) else system
+            if not isinstance(text, str) or not text.strip() or "\x00" in text:
                 err.print(f"hrouter: stdin:{n}: JSON line needs a non-empty 'prompt' string", markup=False)
+                bad += 1
+                continue
+            if line_system is not None and not isinstance(line_system, str):
+                err.print(f"hrouter: stdin:{n}: 'system' must be a string", markup=False)
                 bad += 1
                 continue
             if "id" in obj:
                 extra["id"] = obj["id"]
         else:
-            text = line
-        decision = router.decide(Prompt(text=text, system=system), ctx)
+            text, line_system = line, system
+        if "\x00" in text:
+            err.print(f"hrouter: stdin:{n}: contains NUL bytes", markup=False)
+            bad += 1
+            continue
+        decision = router.decide(Prompt(text=text, system=line_system), ctx)
         out = {"line": n, **extra, **decision.to_json()}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         total += 1
@@ -367,13 +407,26 @@ def main(argv: Optional[List[str]] = None) -> None:
     # A CLI run is short and allocates few reference cycles: skip the cyclic collector's passes
     # (and its full sweep at interpreter exit), ~30-60 ms of a ~150 ms run.
     gc.disable()
+    import signal
+
+    def _terminate(signum, frame):  # SIGTERM/SIGHUP: stop like Ctrl-C, so the audit record is written
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), _terminate)
+            except (ValueError, OSError):  # not the main thread (library embedding): leave it
+                pass
+    if sys.stdout is None:  # started with stdout closed (>&-): answers go nowhere, say so once used
+        sys.stdout = open(os.devnull, "w")
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("HROUTER_DEBUG", "") not in ("", "0") or "--debug" in args
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="hrouter", standalone_mode=False)
     except HrouterError as exc:
-        _fail(str(exc), exc.exit_status, debug)
+        _fail(str(exc), exc.exit_status, debug, hint=getattr(exc, "hint", None))
     except (typer.Exit, getattr(click_exc, "Exit", typer.Exit)) as exc:
         code = exc.exit_code
     except click_exc.ClickException as exc:  # usage errors: bad option, missing value, ...
@@ -388,11 +441,28 @@ def main(argv: Optional[List[str]] = None) -> None:
         except OSError:
             pass
         code = 0
+    except OSError as exc:  # writing the answer failed: /dev/full, a closed descriptor, ...
+        _fail(f"cannot write output: {exc.strerror or exc}", ExitStatus.BACKEND_ERROR, debug)
     except Exception as exc:  # a bug: say so in one line, traceback only with --debug
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
               ExitStatus.BACKEND_ERROR, debug)
     gc.freeze()
     sys.exit(int(code or 0))
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line with control characters escaped: server-supplied error text can
+    carry newlines or terminal escape codes, which must not forge lines or restyle stderr."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\r\n\t":
+            out.append(" ")
+        elif code < 32 or code == 127 or 0x80 <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _usage_message(exc, click_exc) -> str:
@@ -409,11 +479,11 @@ def _usage_message(exc, click_exc) -> str:
     return message + hint
 
 
-def _fail(message: str, status: int, debug: bool) -> None:
+def _fail(message: str, status: int, debug: bool, hint: str | None = None) -> None:
+    """Write ``hrouter: error: MESSAGE`` as one line (then our own ``hint`` lines) and exit."""
     if debug:
         import traceback
         traceback.print_exc()
-    first, _, rest = message.partition("\n")
-    sys.stderr.write(f"hrouter: error: {first}\n" + (rest + "\n" if rest else ""))
+    sys.stderr.write(f"hrouter: error: {_printable(message)}\n" + (hint + "\n" if hint else ""))
     sys.stderr.flush()
     sys.exit(int(status))

@@ -161,11 +161,14 @@ class Router:
     def ask(self, prompt: Prompt, context: RouteContext | None = None, *,
             on_chunk: Callable[[str], None] | None = None,
             on_attempt: Callable[[str, Attempt | None], None] | None = None,
-            decision: Decision | None = None) -> AskResult:
+            on_decision: Callable[[Decision], None] | None = None) -> AskResult:
         """Decide, call the route (then the permitted fallbacks on availability failures only),
         stream chunks to ``on_chunk`` and write the audit record.
 
-        ``on_attempt(backend, previous_failed_attempt)`` is called before each call.
+        The decision is always made here, from this prompt (a caller cannot hand in one made
+        for another prompt). ``on_decision(decision)`` is called once it is made, before any
+        call; ``on_attempt(backend, previous_failed_attempt)`` before each call. The audit log
+        and key are checked before anything is sent: no record, no egress.
         Returns an :class:`AskResult`. Raises :class:`RefusedError` (exit 3) when no backend is
         permitted; :class:`BackendError` subclasses after fallbacks (exit 4 when nothing permitted
         was reachable, 5 for credentials, 1 otherwise); :class:`AuditError` when the record
@@ -174,8 +177,14 @@ class Router:
         from .backends.base import Completion, CompletionRequest
 
         context = context or RouteContext()
-        decision = decision or self.decide(prompt, context)
+        decision = self.decide(prompt, context)
+        if on_decision:
+            on_decision(decision)
         result = AskResult(id=uuid.uuid4().hex, decision=decision)
+        if self._audit_enabled:
+            from .audit import AuditLog, load_or_create_key, resolve_log_path
+            load_or_create_key()
+            AuditLog(resolve_log_path(self.policy.audit.path)).check_writable()
         if decision.refused:
             result.status = "refused"
             self._audit(prompt, result, context, error=decision.refusal)
@@ -311,7 +320,7 @@ def _final_error(failures: list[BackendError], order: list[str]) -> BackendError
     if not last.retryable:
         return last
     tried = "; ".join(str(e) for e in failures)
-    if all(isinstance(e, BackendUnavailable) and e.status is None for e in failures):
+    if all(isinstance(e, BackendUnavailable) and e.sent is False for e in failures):
         err = BackendUnavailable(f"no permitted backend reachable ({', '.join(order)}): {tried}")
         err.exit_status = ExitStatus.UNREACHABLE
         return err

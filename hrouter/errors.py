@@ -54,6 +54,7 @@ class PolicyError(HrouterError):
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
                  key: str | None = None) -> None:
         self.path, self.line, self.key, self.reason = path, line, key, message
+        message = " ".join(message.split())  # always one line
         where = path or "<policy>"
         if line is not None:
             where += f":{line}"

@@ -173,7 +173,8 @@ class _Validator:
         try:
             return SafeConstructor().construct_object(node)
         except yaml.YAMLError as exc:
-            self.fail(node, key, f"bad value: {exc}")
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.fail(node, key, "bad value: " + " ".join(str(problem).split()))
 
     def string(self, node, key: str, *, choices: tuple[str, ...] | None = None, nullable=False) -> str | None:
         value = self.scalar(node, key)
@@ -181,6 +182,8 @@ class _Validator:
             return None
         if not isinstance(value, str) or value == "":
             self.fail(node, key, f"must be a non-empty string, got {value!r}")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            self.fail(node, key, f"must not contain control characters, got {value!r}")
         if choices is not None and value not in choices:
             self.fail(node, key, f"must be one of {', '.join(choices)} (got {value!r})")
         return value
@@ -194,8 +197,8 @@ class _Validator:
         if isinstance(value, bool) or not isinstance(value, ok_types):
             what = "an integer" if integer else "a number"
             self.fail(node, key, f"must be {what}{' or null' if nullable else ''}, got {value!r}")
-        if value != value:  # NaN
-            self.fail(node, key, "must be a number, got NaN")
+        if value != value or value in (float("inf"), float("-inf")):  # NaN, .inf
+            self.fail(node, key, f"must be a finite number, got {value!r}")
         if lo is not None and value < lo:
             self.fail(node, key, f"must be >= {lo}, got {value!r}")
         if hi is not None and value > hi:
@@ -270,6 +273,11 @@ class _Validator:
             if kind != "anthropic":
                 self.fail(m["base_url"][0], f"{key}.base_url", f"only for kind anthropic; {kind} backends use host")
             values["base_url"] = self.url(m["base_url"][1], f"{key}.base_url", nullable=True)
+        if kind == "anthropic" and values["zone"] != "public-cloud" and not values.get("base_url"):
+            # Without base_url the SDK talks to ANTHROPIC_BASE_URL or api.anthropic.com: the public cloud.
+            self.fail(m["zone"][1], f"{key}.zone",
+                      f"an anthropic backend in zone {values['zone']} needs an explicit base_url "
+                      "(without one it reaches the public Anthropic API)")
         if "price" in m:
             pm = self.mapping(m["price"][1], f"{key}.price", ("input_per_mtok", "output_per_mtok"))
             values["price"] = Price(**{k: float(self.number(v, f"{key}.price.{k}", lo=0)) for k, (_, v) in pm.items()})
@@ -299,8 +307,19 @@ class _Validator:
             scheme = value.split("://", 1)[0]
             if scheme not in ("http", "https"):
                 self.fail(node, key, f"scheme must be http or https, got {scheme!r}")
+            full = value
         elif not bare_ok:
             self.fail(node, key, f"must be an http(s) URL, got {value!r}")
+        else:
+            full = "http://" + value
+        from urllib.parse import urlsplit
+        try:
+            parts = urlsplit(full)
+            parts.port  # raises ValueError when out of range or not a number
+        except ValueError as exc:
+            self.fail(node, key, f"not a valid URL ({exc}): {value!r}")
+        if not parts.hostname:
+            self.fail(node, key, f"URL has no host: {value!r}")
         return value
 
     def sensitivity(self, node) -> SensitivityConfig:

@@ -40,12 +40,28 @@ class Prompt:
 
 
 def image_type(data: bytes) -> str | None:
-    """Media type of ``data`` if it starts like a PNG, JPEG, GIF or WebP image, else None."""
+    """Media type of ``data`` if it is structured like a PNG, JPEG, GIF or WebP image, else None.
+
+    More than the magic bytes is checked (PNG: IHDR first and an IEND chunk; JPEG: an EOI
+    marker at the end; GIF: the trailer byte; WebP: the RIFF size), so text that merely starts
+    with ``GIF89a`` is read, and scanned, as text. Formats: PNG (ISO/IEC 15948), JPEG
+    (ITU-T T.81), GIF89a, WebP (RIFF container).
+    """
     for magic, media in _IMAGE_MAGIC:
         if data.startswith(magic):
-            return media
+            break
+    else:
+        media = None
+    body = data.rstrip(b"\x00")
+    if media == "image/png":
+        return media if data[12:16] == b"IHDR" and b"IEND" in data[-16:] else None
+    if media == "image/jpeg":
+        return media if body.endswith(b"\xff\xd9") else None
+    if media == "image/gif":
+        return media if body.endswith(b"\x3b") and len(data) >= 14 else None
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
+        declared = int.from_bytes(data[4:8], "little")
+        return "image/webp" if declared + 8 in (len(data), len(data) - 1) else None
     return None
 
 
@@ -80,6 +96,12 @@ def assemble_prompt(args: list[str] | tuple[str, ...], files: list[str] | tuple[
     Raises :class:`InputError` for no input at all, an unreadable or oversized file,
     invalid UTF-8, or a prompt that is only whitespace.
     """
+    for value, what in [(a, "argument") for a in args] + [(system, "--system")]:
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes in argv arrive as lone surrogates
+                raise InputError(f"{what}: not valid UTF-8; hrouter reads UTF-8 text") from None
     want_stdin = read_stdin or "-" in args or "-" in files
     words = [a for a in args if a != "-"]
     parts: list[str] = []

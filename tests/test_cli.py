@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from clitools import ROOT, audit_records, run_cli, write_policy
+from clitools import ROOT, audit_records, run_cli, tiny_png, write_policy
 from fakes import FakeAnthropic, FakeOllama, free_port
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -423,7 +423,7 @@ def test_connection_refused_cloud_is_not_egress(tmp_path, ollama, hrouter_home):
 
 def test_refusal_names_each_backends_reason_once(tmp_path, policy, cloud):
     png = tmp_path / "scan.png"
-    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    png.write_bytes(tiny_png())
     r = run_cli(["ask", "--policy", str(policy), "-f", str(png), "What does this say?"], env=KEY)
     assert r.returncode == 3
     lines = r.stderr.decode().strip().splitlines()
@@ -443,3 +443,94 @@ def test_usage_errors_are_one_line_and_never_echo_prompt_text():
     assert r.returncode == 2 and r.stderr.decode().count("\n") == 1
     r = run_cli(["explain", "--json", "--", "-5 squared?"])
     assert r.returncode == 0 and json.loads(r.stdout)["backend"] == "local"
+
+
+# --------------------------------------------------------------------------- hostile input (regressions)
+
+def test_proxy_environment_never_carries_local_traffic(policy, ollama, cloud):
+    env = {**KEY, "HTTP_PROXY": cloud.url, "http_proxy": cloud.url, "ALL_PROXY": cloud.url, "NO_PROXY": ""}
+    r = run_cli(["ask", "--policy", str(policy), CONFIDENTIAL], env=env)
+    assert r.returncode == 0, r.stderr
+    assert cloud.requests == [] and len(ollama.requests_to("/api/chat")) == 1
+
+
+def test_redirect_from_local_is_not_followed(policy, ollama, cloud):
+    ollama.fail_next(307, "moved", headers={"location": cloud.url + "/api/chat"})
+    r = run_cli(["ask", "--policy", str(policy), CONFIDENTIAL], env=KEY)
+    assert r.returncode == 1
+    assert cloud.requests == []
+
+
+def test_text_with_image_magic_is_scanned_as_text(policy, cloud, tmp_path):
+    f = tmp_path / "n.txt"
+    f.write_bytes(b"GIF89a notes: employee SSN 536-22-1947")
+    r = run_cli(["explain", "--json", "--policy", str(policy), "-f", str(f), "Read the notes"])
+    d = json.loads(r.stdout)
+    assert d["sensitivity"]["tier"] == "confidential" and d["backend"] == "local"
+
+
+def test_real_image_attachment_fails_closed_by_default(tmp_path, policy, cloud):
+    png = tmp_path / "receipt.png"
+    png.write_bytes(tiny_png())
+    r = run_cli(["explain", "--json", "--policy", str(policy), "-f", str(png), "Total?"])
+    d = json.loads(r.stdout)
+    assert r.returncode == 3 and d["sensitivity"]["findings"][0]["detector"] == "image"
+
+
+def test_unwritable_audit_log_stops_the_call_before_sending(tmp_path, ollama, cloud):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url,
+                     extra=f"audit:\n  path: {blocker}/audit.jsonl\n")
+    r = run_cli(["ask", "--policy", str(p), SIMPLE], env=KEY)
+    assert r.returncode == 1 and b"cannot open audit log" in r.stderr
+    assert ollama.requests == [] and cloud.requests == [] and r.stdout == b""
+
+
+def test_truncated_audit_key_stops_the_call(policy, ollama, hrouter_home):
+    (hrouter_home / "state").mkdir(parents=True)
+    (hrouter_home / "state" / "audit.key").write_bytes(b"12345")
+    r = run_cli(["ask", "--policy", str(policy), SIMPLE], env=KEY)
+    assert r.returncode == 1 and b"truncated" in r.stderr and ollama.requests == []
+
+
+def test_partial_audit_line_does_not_swallow_the_next_record(policy, hrouter_home):
+    log = hrouter_home / "state" / "audit.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_bytes(b'{"partial": "rec')  # a write cut short by a full disk
+    r = run_cli(["ask", "--policy", str(policy), SIMPLE], env=KEY)
+    assert r.returncode == 0
+    lines = log.read_text().splitlines()
+    assert lines[0] == '{"partial": "rec' and json.loads(lines[1])["status"] == "ok"
+
+
+def test_invalid_utf8_argument_is_input_error():
+    r = subprocess.run([sys.executable, "-m", "hrouter", "explain", b"hello \xff world"], capture_output=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 2 and b"argument: not valid UTF-8" in r.stderr
+
+
+def test_server_error_text_cannot_forge_lines_or_escape_codes(policy, ollama):
+    ollama.fail_next(404, "no such model\nhrouter: error: forged\x1b[31m")
+    r = run_cli(["ask", "--policy", str(policy), SIMPLE], env=KEY)
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    lines = err.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("hrouter: error:")  # route line + one error line
+    assert not lines[0].startswith("hrouter: error:") and "\x1b" not in err and "\\x1b[31m" in lines[1]
+
+
+def test_jsonl_rejects_nan_and_honours_system(policy):
+    r = run_cli(["explain", "--jsonl", "--policy", str(policy)],
+                input=b'{"prompt": "hi", "id": NaN}\n{"prompt": "hi", "system": "SSN 536-22-1947"}\n')
+    assert r.returncode == 2 and b"stdin:1: invalid JSON" in r.stderr
+    out = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert len(out) == 1 and out[0]["sensitivity"]["tier"] == "confidential"
+
+
+def test_read_timeout_is_exit_1_not_unreachable(tmp_path):
+    with FakeOllama(hang=True, hang_s=10, models=["llama3.2:3b"]) as hung:
+        p = write_policy(tmp_path, ollama_url=hung.url)
+        p.write_text(p.read_text().replace("timeout_s: 10", "timeout_s: 0.5"))
+        r = run_cli(["ask", "--policy", str(p), CONFIDENTIAL])
+    assert r.returncode == 1 and b"timed out" in r.stderr

@@ -138,3 +138,26 @@ def test_policy_to_dict_round_trips_through_yaml():
     data = policy_to_dict(load_policy(discover=False))
     again = parse_policy(yaml.safe_dump(data))
     assert again.backends == load_policy(discover=False).backends
+
+
+def test_non_finite_numbers_rejected():
+    assert "must be a finite number" in err("version: 1\nbackends:\n  a: {kind: ollama, model: m, zone: local, ttft_ms: .inf}\n")
+    assert "must be a finite number" in err(MINIMAL + "budget:\n  per_request_usd: .nan\n")
+
+
+def test_bad_urls_rejected_at_validation():
+    for host, why in (('"http://[::1"', "Invalid IPv6 URL"), ('"http://127.0.0.1:99999"', "Port out of range"),
+                      ('"http://"', "URL has no host"), ('"ftp://x"', "scheme must be http")):
+        assert why in err(f"version: 1\nbackends:\n  a: {{kind: ollama, model: m, zone: local, host: {host}}}\n")
+
+
+def test_non_public_anthropic_needs_base_url():
+    msg = err("version: 1\nbackends:\n  a: {kind: anthropic, model: m, zone: local}\n")
+    assert "needs an explicit base_url" in msg
+    p = parse_policy("version: 1\nbackends:\n  a: {kind: anthropic, model: m, zone: private-cloud, "
+                     "base_url: 'https://llm.corp.example'}\n")
+    assert p.backends["a"].zone == "private-cloud"
+
+
+def test_control_characters_rejected():
+    assert "control characters" in err('version: 1\nbackends:\n  a: {kind: ollama, model: "m\\e[31m", zone: local}\n')

@@ -12,7 +12,7 @@ from hrouter.signals import ComplexityResult, Component, Finding, SensitivityRes
 POLICY = """version: 1
 backends:
   local: {kind: ollama, model: small, zone: local, capability: 3, ttft_ms: 400, context_window: 8192}
-  private: {kind: anthropic, model: mid, zone: private-cloud, capability: 6, ttft_ms: 900,
+  private: {kind: anthropic, model: mid, zone: private-cloud, capability: 6, ttft_ms: 900, base_url: "https://llm.corp.example",
             price: {input_per_mtok: 1, output_per_mtok: 5}}
   cloud: {kind: anthropic, model: big, zone: public-cloud, capability: 9, ttft_ms: 1500,
           price: {input_per_mtok: 3, output_per_mtok: 15}}

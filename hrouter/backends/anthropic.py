@@ -161,9 +161,12 @@ class AnthropicBackend(Backend):
         import anthropic
 
         cred = {"api_key": api_key} if api_key else {"auth_token": auth_token}
-        client = anthropic.Anthropic(
-            **cred, base_url=self.config.base_url or None, max_retries=0,
-            timeout=anthropic.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s))
+        timeout = anthropic.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
+        # No redirects with a prompt in the body; no proxy environment for a local-zone endpoint.
+        http_client = anthropic.DefaultHttpxClient(timeout=timeout, follow_redirects=False,
+                                                   trust_env=self.config.zone != "local")
+        client = anthropic.Anthropic(**cred, base_url=self.config.base_url or None, max_retries=0,
+                                     timeout=timeout, http_client=http_client)
         kwargs: dict = {"model": self.config.model, "max_tokens": request.max_tokens,
                         "messages": self._messages(request)}
         if request.system:

@@ -103,7 +103,11 @@ class OllamaBackend(Backend):
         import ollama
 
         timeout = httpx.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
-        return ollama.Client(host=self.config.host, timeout=timeout)
+        # Never follow a redirect with a prompt in the body (it could move the data to another
+        # zone), and a local-zone backend ignores HTTP(S)_PROXY/ALL_PROXY, which would route
+        # "local" traffic through another machine.
+        return ollama.Client(host=self.config.host, timeout=timeout, follow_redirects=False,
+                             trust_env=self.config.zone != "local")
 
     @staticmethod
     def _messages(request: CompletionRequest) -> list[dict]:

@@ -150,11 +150,32 @@ _MONTHS = (r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|f[ée]v(?:rier)?|mar(?:
            r"de[cz](?:ember)?|d[ée]c(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
            r"septiembre|setiembre|octubre|noviembre|diciembre)")
 
+# ---- normalisation character sets (regex character-class bodies; see _normalize)
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
+#: Characters that render as nothing (or only change how neighbours render) and are deleted:
+#: ASCII/C1 control characters (not whitespace), every Unicode format character (general
+#: category Cf as of Unicode 15.1: soft hyphen, Arabic number signs, zero-width space/joiners,
+#: LRM/RLM, bidi embeddings/overrides/isolates, word joiner, invisible operators, deprecated
+#: format characters, BOM, interlinear annotation, shorthand and musical format controls,
+#: Egyptian hieroglyph format controls, tags), variation selectors (incl. Mongolian free
+#: variation selectors), the combining grapheme joiner and the Hangul fillers. Any other Cf
+#: character a newer Unicode adds is dropped by category in _normalize.
+_INVISIBLE = ("\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+              "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+              "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
+              "\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+              "\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef")
+#: Blank characters NFKC keeps (vertical tab, form feed, information separators, Ogham space
+#: mark, Braille blank): folded to a space, as NFKC already does for NBSP, U+2000-200A, ...
+_SPACES = "\x0b\x0c\x1c-\x1f\u1680\u2800"
+#: Combining-mark blocks checked for marks stacked on ASCII (keycap 5\u20e3, strike-through 5\u0336).
+_MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+
 _SOURCES: dict[str, tuple[str, int]] = {
     # ---- normalisation: non-ASCII runs; what NFKC leaves that we still fold
-    "non_ascii": (r"[^\x00-\x7f]+", 0),
-    "special": (r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
-                r"\u00ad\u200b\u200c\u200d\u2060\ufeff]|(?=[^\x00-\x7f])\d", 0),
+    "odd": (r"[^\t\n\r\x20-\x7e]+", 0),  # runs of non-ASCII or ASCII control characters
+    "ascii_odd": (r"[^\t\n\r\x20-\x7e]", 0),
+    "special": ("[" + _DASHES + _INVISIBLE + _SPACES + _MARKS + r"]|(?=[^\x00-\x7f])\d", 0),
     # ---- ssn
     "ssn": (r"(\d)(?<![\w\-.+/]\d)(\d{2})(?:[ \t]*[-.]\s*|[ \t])(\d{2})(?:[ \t]*[-.]\s*|[ \t])(\d{4})"
             r"(?![\w\-]|[.,/]\d)", 0),
@@ -293,44 +314,56 @@ _P = _Patterns()
 # --------------------------------------------------------------------------------------
 # Normalisation with an offset map back to the original text.
 
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
-_DROP = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-
-
 def _normalize(text: str) -> tuple[str, list[int] | None]:
-    """NFKC-fold ``text``, map the dash family to ``-``, decimal digits of any script to
-    ASCII, and drop zero-width characters.
+    """NFKC-fold ``text``, map the dash family to ``-`` and odd spaces to `` ``, decimal
+    digits of any script to ASCII, and drop invisible characters (:data:`_INVISIBLE`, any
+    other format character, and combining marks stacked on an ASCII character).
 
     Returns the normalised text and, when it differs from ``text``, a list giving the
     original index of every normalised character (None = identity)."""
     if text.isascii():
-        return text, None
+        if not _P.ascii_odd.search(text):
+            return text, None
+    else:
+        import unicodedata
+
+        if unicodedata.is_normalized("NFKC", text) and not _P.special.search(text):
+            return text, None
     import unicodedata
 
-    if unicodedata.is_normalized("NFKC", text) and not _P.special.search(text):
-        return text, None
-    table = _dash_table()
+    table = _fold_table()
+    nfkc, category = unicodedata.normalize, unicodedata.category
     pieces: list[str] = []
     index: list[int] = []
+    last = " "  # the last character written: a combining mark on an ASCII one is dropped
     pos = 0
-    for m in _P.non_ascii.finditer(text):
+    for m in _P.odd.finditer(text):
         s, e = m.span()
         if s > pos:
             pieces.append(text[pos:s])
             index.extend(range(pos, s))
+            last = text[s - 1]
         seg = m.group()
-        if unicodedata.is_normalized("NFKC", seg) and not _P.special.search(seg):
+        if not seg.isascii() and unicodedata.is_normalized("NFKC", seg) and not _P.special.search(seg):
             pieces.append(seg)
             index.extend(range(s, e))
+            last = seg[-1]
         else:
             for i, ch in enumerate(seg, s):
-                if ch in _DROP:
-                    continue
-                n = unicodedata.normalize("NFKC", ch).translate(table)
-                if not n.isascii() and n.isdecimal():
-                    n = "".join(str(unicodedata.decimal(c)) for c in n)  # ٣ -> 3
+                n = (ch if ch.isascii() else nfkc("NFKC", ch)).translate(table)
+                if not n:
+                    continue  # invisible (zero-width, bidi control, variation selector, ...)
+                if len(n) == 1 and not n.isascii():
+                    cat = category(n)
+                    if cat == "Cf" or (cat in ("Mn", "Me") and last.isascii()):
+                        continue  # a format character newer than the table; 5\u20e3, 5\u0336
+                    if n.isdecimal():
+                        n = str(unicodedata.decimal(n))  # ٣ -> 3
+                elif not n.isascii() and n.isdecimal():
+                    n = "".join(str(unicodedata.decimal(c)) for c in n)
                 pieces.append(n)
                 index.extend([i] * len(n))
+                last = n[-1]
         pos = e
     if pos < len(text):
         pieces.append(text[pos:])
@@ -339,8 +372,13 @@ def _normalize(text: str) -> tuple[str, list[int] | None]:
 
 
 @lru_cache(maxsize=1)
-def _dash_table() -> dict[int, str]:
-    return {ord(c): "-" for c in _DASHES}
+def _fold_table() -> dict[int, str | None]:
+    """``str.translate`` table: dashes -> ``-``, odd spaces -> `` ``, invisible characters deleted."""
+    table: dict[int, str | None] = {}
+    for chars, to in ((_DASHES, "-"), (_SPACES, " "), (_INVISIBLE, None)):
+        for lo, hi in re.findall(r"(.)(?:-(.))?", chars, re.S):  # "a-z" ranges and single characters
+            table.update((c, to) for c in range(ord(lo), ord(hi or lo) + 1))
+    return table
 
 
 # --------------------------------------------------------------------------------------
