@@ -68,7 +68,9 @@ class AskResult:
     ``completion`` is the answer text; ``backend``/``model``/``zone`` what actually served;
     ``model_version`` the server-reported digest or dated id; ``usage`` token counts;
     ``cost_usd`` from the policy's prices (USD); ``ttft_ms``/``latency_ms`` of the serving call
-    (ms, from sending the request); ``attempts`` every call made, in order; ``id`` the audit id.
+    (ms, from sending the request); ``server_ms`` the server's own timings (ms, Ollama);
+    ``request_id`` the server's request id; ``attempts`` every call made, in order; ``id`` the
+    audit id.
     """
 
     id: str
@@ -84,6 +86,8 @@ class AskResult:
     ttft_ms: float | None = None
     latency_ms: float | None = None
     stop_reason: str | None = None
+    request_id: str | None = None
+    server_ms: dict | None = None
     status: str = "ok"
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -244,6 +248,10 @@ class Router:
                 result.cost_usd = cfg.price.cost_usd(result.input_tokens, result.output_tokens)
                 result.ttft_ms, result.latency_ms = attempt.ttft_ms, attempt.latency_ms
                 result.stop_reason = completion.stop_reason
+                result.request_id = completion.request_id
+                if completion.server_durations_ns:
+                    result.server_ms = {k: round(v / 1e6, 1) for k, v in completion.server_durations_ns.items()
+                                        if isinstance(v, (int, float))}
                 result.status = "ok"
                 self._audit(prompt, result, context)
                 return result
@@ -292,6 +300,8 @@ class Router:
             "attempts": [a.to_json() for a in result.attempts],
             "ttft_ms": _r(result.ttft_ms),
             "latency_ms": _r(result.latency_ms),
+            "server_ms": result.server_ms,
+            "request_id": result.request_id,
             "input_tokens": result.input_tokens,
             "output_tokens": result.output_tokens,
             "estimated_cost_usd": None if d.estimated_cost_usd is None else round(d.estimated_cost_usd, 6),

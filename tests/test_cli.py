@@ -138,6 +138,7 @@ def test_ask_simple_streams_local_answer(policy, ollama, cloud, hrouter_home):
     assert rec["backend"] == "local" and rec["status"] == "ok" and rec["cloud_egress"] is False
     assert rec["model_version"] == ollama.digest("llama3.2:3b")
     assert rec["output_tokens"] == 2 and rec["input_tokens"] == 18
+    assert rec["server_ms"]["load"] == 41.0 and rec["server_ms"]["eval"] == 60.0  # the fake's ns, in ms
 
 
 def test_ask_complex_goes_to_cloud_with_key(policy, ollama, cloud, hrouter_home):
@@ -150,6 +151,7 @@ def test_ask_complex_goes_to_cloud_with_key(policy, ollama, cloud, hrouter_home)
     rec = audit_records(hrouter_home)[-1]
     assert (rec["backend"], rec["zone"], rec["cloud_egress"]) == ("cloud", "public-cloud", True)
     assert rec["model_version"] == "claude-sonnet-4-6-20260217"
+    assert rec["request_id"].startswith("req_fake_")
     assert rec["cost_usd"] == pytest.approx((21 * 3 + 3 * 15) / 1e6)
 
 

@@ -47,7 +47,10 @@ class Completion:
     ``text`` is the whole answer so far; ``usage`` the server's token counts;
     ``model`` the model name the server reported; ``model_version`` a digest or
     dated model id when known; ``stop_reason`` the server's reason for stopping
-    (e.g. ``stop``, ``end_turn``, ``length``, ``max_tokens``).
+    (e.g. ``stop``, ``end_turn``, ``length``, ``max_tokens``); ``request_id`` the server's
+    request id when it sends one (Anthropic ``request-id``); ``server_durations_ns`` the
+    server's own timings when it reports them (Ollama: ``total``, ``load``, ``prompt_eval``,
+    ``eval``, integer nanoseconds).
     """
 
     text: str = ""
@@ -55,6 +58,8 @@ class Completion:
     model: str | None = None
     model_version: str | None = None
     stop_reason: str | None = None
+    request_id: str | None = None
+    server_durations_ns: dict | None = None
 
 
 class Backend:

@@ -171,34 +171,49 @@ _SPACES = "\x0b\x0c\x1c-\x1f\u1680\u2800"
 #: Combining-mark blocks checked for marks stacked on ASCII (keycap 5\u20e3, strike-through 5\u0336).
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 
+# ---- digit-run boundaries. A number may touch letters and punctuation ("SSN-536-22-1947",
+# "Card No.4539...", "Smith—536-22-1947—Accounting"); it must not touch another digit, directly
+# or through one joining character ("1.536-22-1947", "536-22-1947-7", "428-0383047-0228170"),
+# which makes it a piece of a longer number (order id, ISBN, version, decimal).
+_NUM_START = r"(?<!\d\d)(?<!\d[-.,/:]\d)"  # after the first digit of the match
+_NUM_END = r"(?!\d|[-.,/:]\d)"
+#: Between digit groups: a dash or dot with up to 3 blanks around it (and one line break after
+#: it), or 1-3 blanks (spaces, tabs; NBSP and other spaces are folded to a space first).
+_GROUP_SEP = r"(?:[ \t]{0,3}[-.][ \t]{0,3}(?:\r?\n[ \t]{0,8})?|[ \t]{1,3})"
+
 _SOURCES: dict[str, tuple[str, int]] = {
     # ---- normalisation: non-ASCII runs; what NFKC leaves that we still fold
     "odd": (r"[^\t\n\r\x20-\x7e]+", 0),  # runs of non-ASCII or ASCII control characters
     "ascii_odd": (r"[^\t\n\r\x20-\x7e]", 0),
     "special": ("[" + _DASHES + _INVISIBLE + _SPACES + _MARKS + r"]|(?=[^\x00-\x7f])\d", 0),
     # ---- ssn
-    "ssn": (r"(\d)(?<![\w\-.+/]\d)(\d{2})(?:[ \t]*[-.]\s*|[ \t])(\d{2})(?:[ \t]*[-.]\s*|[ \t])(\d{4})"
-            r"(?![\w\-]|[.,/]\d)", 0),
+    "ssn": (r"(\d)" + _NUM_START + r"(?<!\+\d)(\d{2})(" + _GROUP_SEP + r")(\d{2})(" + _GROUP_SEP + r")(\d{4})"
+            + _NUM_END, 0),
     "ssn_ctx": (r"\b(?:SSNs?|social[\s\-]+security(?:[\s\-]+(?:number|no\b\.?|#))?|soc\.?[ \t]*sec\.?|"
                 r"sozialversicherungs(?:nummer|-?nr\b\.?)|sv-?nummer|"
                 r"num[ée]ro[ \t]+de[ \t]+s[ée]curit[ée][ \t]+sociale|"
                 r"n[úu]mero[ \t]+(?:de(?:l)?[ \t]+)?seguro[ \t]+social|seguro[ \t]+social)", _I),
     # nine digits, each optionally separated (only searched right after a context word)
-    "ssn_loose": (r"\d(?<![\w\-.]\d)(?<!\d[ \t]\d)(?:[ \t]{0,3}[-.]?\s{0,3}\d){8}(?![ \t]{0,3}[-.]?[ \t]{0,3}\d|\w)", 0),
-    "bare9": (r"\d(?<![\w\-.]\d)\d{8}(?![\w\-])", 0),
+    "ssn_loose": (r"\d" + _NUM_START + r"(?<!\d[ \t]\d)(?:[ \t]{0,3}[-.]?\s{0,3}\d){8}"
+                  r"(?![ \t]{0,3}[-.]?[ \t]{0,3}\d)", 0),
+    "bare9": (r"\d" + _NUM_START + r"\d{8}" + _NUM_END, 0),
     "ssn_doc": (r"\b(?:dumm(?:y|ies)|examples?|samples?|placeholders?|fake|specimen|formats?|"
                 r"advertis\w*|voided|invalid|fictional|made[- ]up|Beispiel\w*|exemple|ejemplo)\b", _I),
     # ---- credit card
-    "card": (r"\d(?<![\w\-.+/]\d)\d{3,18}(?:(?:[ \t]?[-.][ \t]?|[ \t]|[ \t]*\r?\n[ \t]*)\d{3,8}){0,6}(?!\w)", 0),
+    "card": (r"\d" + _NUM_START + r"(?<!\+\d)\d{3,18}(?:(?:" + _GROUP_SEP + r"|[ \t]{0,3}\r?\n[ \t]{0,8})\d{3,8}){0,6}"
+             + _NUM_END, 0),
     # ---- iban
-    "iban": (r"\d(?<=(?<![A-Za-z0-9])[A-Za-z]{2}\d)\d(?:[ \t\-]?[A-Za-z0-9]){11,32}", 0),
+    "iban": (r"\d(?<=(?<![A-Za-z0-9])[A-Za-z]{2}\d)\d(?:(?:[ \t]{1,3}|[ \t]?[-.][ \t]?)?[A-Za-z0-9]){11,32}", 0),
     # ---- email
-    "email": (r"(?<![\w.%+\-])([\w%+\-](?:[\w.%+\-]{0,62}[\w%+\-])?)@"
-              r"((?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+([^\W\d_]{2,63}))(?![\w\-]|\.[^\W_])", 0),
-    "url_before": (r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@]*\Z", 0),
+    "email": (r"(?<![\w%+\-])([\w%+\-](?:[\w.%+\-]{0,62}[\w%+\-])?)@"
+              r"((?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+([^\W\d_]{2,63}))(?!\w|\.[^\W_])", 0),
+    "url_before": (r"[A-Za-z][A-Za-z0-9+.\-]*://([^\s/?#@]*)\Z", 0),
     # ---- phone
-    "phone_intl": (r"(?:\+(?<![\w+=/.\-]\+)|00(?<![\w+=/.\-]00))[1-9][\d \t().\-/]{5,22}\d(?!\w)", 0),
-    "phone_cand": (r"(?:\((?<![\w+=/.\-]\()\d|\d(?<![\w+=/.\-(]\d))[\d \t().\-/]{5,22}\d(?!\w)", 0),
+    # "Tel.+49 ...", "Phone—+49 ..." count; "=312-555-0110" (a formula), "1.0049 ..." do not
+    "phone_intl": (r"(?:\+(?<![\w+=/]\+)(?<!\d[.\-]\+)|00(?<![\w+=/]00)(?<!\d[.\-]00))"
+                   r"[1-9][\d \t().\-/]{5,22}\d(?!\w)", 0),
+    "phone_cand": (r"(?:\((?<![\w+=/]\()(?<!\d[.\-]\()\d|\d(?<![\w+=/(]\d)(?<!\d[.\-]\d))"
+                   r"[\d \t().\-/]{5,22}\d(?!\w)", 0),
     "phone_ctx": (r"\b(?:(?:tele)?phone|tel\b|mobile?|mob\b|cell(?:phone|ular)?\b|call(?:\s+me)?\b|"
                   r"text\s+me|sms|whats\s?app|fax|landline|reach\s+me|ring\s+me|contact\s+(?:me|number)|"
                   r"telefon\w*|handy\w*|mobil\w*|festnetz\w*|rufnummer|anruf\w*|ruf\s+mich|erreich\w*|"
@@ -216,7 +231,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "date_like": (r"^(?:\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))$", 0),
     # ---- api keys: prefixed tokens (group 1 = prefix shown in the mask)
     "key_prefixed": (
-        r"(?<![\w\-])(?:"
+        r"(?<!\w)(?:"
         r"(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"
         r"|(gh[pousr]_)[A-Za-z0-9]{30,255}(?!\w)"
         r"|(github_pat_)[A-Za-z0-9_]{22,255}(?!\w)"
@@ -250,20 +265,31 @@ _SOURCES: dict[str, tuple[str, int]] = {
                          r"goes_?here|fake|sample", _I),
     "reference": (r"^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+$|^[A-Za-z_][\w.]*[(\[]", 0),
     # ---- private key
-    "pem": (r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?)-----"
-            r"|PuTTY-User-Key-File-\d+:", 0),
-    "pem_body": (r"[A-Za-z0-9+/]{40,}", 0),
+    # any "BEGIN <WORDS> PRIVATE KEY" armor header (RFC 7468, OpenSSH, PGP "PRIVATE/SECRET KEY
+    # BLOCK", SSH2 "---- BEGIN ... ----"); group 1 = dashes before, 2 = label, 3 = dashes after
+    "pem": (r"(-+[ \t]*)?\bBEGIN[ \t]+((?:[A-Z0-9]+[ \t]+){0,4}(?:PRIVATE|SECRET)[ \t]+KEY(?:[ \t]+BLOCK)?)\b"
+            r"([ \t]*-+)?|PuTTY-User-Key-File-\d+:", _I),
+    # what follows a header: armor fields (Proc-Type:, Comment:, Version:) and base64 lines,
+    # separated by line breaks (also JSON "\\n" escapes) or blanks before a long chunk
+    "pem_tail": (r"(?:(?:[ \t]*(?:\r?\n|\\r\\n|\\n)[ \t]*|[ \t]+(?=[A-Za-z0-9+/]{16}))"
+                 r"(?:[A-Za-z0-9+/=]+|[A-Za-z][A-Za-z\-]*:[^\n\\]*))*", 0),
+    # a DER private key's base64 without its header: PKCS#1 RSA/DSA, PKCS#8 (plain, short
+    # form, PBES1/2-encrypted), SEC1 EC, and OpenSSH's "openssh-key-v1"
+    "key_body": (r"(?:(?<![A-Za-z0-9+/])|(?<=\\n))"
+                 r"(?:MII[A-Za-z0-9+/]{3}IBA(?:DA|AK)|MII[A-Za-z0-9+/]{5}BgkqhkiG9w0BBQ|MI[GH][A-Za-z0-9+/]AgE(?:AM|BB)"
+                 r"|M[A-Za-z0-9+/]{2}CAQ(?:Aw|EE)|b3BlbnNzaC1rZXktdjE)[A-Za-z0-9+/]{16,}", 0),
     "ppk_private": (r"Private-Lines:[ \t]*\d+\s+[A-Za-z0-9+/]{40,}", 0),
     # ---- date of birth
     "dob_ctx": (r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|"
                 r"geburtsdatum|geburtstag|geboren(?:\s+am)?|geb\.|n[ée]e?\s+le|n[ée]\(e\)\s+le|"
-                r"date\s+de\s+naissance|fecha\s+de\s+nacimiento|f\.\s*nac\.|nacid[oa](?:\s+el)?)(?!\w)", _I),
-    "date": (r"(?<![\w.\-/])(?:"
+                r"date\s+de\s+naissance|fecha\s+de\s+nacimiento|f\.\s*nac\.|nacid[oa](?:\s+el)?)(?![^\W\d_])", _I),
+    # a letter may touch a numeric date ("DOB12/03/1985"), not a month name
+    "date": (r"(?<!\d)(?<!\d[./\-])(?:(?<![^\W\d_])|(?=\d))(?:"
              r"(\d{1,2})[./\-](\d{1,2})[./\-](\d{4}|\d{2})"
              r"|(\d{4})[./\-](\d{1,2})[./\-](\d{1,2})"
              r"|(\d{1,2})(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?(" + _MONTHS + r")\.?,?\s+(?:de\s+)?(\d{4})"
              r"|(" + _MONTHS + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})"
-             r")(?![\w\-]|[./]\d)", _I),
+             r")(?!\d|[./\-]\d)", _I),
     # ---- classification markings
     "marking": (
         r"(?i:\bconfidential[ \t]*[-–—:/|][ \t]*internal\b"
@@ -491,7 +517,9 @@ def detect_ssn(text: str) -> Iterable[Hit]:
         hits.append((s, e, "***-**-" + digits[5:]))
 
     for m in _P.ssn.finditer(text):
-        keep(m.group(1) + m.group(2) + m.group(3) + m.group(4), m.start(), m.end())
+        if _joined_run(text, m.start(), m.end(), m.group(3), m.group(5)):
+            continue  # "4 536 22 1947 5": a piece of a longer run of groups
+        keep(m.group(1) + m.group(2) + m.group(4) + m.group(6), m.start(), m.end())
     low = text.lower()
     for c in _scan(_P.ssn_ctx, text, _windows(text, low, _SSN_NEEDLES, 24, 40)):
         window_end = c.end() + 48
@@ -505,6 +533,13 @@ def detect_ssn(text: str) -> Iterable[Hit]:
         for m in _scan(_P.bare9, text, [(max(0, c.start() - 24), c.start())]):
             keep(m.group(), m.start(), m.end())
     return hits
+
+
+def _joined_run(text: str, s: int, e: int, first_sep: str, last_sep: str) -> bool:
+    """Whether the grouped number at ``text[s:e]`` continues into another digit group joined by
+    the same separator it uses itself ("+49 151 60 5470", "1 - 536 - 22 - 1947")."""
+    return (text.endswith(first_sep, 0, s) and s > len(first_sep) and text[s - len(first_sep) - 1].isdigit()) \
+        or (text.startswith(last_sep, e) and e + len(last_sep) < len(text) and text[e + len(last_sep)].isdigit())
 
 
 _SSN_NEEDLES = ("ssn", "social", "soc", "sozialvers", "sv-nummer", "svnummer", "sécurité sociale",
