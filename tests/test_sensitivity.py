@@ -242,8 +242,10 @@ NEGATIVES: list[tuple[str, str]] = [
     ("api_key", "postgres://user:password@localhost:5432/db and postgres://postgres:postgres@db/x"),
     ("api_key", "integrity sha512-kRuB6Gsdz9Rl1DiHsE4h/0NzGgqt+3xujC7pOJ6FMMjTYR1JwMX3r1NX74FMvrBJfi45+8EnQuBrSnre/PJ3xg=="),
     ("api_key", "the task-manager-service-account-name is fine"),
-    ("private_key", "What does -----BEGIN RSA PRIVATE KEY----- mean at the top of a file?"),
-    ("private_key", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----"),
+    # (a header with armor dashes counts on its own, even in a question: see PRIVATE_KEYS)
+    ("private_key", "How do I begin a private key rotation? BEGIN PRIVATE KEY is the PKCS#8 header."),
+    ("private_key", "-----BEGIN CERTIFICATE-----\nMIIDXTCCAkWgAwIBAgIJAJC1HiIAZAiIMA0GCSqGSIb3DQEBBQUAMEUxCzAJBgNV\n"
+     "-----END CERTIFICATE-----"),
     ("private_key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7TgcaghuxvjL1Q+DdlSk99HPzx2HP2QUXtTWNIOLmo dev@laptop"),
     ("private_key", "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
      "-----END PUBLIC KEY-----"),
@@ -288,6 +290,33 @@ def test_masks():
     assert masked(f"key {key}", "api_key") == f"sk-ant-…({len(key)} chars)"
     assert masked("IBAN DE89 3704 0044 0532 0130 00", "iban") == "DE**…3000 (22 chars)"
     assert masked("Call me on +1 415 555 2671", "phone") == "+* *** *** 2671"
+
+
+@pytest.mark.parametrize("text,mask", [
+    ("a@b.co", "*@*.co"),
+    ("ab@cd.co", "a***@c***.co"),
+    ("a@bc.com", "*@b***.com"),
+    ("jo@x.io", "j***@*.io"),
+    ("x@mail.corp.co.uk", "*@m***.uk"),
+    ("j.doe@gmail.com", "j***@g***.com"),
+])
+def test_email_mask_reveals_at_most_the_first_character_of_each_part(text, mask):
+    [f] = tag_sensitivity(f"mail {text} now", only("email")).findings
+    assert f.masked == mask
+    assert text not in f.masked and f.masked != text
+
+
+def test_hostname_mask_never_shows_a_one_character_label():
+    [f] = tag("ssh to a.corp now").findings
+    assert f.masked == "*.corp"
+
+
+@pytest.mark.parametrize("text", ["DOB 6.8.28", "born 1/2/1990", "Tel: +1 415 555 2671"])
+def test_digit_masks_never_show_more_than_half_the_digits(text):
+    [f] = tag_sensitivity(text, SensitivityConfig()).findings
+    digits = [c for c in text[f.start:f.end] if c.isdigit()]
+    shown = [c for c in f.masked if c.isdigit()]
+    assert len(shown) <= len(digits) // 2 and text[f.start:f.end] not in f.masked
 
 
 def test_masking_never_leaks_the_value():
@@ -563,3 +592,209 @@ def test_import_is_cheap():
             "print(sorted(m for m in ('phonenumbers', 'stdnum', 'unicodedata', 'typing') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------------------
+# Evasions found by adversarial testing. Each class is fixed generally; the cases below are
+# the confirmed leaks plus variations of each.
+
+#: Invisible characters: every kind the normaliser must drop (Unicode format characters Cf,
+#: variation selectors, the combining grapheme joiner, Hangul fillers, control characters).
+INVISIBLE = [
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f",  # zero-width space/joiners, LRM/RLM
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidi embeddings and overrides
+    "\u2060", "\u2061", "\u2062", "\u2063", "\u2064",  # word joiner, invisible operators
+    "\u2066", "\u2067", "\u2068", "\u2069",  # bidi isolates
+    "\u180e", "\ufeff", "\u00ad", "\u061c", "\ufff9",  # Mongolian vowel separator, BOM, SHY, ALM, annotation
+    "\U000e0001", "\U000e0041", "\U000e007f",  # tag characters
+    "\ufe00", "\ufe0f", "\U000e0100", "\U000e01ef", "\u180b",  # variation selectors
+    "\u034f",  # combining grapheme joiner
+    "\u115f", "\u1160", "\u3164", "\uffa0",  # Hangul fillers
+    "\x00", "\x1b", "\x7f", "\x9b",  # C0/C1 controls
+]
+
+#: (detector, template with {c} where the invisible character goes, the value it hides)
+INVISIBLE_TEMPLATES = [
+    ("ssn", "Employee 536-22-19{c}47.", "536-22-19{c}47"),
+    ("ssn", "SSN 5{c}3{c}6{c}-{c}2{c}2-1{c}9{c}4{c}7 on file", "5{c}3{c}6{c}-{c}2{c}2-1{c}9{c}4{c}7"),
+    ("email", "Write to jane.smith{c}@gmail.com", "jane.smith{c}@gmail.com"),
+    ("email", "Write to jane{c}.{c}smith@{c}gmail{c}.com", "jane{c}.{c}smith@{c}gmail{c}.com"),
+    ("credit_card", "card 4539{c}1488{c}0343{c}6467 ok", "4539{c}1488{c}0343{c}6467"),
+    ("credit_card", "card 45{c}39 14{c}88 0343 6467", "45{c}39 14{c}88 0343 6467"),
+]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+@pytest.mark.parametrize("detector,template,value", INVISIBLE_TEMPLATES,
+                         ids=[f"{d}:{t[:18]}" for d, t, _ in INVISIBLE_TEMPLATES])
+def test_invisible_characters_do_not_hide_a_value(char, detector, template, value):
+    text, value = template.format(c=char), value.format(c=char)
+    res = tag_sensitivity(text, SensitivityConfig())
+    assert res.tier == "confidential" and not res.errors
+    assert [(f.detector, text[f.start:f.end]) for f in res.findings] == [(detector, value)]
+    assert value not in res.findings[0].masked
+
+
+def test_every_unicode_format_character_is_dropped():
+    import unicodedata
+
+    table = sens._fold_table()
+    cf = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(cf) > 150
+    assert [hex(c) for c in cf if table.get(c, "kept") is not None] == []
+    # and a format character newer than the table is dropped by category
+    text = "SSN 536-22-" + "".join(map(chr, cf)) + "1947"
+    assert sens._normalize(text)[0] == "SSN 536-22-1947"
+
+
+@pytest.mark.parametrize("text,value", [
+    ("SSN 5\ufe0f\u20e33\ufe0f\u20e36\ufe0f\u20e3-22-1947",  # keycap digits
+     "5\ufe0f\u20e33\ufe0f\u20e36\ufe0f\u20e3-22-1947"),
+    ("SSN 5\u03363\u03366\u0336-22-1947", "5\u03363\u03366\u0336-22-1947"),  # strike-through
+    ("SSN 536\u280022\u28001947", "536\u280022\u28001947"),  # Braille blank as a space
+    ("SSN 536\u168022\u16801947", "536\u168022\u16801947"),  # Ogham space mark
+    ("SSN 536\x0b22\x0c1947", "536\x0b22\x0c1947"),  # vertical tab, form feed
+])
+def test_decorations_and_odd_blanks_do_not_hide_a_value(text, value):
+    [f] = tag_sensitivity(text, only("ssn")).findings
+    assert text[f.start:f.end] == value
+
+
+def test_normalising_keeps_the_offset_map_and_stays_fast():
+    text = "Ünï " + "5\u200e3\u200f6-\u206322-19\u2063" * 1000 + "47"
+    norm, index = sens._normalize(text)
+    assert len(index) == len(norm) and index == sorted(index) and index[-1] == len(text) - 1
+    assert all(norm[i] == text[j] for i, j in enumerate(index) if norm[i].isascii() and text[j].isascii())
+    t0 = time.perf_counter()
+    sens._normalize(text)
+    assert time.perf_counter() - t0 < 0.05
+
+
+#: Ordinary formatting: numbers touching punctuation or letters, em dashes, several spaces,
+#: tabs or no-break spaces between groups. (detector, text, span)
+FORMATTING = [
+    ("ssn", "John Smith\u2014536-22-1947\u2014Accounting.", "536-22-1947"),
+    ("ssn", "SSN-536-22-1947", "536-22-1947"),
+    ("ssn", "ID-536-22-1947", "536-22-1947"),
+    ("ssn", "SSN no.536-22-1947", "536-22-1947"),
+    ("ssn", "SSN536-22-1947", "536-22-1947"),
+    ("ssn", "SSN 536  22  1947", "536  22  1947"),
+    ("ssn", "ref 536  22  1947 on file", "536  22  1947"),
+    ("ssn", "SSN 536\t22\t1947", "536\t22\t1947"),
+    ("ssn", "SSN 536\u00a022\u00a01947", "536\u00a022\u00a01947"),
+    ("ssn", "SSN 536\u202f22\u202f1947", "536\u202f22\u202f1947"),
+    ("ssn", "SSN 536 - 22 - 1947", "536 - 22 - 1947"),
+    ("ssn", "SSN 536\u201322\u20131947", "536\u201322\u20131947"),
+    ("ssn", "id,name,ssn\n42,Jane,536-22-1947\n", "536-22-1947"),
+    ("ssn", "SSN no.536221947", "536221947"),
+    ("ssn", "SSN:536 22 1947.", "536 22 1947"),
+    ("credit_card", "Card No.4539148803436467.", "4539148803436467"),
+    ("credit_card", "Card-4539148803436467", "4539148803436467"),
+    ("credit_card", "Charge 4539  1488  0343  6467.", "4539  1488  0343  6467"),
+    ("credit_card", "card 4539\t1488\t0343\t6467", "4539\t1488\t0343\t6467"),
+    ("credit_card", "card 4539\u00a01488\u00a00343\u00a06467", "4539\u00a01488\u00a00343\u00a06467"),
+    ("credit_card", "Card\u20144539 1488 0343 6467\u2014exp 12/27", "4539 1488 0343 6467"),
+    ("credit_card", "ts,card\n2019-12-31 14:22:01,4539148803436467\n", "4539148803436467"),
+    ("credit_card", "pay with Visa4539148803436467 today", "4539148803436467"),
+    ("date_of_birth", "DOB\u201412/03/1985", "12/03/1985"),
+    ("date_of_birth", "DOB-12/03/1985", "12/03/1985"),
+    ("date_of_birth", "DOB12/03/1985", "12/03/1985"),
+    ("email", "x://jane.smith@gmail.com", "jane.smith@gmail.com"),
+    ("email", "https://jane@bitbucket.org/team/repo", "jane@bitbucket.org"),
+    ("email", "jane.smith@gmail.com\u2014Accounting", "jane.smith@gmail.com"),
+    ("email", "write to ...jane@gmail.com", "jane@gmail.com"),
+    ("iban", "IBAN DE89  3704  0044  0532  0130  00", "DE89  3704  0044  0532  0130  00"),
+    ("iban", "IBAN-DE89.3704.0044.0532.0130.00", "DE89.3704.0044.0532.0130.00"),
+    ("phone", "Tel.+49 151 6054 7072", "+49 151 6054 7072"),
+    ("phone", "Phone\u2014+49 151 6054 7072", "+49 151 6054 7072"),
+    ("phone", "Telefon.030 76482575", "030 76482575"),
+    ("api_key", "token\u2014ghp_R5Ey6vJwq0Zx0Vq8b1Hc7k9LmN2oP3qR4sT5", "ghp_R5Ey6vJwq0Zx0Vq8b1Hc7k9LmN2oP3qR4sT5"),
+]
+
+
+@pytest.mark.parametrize("detector,text,span", FORMATTING, ids=[f"{d}:{t[:30]}" for d, t, _ in FORMATTING])
+def test_ordinary_formatting_does_not_hide_a_value(detector, text, span):
+    res = tag_sensitivity(text, only(detector))
+    assert res.tier == "confidential" and not res.errors
+    assert [text[f.start:f.end] for f in res.findings] == [span]
+    assert span not in res.findings[0].masked
+    assert tag_sensitivity(text, SensitivityConfig()).tier == "confidential"
+
+
+@pytest.mark.parametrize("text", [
+    "id 45391488034364671234 and 12345678901234567890",  # 20 digits: no card inside
+    "order 428-0383047-0228170 and 1-536-22-1947-0",
+    "ISBN 978-3-16-148410-0 and 978-0-596-52068-7",
+    "version 1.568.08.2371, 568-08-2371-7 and 2.536.22.1947",
+    "amount 4111111111111111.5 and 1/4539148803436467",  # a decimal, a fraction
+    "commit a4539148803436467f and 4539148803436467abcdef",  # digits inside a hex hash
+    "+1 536 22 1947 and +49 151 60 5470",  # space-grouped runs that go on
+    "Our hotline is 0800 123 4567.",
+    "The museum's public information line is +33 1 99 00 41 27.",
+    "ssh://git@github.com/org/repo.git and ftp://anonymous@ftp.gnu.org/pub",
+    "the-task-manager-sk-build2024-production-release-v1",
+    "Convert 2024-06-15T08:30:00Z to Tokyo time.",
+])
+def test_formatting_hard_negatives_stay_public(text):
+    res = tag(text)
+    assert res.tier == "public", [(f.detector, text[f.start:f.end]) for f in res.findings]
+
+
+#: Private keys: (text, span). A header with armor dashes counts alone (fail closed).
+PRIVATE_KEYS = [
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPH\nCozMxH2Mo4lgOEePzNm0tRgeLez\n"
+     "V6ffAt0gunVTLw7onLRnrq0/IzW\n-----END RSA PRIVATE KEY-----", None),  # wrapped at 27 chars
+    ("-----BEGIN X25519 PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIHBgMG1mZWRjYmE5ODc2NTQzMjEw\n"
+     "-----END X25519 PRIVATE KEY-----", None),
+    ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n"
+     "-----END ENCRYPTED PRIVATE KEY-----", None),
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\nlQOYBFzUgs0BCADZ\n=abcd\n"
+     "-----END PGP PRIVATE KEY BLOCK-----", None),
+    ("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: \"rsa-key\"\nP2/56wAAA+4AAAA3aWYtbW9kbnt\n"
+     "---- END SSH2 ENCRYPTED PRIVATE KEY ----", None),
+    ("Here: -----BEGIN OPENSSH PRIVATE KEY----- (rest cut off)", "-----BEGIN OPENSSH PRIVATE KEY-----"),
+    ("key: -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBk", "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBk"),
+    ("-----BEGIN ED25519 PRIVATE KEY-----", None),
+    ("What does -----BEGIN RSA PRIVATE KEY----- mean at the top of a file?", "-----BEGIN RSA PRIVATE KEY-----"),
+    ("-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----", None),
+    ('{"k": "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAABG5v\\nbmUAAAAEbm9uZQAAAAAAAAAB\\n"}',
+     "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAABG5v\\nbmUAAAAEbm9uZQAAAAAAAAAB"),
+    ("BEGIN RSA PRIVATE KEY\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVT", None),
+    ("my key is MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7 ok",
+     "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"),  # PKCS#8 body without a header
+    ("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB", None),  # openssh-key-v1 body
+]
+
+
+@pytest.mark.parametrize("text,span", PRIVATE_KEYS, ids=[t[:36] for t, _ in PRIVATE_KEYS])
+def test_private_keys(text, span):
+    res = tag_sensitivity(text, only("private_key"))
+    assert res.tier == "confidential" and not res.errors
+    assert [text[f.start:f.end] for f in res.findings] == [span or text]
+    assert (span or text) not in res.findings[0].masked
+
+
+def test_fuzz_never_raises_and_offsets_and_masks_hold():
+    import random
+
+    rng = random.Random(20240615)
+    alphabet = (list("0123456789" * 4 + "-- ..//,:@+()\n\taZ") + INVISIBLE +
+                ["\u20e3", "\u0336", "\u2014", "\u00a0", "\uff10", "\u0663", "\ufb01", "\u00bd", "\u2800", "é",
+                 "ß", "İ", "\ufdfa", "\u0301", "ＳＳＮ ", "SSN ", "DOB ", "card ", "Tel ", "IBAN DE89", "x://",
+                 "-----BEGIN RSA PRIVATE KEY-----", "MIIEvQIBADAN", "jane@gmail.com", "password=", "ghp_"])
+    findings = 0
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 100)))
+        norm, index = sens._normalize(text)
+        if index is not None:
+            assert len(index) == len(norm) and index == sorted(index)
+            assert all(0 <= i < len(text) for i in index)
+        res = tag(text)
+        assert not res.errors, (text, res.errors)
+        for f in res.findings:
+            findings += 1
+            value = text[f.start:f.end]
+            assert 0 <= f.start < f.end <= len(text), (text, f)
+            assert f.masked != value and value not in f.masked, (text, f)
+            assert "\n" not in f.masked
+    assert findings > 1000

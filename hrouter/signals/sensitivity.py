@@ -8,8 +8,9 @@ severe tier found, the findings (masked) and any detector errors.
 Built-in detectors and the rule each follows:
 
 ``ssn``
-    US Social Security numbers ``AAA-GG-SSSS`` (also with spaces, dots, a line break
-    after a dash, or every digit spaced out when a context word is near). Valid
+    US Social Security numbers ``AAA-GG-SSSS`` (also with dots, 1-3 spaces or tabs, a
+    dash with blanks around it, a line break after a dash, or every digit spaced out when
+    a context word is near). Valid
     ranges per the SSA's SSN randomization rules (2011) and the Code of Federal
     Regulations: area not 000, 666 or 900-999; group not 00; serial not 0000. Bare
     nine digits count only next to a context word ("SSN", "social security",
@@ -19,12 +20,20 @@ Built-in detectors and the rule each follows:
     are public only when the text calls them a dummy/sample/example/placeholder
     nearby; otherwise they count (fail closed).
 ``credit_card``
-    13-19 digit (Maestro 12-19) payment card numbers (optional space, dash or dot separators, or a
-    line break between groups) that pass the Luhn check (ISO/IEC 7812-1 Annex B)
+    13-19 digit (Maestro 12-19) payment card numbers (optional separators between groups: 1-3
+    spaces or tabs, a dash or dot, a line break) that pass the Luhn check (ISO/IEC 7812-1 Annex B)
     and carry a known issuer prefix with a length that issuer uses: Visa 4;
     Mastercard 51-55, 2221-2720; Amex 34, 37; Discover 6011, 644-649, 65; Diners
     300-305, 309, 36, 38-39; JCB 3528-3589; UnionPay 62; Maestro 50, 56-58, 6304,
-    6759, 6761-6763; Mir 2200-2204. Well-known test numbers count as cards.
+    6759, 6761-6763; Mir 2200-2204. Well-known test numbers count as cards. An ungrouped
+    run inside a hexadecimal token (``a4539...f``, a hash) is not a card.
+
+    Number boundaries (SSN, card, bare nine digits, dates): a number may touch letters and
+    punctuation (``SSN-536-22-1947``, ``Card No.4539...``, ``Smith—536-22-1947—Accounting``,
+    ``42,536-22-1947`` in CSV) but not another digit, directly or through one ``-``, ``.``
+    or ``/`` (``1.536-22-1947``, ``536-22-1947-7``, ``428-0383047-0228170``): that is a piece
+    of a longer number (order id, ISBN, version, decimal). A space-grouped SSN that continues
+    into more groups with the same separator (``+49 151 60 5470``) is not one either.
 ``iban``
     International Bank Account Numbers (ISO 13616-1): country code, check digits,
     BBAN of that country's registered length and structure, ISO 7064 mod 97-10
@@ -34,7 +43,10 @@ Built-in detectors and the rule each follows:
     folding). Documentation and special-use names are public: ``example.com/.net/.org``
     and subdomains (RFC 2606 §3), the TLDs ``.example``, ``.test``, ``.invalid``,
     ``.localhost`` (RFC 2606 §2, RFC 6761), ``git@host:`` SCP-style remotes and
-    ``noreply`` addresses. The ``user:pass@host`` of a URL is ``api_key``'s case.
+    ``noreply`` addresses. The ``user:pass@host`` of a URL is ``api_key``'s case; a
+    ``scheme://name@host`` without password counts as an address unless the name is a
+    service account (``ssh://git@github.com``, ``ftp://anonymous@``, ``root``, ...). Masked
+    as ``j***@g***.com``; a one-character part shows only ``*`` (``*@*.co``).
 ``phone``
     Phone numbers in international form (``+CC`` or ``00CC``), or in national form
     after a context word (phone, tel, mobile, cell, call, landline, fax, Telefon,
@@ -63,11 +75,15 @@ Built-in detectors and the rule each follows:
     references, anything with a literal ``...``/``…``, runs of ``x``/``*``, AWS
     keys ending in ``EXAMPLE``.
 ``private_key``
-    PEM/OpenSSH/PGP private key blocks (RFC 7468 ``-----BEGIN ... PRIVATE
-    KEY-----``, also inside JSON strings with ``\\n`` escapes) with a key body, and
-    PuTTY ``.ppk`` files. Public keys (``ssh-ed25519 AAAA...``, ``BEGIN PUBLIC KEY``)
-    are not secrets; a bare header without a body (a question about the format) is
-    not a key.
+    Private key armor headers: any ``BEGIN <up to 4 words> PRIVATE KEY`` (RFC 7468 PEM:
+    RSA, EC, X25519, ENCRYPTED, ...; OpenSSH; PGP ``PRIVATE/SECRET KEY BLOCK``; SSH2
+    ``---- BEGIN ... ----``) with armor dashes count by the header alone, whatever follows
+    (a truncated, wrapped, ``...`` or missing body: fail closed, so a question quoting the
+    header is confidential too); without dashes only when a base64 body follows. The finding
+    spans header to ``END`` line (or the body lines, also inside JSON strings with ``\\n``
+    escapes). Also PuTTY ``.ppk`` files and a private key's base64 without any header, by its
+    DER structure (PKCS#1, PKCS#8 plain and encrypted, SEC1 EC, ``openssh-key-v1``). Public
+    keys (``ssh-ed25519 AAAA...``, ``BEGIN PUBLIC KEY``, certificates) are not secrets.
 ``date_of_birth``
     A full date (day, month, year 1900 or later; numeric, ISO 8601 or with an
     English/German/French/Spanish month name) next to a context word (DOB, date of
@@ -101,8 +117,13 @@ words (``Project Nimbus``, ``project-nimbus``). ``pattern`` rules are Python reg
 applied as written (use ``(?i)`` for case-insensitivity).
 
 Text is normalised before scanning (NFKC, Unicode dashes -> ``-``, decimal digits of
-any script -> ASCII, zero-width characters dropped), so fullwidth digits (``０５９－６４－０１２９``) or a fullwidth
-``＠`` are found; ``start``/``end`` are offsets into the *original* text.
+any script -> ASCII, other blanks -> space), so fullwidth digits (``０５９－６４－０１２９``),
+a fullwidth ``＠`` or a no-break space between groups are found. Invisible characters are
+dropped: every Unicode format character (category Cf: zero-width space/joiners, LRM/RLM,
+bidi embeddings, overrides and isolates, invisible operators such as U+2063, soft hyphen,
+BOM, tag characters, ...), variation selectors, the combining grapheme joiner, Hangul
+fillers, ASCII/C1 control characters, and combining marks stacked on an ASCII character
+(keycap ``5️⃣``, strike-through). ``start``/``end`` are offsets into the *original* text.
 
 Failing closed: a detector that raises makes the prompt ``confidential``; its
 error (``"<detector>: <ExceptionType>: <message>"``) is recorded and the other
@@ -112,7 +133,9 @@ Cost: only :mod:`re` at import; regexes compile on first use; ``unicodedata``,
 ``phonenumbers`` and ``stdnum`` are imported only when a prompt needs them. Digit
 patterns start with a digit so the regex engine skips fast; word-triggered patterns
 run only in windows around substring hits of their trigger words (``str.find``), so
-a 16k-character prompt tags in a few milliseconds. Custom ``pattern`` rules run as
+a 16k-character prompt tags in a few milliseconds. The invisible characters are a
+precomputed range list (a test checks it against ``unicodedata``'s Cf category), folded
+with a ``str.translate`` table built at the first prompt that needs it. Custom ``pattern`` rules run as
 written over the whole text: a catastrophically backtracking user regex is not
 guarded against (the policy loader only checks that it compiles).
 """
@@ -172,11 +195,12 @@ _SPACES = "\x0b\x0c\x1c-\x1f\u1680\u2800"
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 
 # ---- digit-run boundaries. A number may touch letters and punctuation ("SSN-536-22-1947",
-# "Card No.4539...", "Smith—536-22-1947—Accounting"); it must not touch another digit, directly
-# or through one joining character ("1.536-22-1947", "536-22-1947-7", "428-0383047-0228170"),
-# which makes it a piece of a longer number (order id, ISBN, version, decimal).
-_NUM_START = r"(?<!\d\d)(?<!\d[-.,/:]\d)"  # after the first digit of the match
-_NUM_END = r"(?!\d|[-.,/:]\d)"
+# "Card No.4539...", "Smith—536-22-1947—Accounting", CSV "42,536-22-1947"); it must not touch
+# another digit, directly or through one joining "-", "." or "/" ("1.536-22-1947",
+# "536-22-1947-7", "428-0383047-0228170", "4111111111111111.5"), which makes it a piece of a
+# longer number (order id, ISBN, version, decimal, date).
+_NUM_START = r"(?<!\d\d)(?<!\d[-./]\d)"  # after the first digit of the match
+_NUM_END = r"(?!\d|[-./]\d)"
 #: Between digit groups: a dash or dot with up to 3 blanks around it (and one line break after
 #: it), or 1-3 blanks (spaces, tabs; NBSP and other spaces are folded to a space first).
 _GROUP_SEP = r"(?:[ \t]{0,3}[-.][ \t]{0,3}(?:\r?\n[ \t]{0,8})?|[ \t]{1,3})"
@@ -239,7 +263,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|((?:sk|rk)_live_)[A-Za-z0-9]{10,}(?!\w)"
         r"|(whsec_)[A-Za-z0-9+/=]{20,}(?![\w+/=])"
         r"|(sk-ant-)[A-Za-z0-9_\-]{20,}(?![\w\-])"
-        r"|(sk-(?:proj-|svcacct-|admin-|None-)?)[A-Za-z0-9_\-]{20,}(?![\w\-])"
+        r"|(sk-(?:proj-|svcacct-|admin-|None-))[A-Za-z0-9_\-]{20,}(?![\w\-])"
+        r"|(?<!-)(sk-)[A-Za-z0-9_\-]{20,}(?![\w\-])"  # not the "-sk-" of a slug
         r"|(AIza)[0-9A-Za-z_\-]{35}(?![\w\-])"
         r"|(npm_)[A-Za-z0-9]{36}(?!\w)"
         r"|(pypi-)[A-Za-z0-9_\-]{50,}(?![\w\-])"
@@ -266,13 +291,13 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "reference": (r"^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+$|^[A-Za-z_][\w.]*[(\[]", 0),
     # ---- private key
     # any "BEGIN <WORDS> PRIVATE KEY" armor header (RFC 7468, OpenSSH, PGP "PRIVATE/SECRET KEY
-    # BLOCK", SSH2 "---- BEGIN ... ----"); group 1 = dashes before, 2 = label, 3 = dashes after
-    "pem": (r"(-+[ \t]*)?\bBEGIN[ \t]+((?:[A-Z0-9]+[ \t]+){0,4}(?:PRIVATE|SECRET)[ \t]+KEY(?:[ \t]+BLOCK)?)\b"
-            r"([ \t]*-+)?|PuTTY-User-Key-File-\d+:", _I),
+    # BLOCK", SSH2 "---- BEGIN ... ----"); group 1 = label, 2 = dashes after
+    "pem": (r"\bBEGIN[ \t]+((?:[A-Z0-9]+[ \t]+){0,4}(?:PRIVATE|SECRET)[ \t]+KEY(?:[ \t]+BLOCK)?)\b([ \t]*-+)?", _I),
+    "ppk": (r"PuTTY-User-Key-File-\d+:", 0),
     # what follows a header: armor fields (Proc-Type:, Comment:, Version:) and base64 lines,
     # separated by line breaks (also JSON "\\n" escapes) or blanks before a long chunk
-    "pem_tail": (r"(?:(?:[ \t]*(?:\r?\n|\\r\\n|\\n)[ \t]*|[ \t]+(?=[A-Za-z0-9+/]{16}))"
-                 r"(?:[A-Za-z0-9+/=]+|[A-Za-z][A-Za-z\-]*:[^\n\\]*))*", 0),
+    "pem_tail": (r"(?:(?:(?:[ \t]*(?:\r?\n|\\r\\n|\\n))+[ \t]*|[ \t]+(?=[A-Za-z0-9+/]{16}))"
+                 r"(?:[A-Za-z][A-Za-z\-]*:[ \t][^\n\\]*|[A-Za-z0-9+/=]+))*", 0),
     # a DER private key's base64 without its header: PKCS#1 RSA/DSA, PKCS#8 (plain, short
     # form, PBES1/2-encrypted), SEC1 EC, and OpenSSH's "openssh-key-v1"
     "key_body": (r"(?:(?<![A-Za-z0-9+/])|(?<=\\n))"
@@ -412,8 +437,10 @@ def _fold_table() -> dict[int, str | None]:
 
 
 def _mask_digits(value: str, keep: int = 4) -> str:
-    """Replace every digit but the last ``keep`` with ``*``, keep separators; whitespace runs -> one space."""
+    """Replace every digit but the last ``keep`` (at most half of them) with ``*``, keep
+    separators; whitespace runs -> one space."""
     total = sum(c.isdigit() for c in value)
+    keep = min(keep, total // 2)
     out, seen = [], 0
     for c in value:
         if c.isdigit():
@@ -570,6 +597,17 @@ def _card_issuer_ok(d: str) -> bool:
     return False
 
 
+def _in_hex_token(text: str, s: int, e: int) -> bool:
+    """Whether ``text[s:e]`` touches a letter and the letters-and-digits run around it is hexadecimal."""
+    if not ((s and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha())):
+        return False
+    while s and text[s - 1].isalnum():
+        s -= 1
+    while e < len(text) and text[e].isalnum():
+        e += 1
+    return re.fullmatch(r"[0-9A-Fa-f]+", text[s:e]) is not None
+
+
 def detect_credit_card(text: str) -> Iterable[Hit]:
     """Luhn-valid card numbers with a known issuer prefix; see the module docstring."""
     hits: list[Hit] = []
@@ -591,6 +629,8 @@ def detect_credit_card(text: str) -> Iterable[Hit]:
                     if n > 19:
                         continue
                     digits = "".join(m.group()[s:e] for s, e in span)
+                    if len(span) == 1 and _in_hex_token(text, base + span[0][0], base + span[0][1]):
+                        break  # "a4539148803436467f": digits inside a hash, not a card
                     if _card_issuer_ok(digits) and _luhn_ok(digits):
                         masked = " ".join(["****"] * ((n - 4 + 3) // 4)) + " " + digits[-4:]
                         hits.append((base + span[0][0], base + span[-1][1], masked))
@@ -647,16 +687,26 @@ def detect_email(text: str) -> Iterable[Hit]:
         local, domain, tld = m.group(1), m.group(2).lower(), m.group(3).lower()
         if tld in _DOC_TLDS or any(domain == d or domain.endswith("." + d) for d in _DOC_DOMAINS):
             continue
-        if _P.url_before.search(text, max(0, m.start() - 200), m.start()):
-            continue  # userinfo of a URL (scheme://user:pass@host): the api_key detector's case
         low = local.lower()
+        url = _P.url_before.search(text, max(0, m.start() - 200), m.start())
+        if url and (":" in url.group(1) or low in _URL_SERVICE_USERS):
+            continue  # scheme://user:pass@host (api_key's case), ssh://git@host: not a mailbox
         if low in ("git", "hg") and text[m.end():m.end() + 1] == ":":
             continue  # SCP-style remote: git@github.com:org/repo.git
         if re.match(r"(?:no-?reply|do-?not-?reply)", low) or domain.endswith("users.noreply.github.com"):
             continue
-        labels = domain.rsplit(".", 1)[0]
-        hits.append((m.start(), m.end(), f"{local[0]}***@{labels[0]}***.{tld}"))
+        hits.append((m.start(), m.end(), f"{_mask_part(local)}@{_mask_part(domain.split('.', 1)[0])}.{tld}"))
     return hits
+
+
+#: Service accounts in the userinfo of a URL (``ssh://git@github.com/...``): not a person's mailbox.
+_URL_SERVICE_USERS = frozenset({"git", "hg", "svn", "anonymous", "ftp", "root", "postgres", "oauth2",
+                                "x-access-token", "ubuntu", "ec2-user", "admin", "user", "default"})
+
+
+def _mask_part(part: str) -> str:
+    """``jane`` -> ``j***``; a one-character part shows nothing: ``*``."""
+    return part[0] + "***" if len(part) > 1 else "*"
 
 
 _PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "IE", "CA", "AU",
@@ -860,29 +910,52 @@ def detect_api_key(text: str) -> Iterable[Hit]:
 
 
 def detect_private_key(text: str) -> Iterable[Hit]:
-    """PEM/OpenSSH/PGP/PuTTY private key blocks with a body; see the module docstring."""
+    """PEM/OpenSSH/PGP/PuTTY private keys; see the module docstring."""
     hits: list[Hit] = []
-    if "PRIVATE KEY" not in text and "PuTTY-User-Key-File" not in text:
-        return hits
-    for m in _P.pem.finditer(text):
-        if m.group(1):
-            head = f"-----BEGIN {m.group(1)}-----"
-            end_marker = f"-----END {m.group(1)}-----"
-            stop = text.find(end_marker, m.end())
-            body = _P.pem_body.search(text, m.end(), min(stop, m.end() + 400) if stop != -1 else m.end() + 400)
-            if body is None:
-                continue  # a header alone ("what does BEGIN RSA PRIVATE KEY mean?") or "..." body
-            end = stop + len(end_marker) if stop != -1 else body.end()
-        else:
-            head = "PuTTY-User-Key-File"
-            lines = _P.ppk_private.search(text, m.end(), m.end() + 8000)
-            if lines is None:
-                continue  # not a .ppk with private lines
+    low = text.lower()
+    ends: dict[str, re.Match[str] | None] = {}  # label -> the next END line (searched once per label)
+    for m in _scan(_P.pem, text, _windows(text, low, ("begin",), 0, 80)):
+        if hits and m.start() < hits[-1][1]:
+            continue  # inside the block found before
+        label = " ".join(m.group(1).upper().split())
+        start = m.start()
+        while start and text[start - 1] in " \t":
+            start -= 1
+        dashes = start and text[start - 1] == "-"
+        while start and text[start - 1] == "-":
+            start -= 1
+        start = start if dashes else m.start()
+        tail = _P.pem_tail.match(text, m.end())
+        body = sum(len(x) for x in re.findall(r"[A-Za-z0-9+/]{8,}", tail.group()))
+        if not (dashes or m.group(2)) and body < 40:
+            continue  # "begin a private key rotation": no armor dashes and no key body
+        end_m = ends.get(label, False)
+        if end_m is False or (end_m is not None and end_m.start() < m.end()):
+            end_m = ends[label] = _pem_end_rx(label).search(text, m.end())
+        end = end_m.end() if end_m else max(len(text[:tail.end()].rstrip()), m.end())
+        hits.append((start, end, f"{label} …({end - start} chars)"))  # the header alone counts
+    i = text.find("PuTTY-User-Key-File-")
+    while i != -1:
+        m = _P.ppk.match(text, i)
+        lines = _P.ppk_private.search(text, m.end(), m.end() + 8000) if m else None
+        if lines is not None:  # a .ppk with private lines
             mac = text.find("Private-MAC:", lines.end(), lines.end() + 4000)
             end = text.find("\n", mac) if mac != -1 else lines.end()
             end = len(text) if end == -1 else end
-        hits.append((m.start(), end, f"{head}…({end - m.start()} chars)"))
+            hits.append((i, end, f"PuTTY-User-Key-File …({end - i} chars)"))
+        i = text.find("PuTTY-User-Key-File-", i + 1)
+    # the base64 of a private key without its header (DER structure prefixes)
+    for m in _scan(_P.key_body, text, _windows(text, text, ("MII", "CAQ", "b3Bl"), 4, 80)):
+        if any(s <= m.start() < e for s, e, _ in hits):
+            continue  # the body of a block found above
+        end = max(m.end(), len(text[:_P.pem_tail.match(text, m.end()).end()].rstrip()))
+        hits.append((m.start(), end, f"private key body …({end - m.start()} chars)"))
     return hits
+
+
+@lru_cache(maxsize=32)
+def _pem_end_rx(label: str) -> re.Pattern[str]:
+    return re.compile(r"-*[ \t]*END[ \t]+" + r"[ \t]+".join(map(re.escape, label.split())) + r"[ \t]*-+", re.I)
 
 
 def _date_ok(day: int, month: int, year: str) -> bool:
@@ -973,7 +1046,7 @@ _DETECTORS: dict[str, Detector] = {
 def _hostname_rx(suffixes: tuple[str, ...]) -> re.Pattern[str]:
     alts = "|".join(re.escape(s.strip(".").lower()) for s in sorted(suffixes, key=len, reverse=True)
                     if s.strip("."))
-    return re.compile(r"(?<![\w.\-])((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+)(" + alts + r")"
+    return re.compile(r"(?<![\w.])(?<![\w.]-)((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+)(" + alts + r")"
                       r"(?![\w\-]|\.[a-z0-9])", re.IGNORECASE)
 
 
@@ -983,7 +1056,7 @@ def detect_internal_hostnames(text: str, suffixes: tuple[str, ...]) -> Iterable[
         return []
     needles = tuple(s.lower() for s in suffixes if s.strip("."))
     windows = _windows(text, text.lower(), needles, 256, 2)
-    return [(m.start(), m.end(), f"{m.group(1)[0]}***.{m.group(2).lower()}")
+    return [(m.start(), m.end(), f"{_mask_part(m.group(1).split('.', 1)[0])}.{m.group(2).lower()}")
             for m in _scan(_hostname_rx(suffixes), text, windows)]
 
 
@@ -1053,6 +1126,9 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
         try:
             tier_rank(tier)
             hits = list(fn())
+            for s, e, _ in hits:
+                if not 0 <= s < e <= len(norm):
+                    raise ValueError(f"hit {s}-{e} outside the text")
         except Exception as exc:  # noqa: BLE001 - any failure fails closed
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             return
