@@ -62,6 +62,8 @@ def _root(
 
 # --------------------------------------------------------------------------- shared options
 
+PromptArg = typer.Argument(None, metavar="PROMPT", show_default=False,
+                           help="Prompt text (words are joined); - reads stdin; put -- before text that starts with '-'.")
 PolicyOpt = typer.Option(None, "--policy", "-p", metavar="PATH",
                          help="Policy file (default: $HROUTER_POLICY, ./hrouter.yaml, the config dir, the built-in).")
 FilesOpt = typer.Option(None, "--file", "-f", metavar="PATH",
@@ -118,9 +120,7 @@ def _print_json(obj) -> None:
 
 @app.command(short_help="Route a prompt and stream the answer to stdout.")
 def ask(
-    prompt: Optional[List[str]] = typer.Argument(None, metavar="PROMPT", show_default=False,
-                                                 help="Prompt text (words are joined); - reads stdin; "
-                                                      "put -- before text that starts with '-'."),
+    prompt: Optional[List[str]] = PromptArg,
     files: Optional[List[str]] = FilesOpt,
     system: Optional[str] = SystemOpt,
     no_stdin: bool = NoStdinOpt,
@@ -211,9 +211,7 @@ def ask(
 
 @app.command(short_help="Show how a prompt would be routed, and why; calls no model.")
 def explain(
-    prompt: Optional[List[str]] = typer.Argument(None, metavar="PROMPT", show_default=False,
-                                                 help="Prompt text (words are joined); - reads stdin; "
-                                                      "put -- before text that starts with '-'."),
+    prompt: Optional[List[str]] = PromptArg,
     files: Optional[List[str]] = FilesOpt,
     system: Optional[str] = SystemOpt,
     no_stdin: bool = NoStdinOpt,
