@@ -141,8 +141,8 @@ class Router:
             # The system prompt is sent too: its findings count, marked as such (offsets into it).
             from .signals import Finding, tier_rank
             sys_sens = tag_sensitivity(prompt.system, self.policy.sensitivity)
-            sens.findings += [Finding(f.detector, f.tier, f.start, f.end, f.masked + " [system prompt]")
-                              for f in sys_sens.findings]
+            sens.findings += [Finding(f.detector, f.tier, f.start, f.end, f.masked + " [system prompt]",
+                                      f.verdict, f.context) for f in sys_sens.findings]
             sens.errors += [f"system prompt: {e}" for e in sys_sens.errors]
             if tier_rank(sys_sens.tier) > tier_rank(sens.tier):
                 sens.tier = sys_sens.tier

@@ -87,10 +87,12 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
     parts.append(st)
     if sens.findings:
         ft = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
-        for col in ("detector", "tier", "position", "masked"):
+        for col in ("detector", "tier", "position", "masked", "evidence"):
             ft.add_column(col)
         for f in sens.findings:
-            ft.add_row(Text(f.detector), _tier(f.tier), Text(f"{f.start}-{f.end}"), Text(f.masked))
+            evidence = "; ".join(x for x in (f.verdict, f"context '{f.context}'" if f.context else "") if x)
+            ft.add_row(Text(f.detector), _tier(f.tier), Text(f"{f.start}-{f.end}"), Text(f.masked),
+                       Text(evidence, style="dim"))
         parts.append(ft)
     for err in sens.errors:
         parts.append(Text(f"  detector error (failed closed): {err}", style="red"))

@@ -24,7 +24,9 @@ class Finding:
 
     ``start``/``end`` are character offsets into the prompt text (end exclusive);
     ``masked`` is a display form that never contains the whole matched value
-    (e.g. ``***-**-6789``); ``detector`` names the built-in detector or custom rule.
+    (e.g. ``***-**-6789``); ``detector`` names the built-in detector or custom rule;
+    ``verdict`` the validator's result when one ran (e.g. ``luhn ok``, ``ssn area valid``);
+    ``context`` the context word that supported a weak shape (e.g. ``DOB``), else empty.
     """
 
     detector: str
@@ -32,10 +34,17 @@ class Finding:
     start: int
     end: int
     masked: str
+    verdict: str = ""
+    context: str = ""
 
     def to_json(self) -> dict:
-        return {"detector": self.detector, "tier": self.tier, "start": self.start,
-                "end": self.end, "masked": self.masked}
+        out = {"detector": self.detector, "tier": self.tier, "start": self.start,
+               "end": self.end, "masked": self.masked}
+        if self.verdict:
+            out["verdict"] = self.verdict
+        if self.context:
+            out["context"] = self.context
+        return out
 
 
 @dataclass
