@@ -98,11 +98,30 @@ def prompt_hmac(text: str, key: bytes) -> str:
     return "hmac-sha256:" + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-class AuditLog:
-    """The JSONL audit log at ``path`` (parent directories created on first append)."""
+GENESIS = "0" * 64
 
-    def __init__(self, path: Path) -> None:
+
+def line_hash(line: bytes) -> str:
+    """SHA-256 (hex) of one record's line, without its newline: the chain link."""
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+class AuditLog:
+    """The JSONL audit log at ``path``: append-only, hash-chained, rotated by size.
+
+    Every record carries ``seq`` (1-based line number in its file) and ``prev`` (the SHA-256
+    of the previous record's line; the first record of a rotated-in file links to the last
+    record of the file before it, named in ``prev_file``). ``<log>.head`` holds the last
+    ``seq`` and hash, so a truncated tail is detected too. Writers serialise on
+    ``<log>.lock`` (``flock``), so rotation never races an append. ``rotate_bytes``: start a
+    new file once the current one reaches this size (None = never).
+    """
+
+    def __init__(self, path: Path, *, rotate_bytes: int | None = None) -> None:
         self.path = Path(path)
+        self.rotate_bytes = rotate_bytes
+        self.head_path = self.path.with_name(self.path.name + ".head")
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     def _open(self) -> int:
         try:
@@ -118,26 +137,110 @@ class AuditLog:
         Raises :class:`AuditError`."""
         os.close(self._open())
 
-    def append(self, record: dict) -> None:
-        """Append one record as one line, under an exclusive lock, fsynced.
+    def _lock(self) -> int:
+        import fcntl
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise AuditError(f"cannot open audit lock {self.lock_path}: {exc.strerror}") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
 
-        A line left incomplete by an earlier failure (e.g. disk full) is first closed with a
-        newline, so it never swallows this record; a write that fails part-way is truncated
-        back. Raises :class:`AuditError` when the file cannot be opened, locked or written.
+    def _read_head(self) -> dict | None:
+        try:
+            return json.loads(self.head_path.read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def _write_head(self, head: dict) -> None:
+        tmp = self.head_path.with_name(f"{self.head_path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, json.dumps(head).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.head_path)
+
+    @staticmethod
+    def _last_line(fd: int, size: int) -> bytes | None:
+        """The file's last line (without its newline; possibly incomplete), or None if empty."""
+        if size == 0:
+            return None
+        end = size - 1 if os.pread(fd, 1, size - 1) == b"\n" else size
+        pos, buf = end, b""
+        while pos > 0:  # buf holds bytes [pos, end)
+            step = min(65536, pos)
+            pos -= step
+            buf = os.pread(fd, step, pos) + buf
+            nl = buf.rfind(b"\n")
+            if nl != -1:
+                return buf[nl + 1:]
+        return buf
+
+    def _rotate_if_needed(self) -> None:
+        """Rename a full log to ``<stem>-<UTC time>.jsonl``; the next record, first in a new
+        file, links to the old file's last record (the head keeps its hash)."""
+        if not self.rotate_bytes:
+            return
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size < self.rotate_bytes:
+            return
+        from datetime import datetime, timezone
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            last = self._last_line(fd, size)
+        finally:
+            os.close(fd)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        rotated = self.path.with_name(f"{self.path.stem}-{stamp}{self.path.suffix}")
+        os.rename(self.path, rotated)
+        self._write_head({"seq": 0, "hash": line_hash(last) if last else GENESIS, "file": self.path.name,
+                          "prev_file": rotated.name})
+
+    def append(self, record: dict) -> dict:
+        """Append one record as one line, chained to the previous one, fsynced; returns the
+        record as written (with ``seq`` and ``prev``).
+
+        A line left incomplete by an earlier failure (e.g. disk full, or a killed writer) is
+        closed with a newline first, so it never swallows this record; a write that fails
+        part-way is truncated back. Raises :class:`AuditError` when the file cannot be
+        opened, locked or written.
         """
         import fcntl
 
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str,
-                           allow_nan=False) + "\n").encode("utf-8")
-        fd = self._open()
+        lock = self._lock()
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                self._rotate_if_needed()
+            except OSError as exc:
+                raise AuditError(f"cannot rotate audit log {self.path}: {exc.strerror}") from None
+            fd = self._open()
             try:
                 size = os.fstat(fd).st_size
+                head = self._read_head() or {}
+                last = self._last_line(fd, size)
+                if last is not None:
+                    try:
+                        seq = int(json.loads(last)["seq"])
+                    except (ValueError, KeyError, TypeError):
+                        seq = int(head.get("seq") or 0) + 1  # an incomplete last line counts as a record
+                    prev, prev_file = line_hash(last), None
+                else:
+                    seq, prev = 0, head.get("hash", GENESIS) if head.get("prev_file") else GENESIS
+                    prev_file = head.get("prev_file")
+                out = {"seq": seq + 1, "prev": prev, **({"prev_file": prev_file} if prev_file else {}), **record}
+                line = json.dumps(out, ensure_ascii=False, separators=(",", ":"), default=str,
+                                  allow_nan=False).encode("utf-8")
+                data = line + b"\n"
                 if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = b"\n" + line
+                    data = b"\n" + data
                 try:
-                    view = memoryview(line)
+                    view = memoryview(data)
                     while view:
                         written = os.write(fd, view)
                         view = view[written:]
@@ -148,24 +251,97 @@ class AuditLog:
                     except OSError:
                         pass
                     raise
+                self._write_head({"seq": seq + 1, "hash": line_hash(line), "file": self.path.name})
+                return out
+            except OSError as exc:
+                raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        except OSError as exc:
-            raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
+                os.close(fd)
         finally:
-            os.close(fd)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+
+    def files(self) -> list[Path]:
+        """Rotated files (oldest first) then the current log."""
+        rotated = sorted(self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"))
+        return rotated + ([self.path] if self.path.exists() else [])
 
     def records(self) -> Iterator[dict]:
-        """Yield each record in file order. Raises :class:`AuditError` naming the line of a bad record."""
-        try:
-            fh = open(self.path, "rb")
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise AuditError(f"cannot read audit log {self.path}: {exc.strerror}") from None
-        with fh:
-            for n, raw in enumerate(fh, 1):
-                try:
-                    yield json.loads(raw)
-                except ValueError:
-                    raise AuditError(f"{self.path}:{n}: not a JSON record") from None
+        """Yield each record of every file (rotated ones first), in order.
+        Raises :class:`AuditError` naming the file and line of a record that is not JSON."""
+        for path in self.files():
+            try:
+                fh = open(path, "rb")
+            except OSError as exc:
+                raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
+            with fh:
+                for n, raw in enumerate(fh, 1):
+                    if not raw.strip():
+                        continue
+                    try:
+                        yield json.loads(raw)
+                    except ValueError:
+                        raise AuditError(f"{path}:{n}: not a JSON record") from None
+
+
+def verify(path: Path) -> tuple[int, list[str]]:
+    """Walk one audit log file and check its hash chain.
+
+    Returns ``(records, problems)``: the count of records read and, in order, one-line
+    descriptions naming the line of each break (altered, inserted, removed, reordered or
+    incomplete records, or a tail that no longer matches ``<log>.head``). An empty list
+    means the chain verifies. Needs no key. Raises :class:`AuditError` when unreadable.
+    """
+    path = Path(path)
+    log = AuditLog(path)
+    problems: list[str] = []
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
+    prev_hash, count, last_seq = None, 0, 0
+    with fh:
+        for n, raw in enumerate(fh, 1):
+            line = raw.rstrip(b"\n")
+            try:
+                rec = json.loads(line)
+                seq, prev = int(rec["seq"]), rec["prev"]
+            except (ValueError, KeyError, TypeError):
+                problems.append(f"line {n}: not a complete chained record (altered or cut short)")
+                prev_hash, last_seq = line_hash(line), n
+                count += 1
+                continue
+            count += 1
+            expected = last_seq + 1
+            if seq != expected:
+                if seq > expected:
+                    problems.append(f"line {n}: seq {seq}, expected {expected}: "
+                                    f"{seq - expected} record(s) missing before it")
+                else:
+                    problems.append(f"line {n}: seq {seq}, expected {expected}: a record inserted, repeated or moved")
+            if n == 1:
+                if rec.get("prev_file"):
+                    before = path.with_name(rec["prev_file"])
+                    if before.exists():
+                        tail = None
+                        with open(before, "rb") as bf:
+                            for braw in bf:
+                                if braw.strip():
+                                    tail = braw.rstrip(b"\n")
+                        if tail is None or line_hash(tail) != prev:
+                            problems.append(f"line 1: does not link to the last record of {rec['prev_file']}")
+                elif prev != GENESIS:
+                    problems.append("line 1: links to a previous record, but this is the first file")
+            elif prev_hash is not None and prev != prev_hash:
+                problems.append(f"line {n}: does not follow line {n - 1} (line {n - 1} altered, "
+                                "or records removed, inserted or reordered)")
+            prev_hash, last_seq = line_hash(line), seq
+    if path.resolve() == log.path.resolve():
+        head = log._read_head()
+        if head and head.get("file") == path.name and head.get("seq"):
+            if head["seq"] != last_seq:
+                problems.append(f"end of log: the head file records seq {head['seq']}, the log ends at "
+                                f"seq {last_seq}: records removed from (or added to) the end")
+            elif head.get("hash") != prev_hash:
+                problems.append(f"line {count}: the last record was altered (its hash differs from the head file)")
+    return count, problems

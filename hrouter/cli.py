@@ -187,7 +187,12 @@ def ask(
         start_spinner(name)
 
     try:
-        result = router.ask(p, ctx, on_chunk=on_chunk, on_attempt=on_attempt, on_decision=on_decision)
+        def on_notice(text: str) -> None:
+            from rich.text import Text
+            err.print(Text(f"hrouter: warning: {text}", style="yellow"))
+
+        result = router.ask(p, ctx, on_chunk=on_chunk, on_attempt=on_attempt, on_decision=on_decision,
+                            on_notice=on_notice)
     finally:
         stop_spinner()
         if stream_out and wrote["last"] and not wrote["last"].endswith("\n"):

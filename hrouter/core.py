@@ -43,11 +43,13 @@ def default_session() -> str:
 class Attempt:
     """One backend call: ``backend`` name, ``status`` (``ok`` or the error class), ``error`` text,
     ``http_status`` when the server answered, ``ttft_ms``/``latency_ms`` (ms, None if not reached),
-    ``sent`` whether the request may have left (False when it failed before sending, e.g. no key)."""
+    ``sent`` whether the request may have left (False when it failed before sending, e.g. no key);
+    ``egress_id`` the write-ahead audit record written before a non-local call."""
 
     backend: str
     status: str
     sent: bool = False
+    egress_id: str | None = None
     error: str | None = None
     http_status: int | None = None
     ttft_ms: float | None = None
@@ -165,14 +167,19 @@ class Router:
     def ask(self, prompt: Prompt, context: RouteContext | None = None, *,
             on_chunk: Callable[[str], None] | None = None,
             on_attempt: Callable[[str, Attempt | None], None] | None = None,
-            on_decision: Callable[[Decision], None] | None = None) -> AskResult:
+            on_decision: Callable[[Decision], None] | None = None,
+            on_notice: Callable[[str], None] | None = None) -> AskResult:
         """Decide, call the route (then the permitted fallbacks on availability failures only),
         stream chunks to ``on_chunk`` and write the audit record.
 
         The decision is always made here, from this prompt (a caller cannot hand in one made
         for another prompt). ``on_decision(decision)`` is called once it is made, before any
-        call; ``on_attempt(backend, previous_failed_attempt)`` before each call. The audit log
-        and key are checked before anything is sent: no record, no egress.
+        call; ``on_attempt(backend, previous_failed_attempt)`` before each call; ``on_notice``
+        gets warnings. Audit (issue: compliance trail): the log and key are checked before
+        anything is sent; before a prompt leaves for a non-local zone an ``egress`` record is
+        on disk (fsynced), and the ``request`` record that follows names it. A log that cannot
+        be written refuses every call (``audit.required_for: all``) or cloud egress only
+        (``cloud``): :class:`RefusedError`, exit 3.
         Returns an :class:`AskResult`. Raises :class:`RefusedError` (exit 3) when no backend is
         permitted; :class:`BackendError` subclasses after fallbacks (exit 4 when nothing permitted
         was reachable, 5 for credentials, 1 otherwise); :class:`AuditError` when the record
@@ -185,10 +192,19 @@ class Router:
         if on_decision:
             on_decision(decision)
         result = AskResult(id=uuid.uuid4().hex, decision=decision)
+        self._audit_problem = None
         if self._audit_enabled:
-            from .audit import AuditLog, load_or_create_key, resolve_log_path
-            load_or_create_key()
-            AuditLog(resolve_log_path(self.policy.audit.path)).check_writable()
+            try:
+                from .audit import load_or_create_key
+                load_or_create_key()
+                self._log().check_writable()
+            except AuditError as exc:
+                if self.policy.audit.required_for == "all":
+                    raise RefusedError(f"refused: {exc}; no call without an audit record "
+                                       "(audit.required_for: all)") from None
+                self._audit_problem = str(exc)
+                if on_notice:
+                    on_notice(f"audit log not writable ({exc}); local calls only, without a record")
         if decision.refused:
             result.status = "refused"
             self._audit(prompt, result, context, error=decision.refusal)
@@ -213,6 +229,8 @@ class Router:
                 try:
                     backend = self._make_backend(name)
                     backend.prepare()  # credentials and imports: nothing sent yet
+                    if cfg.zone != "local":
+                        attempt.egress_id = self._egress_record(prompt, result, context, name)
                     attempt.sent = True
                     t0 = time.perf_counter()
                     for chunk in backend.stream(request, completion):
@@ -274,14 +292,42 @@ class Router:
             raise
 
     # ------------------------------------------------------------------ audit
-    def _audit(self, prompt: Prompt, result: AskResult, context: RouteContext, error: str | None = None) -> None:
+    def _log(self):
+        from .audit import AuditLog, resolve_log_path
+        mb = self.policy.audit.rotate_mb
+        return AuditLog(resolve_log_path(self.policy.audit.path),
+                        rotate_bytes=int(mb * 1024 * 1024) if mb else None)
+
+    def _egress_record(self, prompt: Prompt, result: AskResult, context: RouteContext, backend: str) -> str | None:
+        """Write (fsynced) the record of a prompt about to leave for a non-local zone; returns its id.
+        Raises RefusedError when it cannot be written: no egress without a record."""
         if not self._audit_enabled:
+            return None
+        from .audit import load_or_create_key, prompt_hmac
+        cfg, d = self.policy.backends[backend], result.decision
+        egress_id = uuid.uuid4().hex
+        try:
+            if self._audit_problem:
+                raise AuditError(self._audit_problem)
+            self._log().append({
+                "type": "egress", "ts": _now(), "id": egress_id, "request": result.id, "session": context.session,
+                "backend": backend, "model": cfg.model, "zone": cfg.zone, "tier": d.sensitivity.tier,
+                "rule": d.rule, "prompt_hmac": prompt_hmac(prompt.text, load_or_create_key()),
+                "policy_digest": self.policy.digest})
+        except AuditError as exc:
+            raise RefusedError(f"cloud egress refused: the audit record could not be written ({exc}); "
+                               "no egress without a record") from None
+        return egress_id
+
+    def _audit(self, prompt: Prompt, result: AskResult, context: RouteContext, error: str | None = None) -> None:
+        if not self._audit_enabled or getattr(self, "_audit_problem", None):
             return
-        from .audit import AuditLog, load_or_create_key, prompt_hmac, resolve_log_path
+        from .audit import load_or_create_key, prompt_hmac
 
         d = result.decision
         record = {
-            "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "type": "request",
+            "ts": _now(),
             "id": result.id,
             "session": context.session,
             "backend": result.backend,
@@ -313,10 +359,36 @@ class Router:
             "images": len(prompt.images),
             "policy_digest": self.policy.digest,
         }
-        if self.policy.audit.log_prompt:
-            record["prompt"] = prompt.text
-            record["system"] = prompt.system
-        AuditLog(resolve_log_path(self.policy.audit.path)).append(record)
+        record["egress_ids"] = [a.egress_id for a in result.attempts if a.egress_id]
+        mode = self.policy.audit.log_prompt
+        if mode == "raw":
+            record["prompt"], record["system"] = prompt.text, prompt.system
+        elif mode:
+            user = [f for f in d.sensitivity.findings if not f.masked.endswith("[system prompt]")]
+            record["prompt"] = mask_findings(prompt.text, user)
+            if prompt.system:
+                from .signals.sensitivity import tag_sensitivity
+                record["system"] = mask_findings(prompt.system,
+                                                 tag_sensitivity(prompt.system, self.policy.sensitivity).findings)
+        self._log().append(record)
+
+
+def _now() -> str:
+    """UTC ISO-8601 with milliseconds and a Z."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def mask_findings(text: str, findings) -> str:
+    """``text`` with every finding's span replaced by ``[DETECTOR]`` (for ``audit.log_prompt: true``)."""
+    out, pos = [], 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.end <= f.start or f.start < pos:
+            continue
+        out.append(text[pos:f.start])
+        out.append(f"[{f.detector.upper()}]")
+        pos = f.end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _final_error(failures: list[BackendError], order: list[str]) -> BackendError:

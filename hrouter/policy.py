@@ -426,12 +426,21 @@ class _Validator:
         return BudgetConfig(**values)
 
     def audit(self, node) -> AuditConfig:
-        m = self.mapping(node, "audit", ("enabled", "path", "log_prompt"))
+        m = self.mapping(node, "audit", ("enabled", "path", "log_prompt", "required_for", "rotate_mb"))
         values: dict[str, Any] = {}
         if "enabled" in m:
             values["enabled"] = self.boolean(m["enabled"][1], "audit.enabled")
         if "path" in m:
             values["path"] = self.string(m["path"][1], "audit.path", nullable=True)
         if "log_prompt" in m:
-            values["log_prompt"] = self.boolean(m["log_prompt"][1], "audit.log_prompt")
+            value = self.scalar(m["log_prompt"][1], "audit.log_prompt")
+            if value not in (True, False, "raw"):
+                self.fail(m["log_prompt"][1], "audit.log_prompt",
+                          f"must be false, true (findings masked) or raw, got {value!r}")
+            values["log_prompt"] = value
+        if "required_for" in m:
+            values["required_for"] = self.string(m["required_for"][1], "audit.required_for", choices=("all", "cloud"))
+        if "rotate_mb" in m:
+            v = self.number(m["rotate_mb"][1], "audit.rotate_mb", lo=0.001, nullable=True)
+            values["rotate_mb"] = float(v) if v is not None else None
         return AuditConfig(**values)

@@ -140,12 +140,17 @@ class BudgetConfig:
 
 @dataclass(frozen=True)
 class AuditConfig:
-    """``enabled``: write a record per ``ask``; ``path``: the JSONL file (None = state dir);
-    ``log_prompt``: include the raw prompt text (off by default)."""
+    """``enabled``: write records for ``ask``; ``path``: the JSONL file (None = state dir);
+    ``log_prompt``: ``False`` (default: only an HMAC), ``True`` (the prompt with every finding
+    masked) or ``"raw"`` (verbatim); ``required_for``: ``all`` (no call without a writable
+    log) or ``cloud`` (local calls proceed with a warning when the log cannot be written;
+    cloud egress never does); ``rotate_mb``: start a new file past this size (MB; None = never)."""
 
     enabled: bool = True
     path: str | None = None
-    log_prompt: bool = False
+    log_prompt: bool | str = False
+    required_for: str = "all"
+    rotate_mb: float | None = None
 
 
 @dataclass(frozen=True)

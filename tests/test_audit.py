@@ -50,7 +50,7 @@ def test_unwritable_log_is_an_error(tmp_path):
             (tmp_path / "file-not-dir").write_text("")
         else:
             target = tmp_path / "ro" / "audit.jsonl"
-        with pytest.raises(AuditError, match="cannot open audit log"):
+        with pytest.raises(AuditError, match="cannot open audit"):
             AuditLog(target).append({"x": 1})
     finally:
         os.chmod(tmp_path / "ro", 0o700)

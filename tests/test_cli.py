@@ -485,15 +485,27 @@ def test_unwritable_audit_log_stops_the_call_before_sending(tmp_path, ollama, cl
     p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url,
                      extra=f"audit:\n  path: {blocker}/audit.jsonl\n")
     r = run_cli(["ask", "--policy", str(p), SIMPLE], env=KEY)
-    assert r.returncode == 1 and b"cannot open audit log" in r.stderr
+    assert r.returncode == 3 and b"cannot open audit" in r.stderr and b"no call without an audit record" in r.stderr
     assert ollama.requests == [] and cloud.requests == [] and r.stdout == b""
+
+
+def test_required_for_cloud_lets_local_run_but_never_cloud(tmp_path, ollama, cloud):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url,
+                     extra=f"audit:\n  path: {blocker}/audit.jsonl\n  required_for: cloud\n")
+    r = run_cli(["ask", "--policy", str(p), SIMPLE], env=KEY)
+    assert r.returncode == 0 and r.stdout == b"Paris.\n" and b"audit log not writable" in r.stderr
+    r = run_cli(["ask", "--policy", str(p), COMPLEX], env=KEY)
+    assert r.returncode == 3 and b"cloud egress refused" in r.stderr
+    assert cloud.requests == []
 
 
 def test_truncated_audit_key_stops_the_call(policy, ollama, hrouter_home):
     (hrouter_home / "state").mkdir(parents=True)
     (hrouter_home / "state" / "audit.key").write_bytes(b"12345")
     r = run_cli(["ask", "--policy", str(policy), SIMPLE], env=KEY)
-    assert r.returncode == 1 and b"truncated" in r.stderr and ollama.requests == []
+    assert r.returncode == 3 and b"truncated" in r.stderr and ollama.requests == []
 
 
 def test_partial_audit_line_does_not_swallow_the_next_record(policy, hrouter_home):
