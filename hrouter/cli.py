@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Check and print policies.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(policy_app, name="policy")
+audit_app = typer.Typer(help="Verify, query and match the audit log.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(audit_app, name="audit")
 
 _state = {"debug": False}
 
@@ -395,6 +397,194 @@ def policy_show(
     sys.stdout.write(f"# source: {pol.source}\n# digest (sha256 of the file): {pol.digest}\n"
                      f"# audit log: {log_path}\n# audit HMAC key: {key_path}\n")
     sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+# --------------------------------------------------------------------------- audit
+
+def _audit_log(policy: Optional[str]):
+    from .audit import AuditLog, resolve_log_path
+    pol = _load(policy)
+    return AuditLog(resolve_log_path(pol.audit.path))
+
+
+@audit_app.command("verify", short_help="Check the audit log's hash chain; exit 1 on any break.")
+def audit_verify(
+    path: Optional[str] = typer.Argument(None, metavar="PATH", show_default=False,
+                                         help="Log file (default: the policy's log, all rotated files too)."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Walk the audit log and report the first broken, reordered, inserted or missing record.
+
+    \b
+    Needs no key. Exit 0 when every chain verifies, 1 otherwise.
+    Examples:
+      hrouter audit verify
+      hrouter audit verify ~/.local/state/hrouter/audit-20261129T120000000000Z.jsonl
+    """
+    from pathlib import Path
+    from .audit import verify
+    files = [Path(path)] if path else _audit_log(policy).files()
+    if path and not Path(path).is_file():
+        raise InputError(f"{path}: no such audit log")
+    total, broken = 0, 0
+    for f in files:
+        count, problems = verify(f)
+        total += count
+        for problem in problems:
+            print(f"{f}: {problem}")
+        broken += bool(problems)
+    if broken:
+        print(f"BROKEN: {broken} of {len(files)} file(s) fail verification ({total} records read)")
+        raise typer.Exit(1)
+    print(f"ok: {total} record(s) in {len(files)} file(s); the hash chain verifies")
+
+
+def _parse_when(value: Optional[str], name: str):
+    """``2h``, ``30m``, ``7d``, ``90s`` ago, or an ISO-8601 time (UTC when no zone) -> aware datetime."""
+    from datetime import datetime, timedelta, timezone
+    if value is None:
+        return None
+    import re
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", value)
+    if m:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
+        return datetime.now(timezone.utc) - timedelta(**{unit: float(m.group(1))})
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{name} {value!r}: use a duration like 2h, 30m, 7d or an ISO-8601 time") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _filtered_records(policy, since, until, backend, tier, egress, session, status):
+    from datetime import datetime
+    lo, hi = _parse_when(since, "--since"), _parse_when(until, "--until")
+    for rec in _audit_log(policy).records():
+        if rec.get("type", "request") != "request":
+            continue
+        try:
+            ts = datetime.fromisoformat(str(rec.get("ts", "")).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if (lo and ts < lo) or (hi and ts > hi):
+            continue
+        if backend and rec.get("backend") != backend:
+            continue
+        if tier and rec.get("tier") != tier:
+            continue
+        if egress is not None and bool(rec.get("cloud_egress")) != egress:
+            continue
+        if session and rec.get("session") != session:
+            continue
+        if status and rec.get("status") != status:
+            continue
+        yield rec
+
+
+def _show_log(limit, since, until, backend, tier, egress, session, status, as_json, policy) -> None:
+    from collections import deque
+    recs = deque(_filtered_records(policy, since, until, backend, tier, egress, session, status), maxlen=limit)
+    if as_json:
+        import json
+        for rec in recs:
+            sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+    from .render import stderr_console
+    from rich.console import Console
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col, just in (("time (UTC)", "left"), ("session", "left"), ("backend", "left"), ("zone", "left"),
+                      ("tier", "left"), ("rule", "left"), ("status", "left"), ("tokens in/out", "right"),
+                      ("USD", "right"), ("TTFT ms", "right"), ("egress", "left")):
+        table.add_column(col, justify=just)
+    for r in recs:
+        table.add_row(Text(str(r.get("ts", ""))[:19].replace("T", " ")), Text(str(r.get("session") or "")),
+                      Text(str(r.get("backend") or "-")), Text(str(r.get("zone") or "-")), Text(str(r.get("tier"))),
+                      Text(str(r.get("rule"))), Text(str(r.get("status"))),
+                      Text(f"{r.get('input_tokens', 0)}/{r.get('output_tokens', 0)}"),
+                      Text(f"{r.get('cost_usd') or 0:.4f}"),
+                      Text("-" if r.get("ttft_ms") is None else f"{r['ttft_ms']:.0f}"),
+                      Text("yes" if r.get("cloud_egress") else "no"))
+    out = Console(highlight=False)
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out = Console(highlight=False, width=200)
+    out.print(table)
+    stderr_console().print(Text(f"{len(recs)} record(s)", style="dim"))
+
+
+_LogN = typer.Option(20, "-n", "--count", min=1, help="How many of the newest matching records.")
+_Since = typer.Option(None, "--since", metavar="WHEN", help="e.g. 2h, 7d, or 2026-11-29T08:00.")
+_Until = typer.Option(None, "--until", metavar="WHEN", help="e.g. 30m, or an ISO-8601 time.")
+_Backend = typer.Option(None, "--backend", metavar="NAME", help="Only this backend (what served).")
+_Tier = typer.Option(None, "--tier", metavar="TIER", help="public, internal or confidential.")
+_Egress = typer.Option(None, "--egress/--no-egress", help="Only records that did (not) leave the machine.")
+_Status = typer.Option(None, "--status", metavar="STATUS", help="ok, error, refused or interrupted.")
+_LogJson = typer.Option(False, "--json", help="JSON lines on stdout.")
+
+
+@app.command("log", short_help="Recent audit records as a table (or --json lines).")
+def log_cmd(n: int = _LogN, since: Optional[str] = _Since, until: Optional[str] = _Until,
+            backend: Optional[str] = _Backend, tier: Optional[str] = _Tier, egress: Optional[bool] = _Egress,
+            session: Optional[str] = SessionOpt, status: Optional[str] = _Status, as_json: bool = _LogJson,
+            policy: Optional[str] = PolicyOpt) -> None:
+    """Show recent audit records, rotated files included; newest last.
+
+    \b
+    Examples:
+      hrouter log --since 2h --egress
+      hrouter log --tier confidential --status error -n 50
+      hrouter log --json --since 1d | jq .cost_usd
+    """
+    _show_log(n, since, until, backend, tier, egress, session, status, as_json, policy)
+
+
+@audit_app.command("show", short_help="Same as `hrouter log`.")
+def audit_show(n: int = _LogN, since: Optional[str] = _Since, until: Optional[str] = _Until,
+               backend: Optional[str] = _Backend, tier: Optional[str] = _Tier, egress: Optional[bool] = _Egress,
+               session: Optional[str] = SessionOpt, status: Optional[str] = _Status, as_json: bool = _LogJson,
+               policy: Optional[str] = PolicyOpt) -> None:
+    """Show recent audit records (alias of `hrouter log`).
+
+    \b
+    Example:
+      hrouter audit show --since 7d --egress
+    """
+    _show_log(n, since, until, backend, tier, egress, session, status, as_json, policy)
+
+
+@audit_app.command("match", short_help="Was this exact text sent, and when? (needs the key)")
+def audit_match(
+    prompt: Optional[List[str]] = PromptArg,
+    files: Optional[List[str]] = FilesOpt,
+    no_stdin: bool = NoStdinOpt,
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Answer whether a given prompt text was sent, when, and where, by its HMAC.
+
+    \b
+    The text must be the exact prompt as assembled (stdin, files, argument). Exit 0 when it
+    was found, 1 when not. Needs this installation's audit key.
+    Examples:
+      hrouter audit match -f contract.txt "Summarize this"
+    """
+    from .audit import default_key_path, prompt_hmac
+    p = _read_prompt(prompt, files, None, no_stdin)
+    key_path = default_key_path()
+    try:
+        key = key_path.read_bytes()[:32]
+    except OSError:
+        raise InputError(f"no audit key at {key_path}: nothing was recorded by this installation") from None
+    digest = prompt_hmac(p.text, key)
+    hits = [r for r in _audit_log(policy).records() if r.get("prompt_hmac") == digest]
+    for r in hits:
+        print(f"{r.get('ts')} {r.get('type', 'request')} backend={r.get('backend')} zone={r.get('zone')} "
+              f"tier={r.get('tier')} status={r.get('status', '-')} id={r.get('id')}")
+    if not hits:
+        print("no record of this text")
+        raise typer.Exit(1)
+    left = any(r.get("type") == "egress" or r.get("cloud_egress") for r in hits)
+    print(f"{len(hits)} record(s); {'it left the machine' if left else 'it never left the machine'}")
 
 
 # --------------------------------------------------------------------------- error boundary
