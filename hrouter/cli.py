@@ -587,6 +587,84 @@ def audit_match(
     print(f"{len(hits)} record(s); {'it left the machine' if left else 'it never left the machine'}")
 
 
+@app.command("stats", short_help="Local/cloud split over time, usage, latency, tiers and rules.")
+def stats_cmd(
+    since: Optional[str] = typer.Option("7d", "--since", metavar="WHEN", help="e.g. 24h, 7d, 30d, or an ISO time."),
+    until: Optional[str] = _Until,
+    by: str = typer.Option("day", "--by", metavar="hour|day", help="Bucket size for the split over time."),
+    fmt: str = typer.Option("table", "--format", metavar="table|json|prometheus",
+                            help="prometheus: the text exposition format, for node_exporter's textfile collector."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Aggregate the audit log: the local/cloud split per bucket (flagging a sudden shift toward
+    the cloud), requests, tokens, cost and p50/p95 TTFT and latency per backend, counts per tier
+    and rule, fallbacks and refusals.
+
+    \b
+    Examples:
+      hrouter stats --since 24h --by hour
+      hrouter stats --json | jq .cloud_share
+      hrouter stats --format prometheus > /var/lib/node_exporter/textfile/hrouter.prom
+    """
+    from .stats import compute_stats, public_stats, to_prometheus
+    if by not in ("hour", "day"):
+        raise InputError(f"--by must be hour or day, got {by!r}")
+    fmt = "json" if as_json else fmt
+    if fmt not in ("table", "json", "prometheus"):
+        raise InputError(f"--format must be table, json or prometheus, got {fmt!r}")
+    st = compute_stats(_audit_log(policy).records(), by=by, since=_parse_when(since, "--since"),
+                       until=_parse_when(until, "--until"))
+    if fmt == "json":
+        _print_json(public_stats(st))
+        return
+    if fmt == "prometheus":
+        sys.stdout.write(to_prometheus(st))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+    out = Console(highlight=False)
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out = Console(highlight=False, width=160)
+    out.print(Text(f"{st['requests']} request(s) since {since}; cloud share {st['cloud_share']:.0%}; "
+                   f"{st['fallbacks']} fallback(s), {st['refusals']} refusal(s)", style="bold"))
+    split = Table(box=None, header_style="bold", pad_edge=False, title=f"local/cloud split per {by}",
+                  title_justify="left")
+    for col, just in (("bucket", "left"), ("requests", "right"), ("local", "right"), ("cloud", "right"),
+                      ("cloud share", "left"), ("", "left")):
+        split.add_column(col, justify=just)
+    for b in st["buckets"]:
+        width = 30
+        filled = round(b["cloud_share"] * width)
+        bar = Text("█" * filled, style="magenta") + Text("░" * (width - filled), style="green")
+        bar.append(f" {b['cloud_share']:.0%}")
+        split.add_row(b["bucket"], str(b["requests"]), str(b["local"]), str(b["cloud"]), bar,
+                      Text("⚠ shift toward cloud", style="bold red") if b["shift"] else Text(""))
+    out.print(split)
+    per = Table(box=None, header_style="bold", pad_edge=False, title="per backend", title_justify="left")
+    for col in ("backend", "zone", "requests", "tokens in", "tokens out", "USD", "TTFT p50/p95 ms",
+                "latency p50/p95 ms"):
+        per.add_column(col, justify="left" if col in ("backend", "zone") else "right")
+
+    def pair(d):
+        return "/".join("-" if d[k] is None else f"{d[k]:.0f}" for k in ("p50", "p95"))
+    for name, b in sorted(st["backends"].items()):
+        per.add_row(Text(name), Text(str(b["zone"])), str(b["requests"]), str(b["input_tokens"]),
+                    str(b["output_tokens"]), f"{b['cost_usd']:.4f}", pair(b["ttft_ms"]), pair(b["latency_ms"]))
+    out.print(per)
+    for title, counts in (("tier", st["tiers"]), ("rule", st["rules"]), ("status", st["statuses"])):
+        t = Table(box=None, header_style="bold", pad_edge=False)
+        t.add_column(title)
+        t.add_column("requests", justify="right")
+        for k, v in sorted(counts.items(), key=lambda kv: -kv[1]):
+            t.add_row(Text(str(k)), str(v))
+        out.print(t)
+    for sh in st["shifts"]:
+        out.print(Text(f"warning: {sh['bucket']}: cloud share {sh['cloud_share']:.0%} vs trailing average "
+                       f"{sh['trailing']:.0%}: a sudden shift toward the cloud", style="bold red"))
+
+
 # --------------------------------------------------------------------------- error boundary
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -1,0 +1,155 @@
+"""Aggregates over audit records: the local/cloud split over time, per-backend usage and latency,
+tiers, rules, fallbacks and refusals, and a flag for a sudden shift toward the cloud.
+
+Input: ``request`` records from :class:`hrouter.audit.AuditLog` (egress records are skipped).
+Percentiles use the nearest-rank method. Output of :func:`compute_stats` is plain data
+(``--json``); :func:`to_prometheus` renders it in the Prometheus text exposition format
+(version 0.0.4), for node_exporter's textfile collector.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from typing import Iterable
+
+#: A bucket is flagged when its cloud share exceeds the trailing average by this much (absolute)...
+SHIFT_DELTA = 0.25
+#: ...over at least this many earlier buckets, and the bucket has at least this many requests.
+SHIFT_MIN_HISTORY, SHIFT_MIN_REQUESTS = 3, 5
+#: Histogram bucket bounds (seconds) for TTFT and latency.
+LATENCY_BOUNDS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in [0, 100]) of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _bucket(ts: datetime, by: str) -> str:
+    return ts.strftime("%Y-%m-%dT%H:00Z" if by == "hour" else "%Y-%m-%d")
+
+
+def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime | None = None,
+                  until: datetime | None = None) -> dict:
+    """Aggregate ``request`` records. ``by``: ``hour`` or ``day`` buckets (UTC).
+
+    Returns ``{requests, buckets: [{bucket, requests, local, cloud, cloud_share, shift}],
+    backends: {name: {requests, zone, input_tokens, output_tokens, cost_usd, ttft_ms: {p50, p95},
+    latency_ms: {p50, p95}}}, tiers, rules, statuses, fallbacks, refusals, cloud_share, shifts}``.
+    A request counts as cloud when its prompt left the machine (``cloud_egress``).
+    """
+    buckets: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per: dict[str, dict] = {}
+    ttft: dict[str, list[float]] = defaultdict(list)
+    lat: dict[str, list[float]] = defaultdict(list)
+    tiers, rules, statuses = Counter(), Counter(), Counter()
+    total = fallbacks = refusals = cloud_total = 0
+    for r in records:
+        if r.get("type", "request") != "request":
+            continue
+        try:
+            ts = datetime.fromisoformat(str(r["ts"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue
+        if (since and ts < since) or (until and ts > until):
+            continue
+        total += 1
+        cloud = bool(r.get("cloud_egress"))
+        cloud_total += cloud
+        buckets[_bucket(ts.astimezone(timezone.utc), by)][1 if cloud else 0] += 1
+        tiers[r.get("tier")] += 1
+        rules[r.get("rule")] += 1
+        statuses[r.get("status")] += 1
+        refusals += r.get("status") == "refused"
+        fallbacks += len(r.get("attempts") or []) > 1
+        name = r.get("backend")
+        if name:
+            b = per.setdefault(name, {"requests": 0, "zone": r.get("zone"), "input_tokens": 0,
+                                      "output_tokens": 0, "cost_usd": 0.0})
+            b["requests"] += 1
+            b["input_tokens"] += int(r.get("input_tokens") or 0)
+            b["output_tokens"] += int(r.get("output_tokens") or 0)
+            b["cost_usd"] += float(r.get("cost_usd") or 0)
+            if r.get("ttft_ms") is not None:
+                ttft[name].append(float(r["ttft_ms"]))
+            if r.get("latency_ms") is not None:
+                lat[name].append(float(r["latency_ms"]))
+    for name, b in per.items():
+        b["cost_usd"] = round(b["cost_usd"], 6)
+        b["ttft_ms"] = {"p50": percentile(ttft[name], 50), "p95": percentile(ttft[name], 95)}
+        b["latency_ms"] = {"p50": percentile(lat[name], 50), "p95": percentile(lat[name], 95)}
+        b["_ttft"], b["_latency"] = ttft[name], lat[name]
+    rows, shares, shifts = [], [], []
+    for key in sorted(buckets):
+        local, cloud = buckets[key]
+        n = local + cloud
+        share = cloud / n if n else 0.0
+        shift = False
+        if len(shares) >= SHIFT_MIN_HISTORY and n >= SHIFT_MIN_REQUESTS:
+            trailing = sum(shares[-7:]) / len(shares[-7:])
+            shift = share > trailing + SHIFT_DELTA
+            if shift:
+                shifts.append({"bucket": key, "cloud_share": round(share, 4), "trailing": round(trailing, 4)})
+        shares.append(share)
+        rows.append({"bucket": key, "requests": n, "local": local, "cloud": cloud,
+                     "cloud_share": round(share, 4), "shift": shift})
+    return {"requests": total, "by": by, "cloud_share": round(cloud_total / total, 4) if total else 0.0,
+            "buckets": rows, "backends": per, "tiers": dict(tiers), "rules": dict(rules),
+            "statuses": dict(statuses), "fallbacks": fallbacks, "refusals": refusals, "shifts": shifts}
+
+
+def public_stats(stats: dict) -> dict:
+    """``stats`` without the raw sample lists (for JSON output)."""
+    out = dict(stats)
+    out["backends"] = {k: {kk: vv for kk, vv in v.items() if not kk.startswith("_")}
+                       for k, v in stats["backends"].items()}
+    return out
+
+
+def _labels(**kv) -> str:
+    def esc(v) -> str:  # exposition format: escape backslash, double quote and newline
+        return str(v).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return "{" + ",".join(f'{k}="{esc(v)}"' for k, v in kv.items()) + "}"
+
+
+def to_prometheus(stats: dict) -> str:
+    """Counters and histograms in the Prometheus text exposition format 0.0.4."""
+    lines = ["# HELP hrouter_requests_total Requests routed, by backend that served and zone.",
+             "# TYPE hrouter_requests_total counter"]
+    for name, b in sorted(stats["backends"].items()):
+        lines.append(f"hrouter_requests_total{_labels(backend=name, zone=b['zone'])} {b['requests']}")
+    lines += ["# HELP hrouter_requests_by_tier_total Requests by sensitivity tier.",
+              "# TYPE hrouter_requests_by_tier_total counter"]
+    for tier, n in sorted(stats["tiers"].items(), key=lambda kv: str(kv[0])):
+        lines.append(f"hrouter_requests_by_tier_total{_labels(tier=tier)} {n}")
+    lines += ["# HELP hrouter_requests_by_status_total Requests by outcome.",
+              "# TYPE hrouter_requests_by_status_total counter"]
+    for status, n in sorted(stats["statuses"].items(), key=lambda kv: str(kv[0])):
+        lines.append(f"hrouter_requests_by_status_total{_labels(status=status)} {n}")
+    lines += ["# HELP hrouter_tokens_total Tokens by backend and direction.", "# TYPE hrouter_tokens_total counter"]
+    for name, b in sorted(stats["backends"].items()):
+        lines.append(f"hrouter_tokens_total{_labels(backend=name, direction='input')} {b['input_tokens']}")
+        lines.append(f"hrouter_tokens_total{_labels(backend=name, direction='output')} {b['output_tokens']}")
+    lines += ["# HELP hrouter_cost_usd_total Cost in USD by backend (policy prices).",
+              "# TYPE hrouter_cost_usd_total counter"]
+    for name, b in sorted(stats["backends"].items()):
+        lines.append(f"hrouter_cost_usd_total{_labels(backend=name)} {b['cost_usd']}")
+    lines += ["# HELP hrouter_fallbacks_total Requests that needed a fallback.", "# TYPE hrouter_fallbacks_total counter",
+              f"hrouter_fallbacks_total {stats['fallbacks']}"]
+    for metric, key, help_text in (("hrouter_ttft_seconds", "_ttft", "Time to first token."),
+                                   ("hrouter_latency_seconds", "_latency", "Total latency.")):
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} histogram"]
+        for name, b in sorted(stats["backends"].items()):
+            samples = [v / 1000 for v in b.get(key, [])]
+            for bound in LATENCY_BOUNDS_S:
+                lines.append(f"{metric}_bucket{_labels(backend=name, le=bound)} {sum(1 for v in samples if v <= bound)}")
+            lines.append(f"{metric}_bucket{_labels(backend=name, le='+Inf')} {len(samples)}")
+            lines.append(f"{metric}_sum{_labels(backend=name)} {round(sum(samples), 6)}")
+            lines.append(f"{metric}_count{_labels(backend=name)} {len(samples)}")
+    return "\n".join(lines) + "\n"
