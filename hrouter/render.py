@@ -129,9 +129,15 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
                      + ", ".join(f"{k} {v:.0f} ms" for k, v in (lat.get("expected_ttft_ms") or {}).items()))
     cap = cons.get("capacity") or {}
     if cap:
-        lines.append("capacity: max in-flight " + ", ".join(
-            f"{k} {v if v is not None else '∞'}" for k, v in (cap.get("max_inflight") or {}).items())
-            + f" ({cap.get('note')})")
+        inflight = cap.get("inflight")
+        lines.append("capacity: in flight / max " + ", ".join(
+            f"{k} {'?' if inflight is None else inflight.get(k, 0)}/{v if v is not None else '∞'}"
+            for k, v in (cap.get("max_inflight") or {}).items()))
+        for name, why in (cap.get("cooldowns") or {}).items():
+            lines.append(f"cooldown: {name}: {why}")
+    if b.get("session_spent_usd") is not None:
+        lines.append(f"session spend: ${b['session_spent_usd']:.4f}"
+                     + (f" ({b['session_share']:.0%} of the session budget)" if b.get("session_share") is not None else ""))
     for line in lines:
         parts.append(Text("  " + line))
 

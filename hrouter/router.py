@@ -11,9 +11,12 @@ Order of rules (each step is written to the decision's ``trace``):
    zero-cost backends remain).
 3. Preference among what is left (stable sorts, later rules win):
    ``complexity`` (score >= threshold: highest ``capability`` first, then cheapest;
-   below: cheapest first, then fastest), ``budget.downgrade`` (session spend past
-   ``downgrade_at``: cheapest first), ``latency.sla`` (backends whose expected TTFT
-   exceeds the SLA go after the others; never removed, a slow answer beats a refusal).
+   below: cheapest first, then fastest; past ``budget.downgrade_at`` of the session budget
+   the threshold rises progressively toward 1.0: ``budget.downgrade``), ``latency.sla``
+   (backends whose expected TTFT — measured p50 when known, else the policy prior — exceeds
+   the SLA go after the others; never removed, a slow answer beats a refusal),
+   ``capacity.spill`` (a backend at ``max_inflight`` goes after those with room; if none has
+   room the decision says to wait), ``cooldown`` (backends that recently failed go last).
 4. Result: the first candidate is the route, the rest are fallbacks. None left: refused.
 
 The deciding ``rule`` is the last step that changed which backend comes first.
@@ -43,13 +46,20 @@ class Signals:
 class RouteContext:
     """Per-request inputs besides the prompt: ``forced_backend`` (``--backend``), ``sla_ms``
     (required TTFT, ms; overrides the policy's), ``max_tokens`` (output cap override, tokens),
-    ``session`` (name) and ``session_spent_usd`` (spend so far in it, USD; None = unknown)."""
+    ``session`` (name) and ``session_spent_usd`` (spend so far in it, spent plus reserved, USD;
+    None = unknown); measured latency, in-flight counts and cooldowns from the state db."""
 
     forced_backend: str | None = None
     sla_ms: float | None = None
     max_tokens: int | None = None
     session: str | None = None
     session_spent_usd: float | None = None
+    #: Measured TTFT per backend: name -> (p50 ms, sample count); replaces the policy prior.
+    measured_ttft_ms: dict = field(default_factory=dict)
+    #: hrouter requests in flight per backend, counted across processes (None = not known).
+    inflight: dict | None = None
+    #: Backends cooled down after failures: name -> reason (tried last).
+    cooldowns: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -154,9 +164,11 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
     cands: list[Candidate] = []
     for name, cfg in policy.backends.items():
         max_tokens = context.max_tokens or cfg.max_tokens
+        measured = context.measured_ttft_ms.get(name)
         cands.append(Candidate(name=name, zone=cfg.zone, model=cfg.model, capability=cfg.capability,
                                estimated_cost_usd=cfg.price.cost_usd(signals.tokens, max_tokens),
-                               expected_ttft_ms=cfg.ttft_ms, max_tokens=max_tokens))
+                               expected_ttft_ms=round(measured[0], 1) if measured else cfg.ttft_ms,
+                               max_tokens=max_tokens))
     cfgs: dict[str, BackendConfig] = policy.backends
 
     def remove(c: Candidate, rule: str, reason: str) -> None:
@@ -207,7 +219,7 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
                        f"estimated {_usd(c.estimated_cost_usd)} > per-request budget {_usd(budget.per_request_usd)}")
         trace.append(f"budget.per_request: cap {_usd(budget.per_request_usd)}; estimates "
                      + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in cands if c.removed_by in (None, "budget.per_request")))
-    downgrade = False
+    threshold = policy.complexity.threshold
     if budget.session_usd is not None:
         if context.session_spent_usd is None:
             trace.append(f"budget.session: cap {_usd(budget.session_usd)}; spend in this session unknown, not applied")
@@ -219,24 +231,32 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
                     if c.estimated_cost_usd > 0:
                         remove(c, "budget.session", f"session budget {_usd(budget.session_usd)} spent; only zero-cost backends remain")
             elif share >= budget.downgrade_at:
-                downgrade = True
-                trace.append(f"budget.downgrade: {share:.0%} of session budget spent (>= {budget.downgrade_at:.0%}): cheaper first")
+                # Progressive, not a cliff: the complexity threshold rises linearly from its
+                # policy value at downgrade_at to 1.0 at the ceiling, so ever fewer prompts earn
+                # the expensive backends as the session budget runs out.
+                span = max(1e-9, 1.0 - budget.downgrade_at)
+                raised = threshold + (1.0 - threshold) * min(1.0, (share - budget.downgrade_at) / span)
+                trace.append(f"budget.downgrade: {share:.0%} of session budget spent (>= {budget.downgrade_at:.0%}): "
+                             f"complexity threshold raised {threshold:.2f} -> {raised:.2f}")
+                considerations["budget"]["threshold_raised_to"] = round(raised, 4)
+                threshold = raised
             else:
                 trace.append(f"budget.session: {share:.0%} of {_usd(budget.session_usd)} spent")
 
     left = alive()
     sla = context.sla_ms if context.sla_ms is not None else policy.latency.sla_ms
-    considerations["latency"] = {"sla_ms": sla, "expected_ttft_ms": {c.name: c.expected_ttft_ms for c in cands}}
+    considerations["latency"] = {"sla_ms": sla, "expected_ttft_ms": {c.name: c.expected_ttft_ms for c in cands},
+                                 "measured": {n: {"p50_ttft_ms": round(v[0], 1), "samples": v[1]}
+                                              for n, v in context.measured_ttft_ms.items()}}
     considerations["capacity"] = {"max_inflight": {n: b.max_inflight for n, b in cfgs.items()},
-                                  "inflight": None,
-                                  "note": "in-flight requests are not tracked across processes yet; no spill"}
+                                  "inflight": context.inflight,
+                                  "cooldowns": dict(context.cooldowns)}
     if not left:
         why = "; ".join(f"{c.name}: {c.reason}" for c in cands)
         reason = f"no backend permitted for a {tier} prompt ({why})"
         return _refused(signals, policy, trace, cands, context, reason, considerations)
 
     # -- preference
-    threshold = policy.complexity.threshold
     above = comp.score >= threshold
     rule = "only_candidate" if len(left) == 1 else (
         "complexity.above_threshold" if above else "complexity.below_threshold")
@@ -248,11 +268,8 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
         order = sorted(left, key=lambda c: (c.estimated_cost_usd, c.expected_ttft_ms, -c.capability))
         trace.append(f"complexity: score {comp.score:.2f} < threshold {threshold:.2f}: cheapest first ("
                      + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in order) + ")")
-    if downgrade:
-        head = order[0]
-        order = sorted(order, key=lambda c: c.estimated_cost_usd)
-        if order[0] is not head:
-            rule = "budget.downgrade"
+    if "threshold_raised_to" in considerations["budget"] and comp.score >= policy.complexity.threshold and not above:
+        rule = "budget.downgrade"
     if sla is not None:
         head = order[0]
         fast = [c for c in order if c.expected_ttft_ms <= sla]
@@ -268,11 +285,41 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
             rule = "latency.sla"
     else:
         trace.append("latency.sla: no SLA set")
+    # -- capacity: a backend at max_inflight spills to the next permitted candidate (never
+    # across a sensitivity boundary: only permitted candidates are in `order`).
+    wait = False
+    if context.inflight is not None:
+        head = order[0]
+        full = [c for c in order if cfgs[c.name].max_inflight is not None
+                and context.inflight.get(c.name, 0) >= cfgs[c.name].max_inflight]
+        if full:
+            free = [c for c in order if c not in full]
+            order = free + full
+            trace.append("capacity: at max_inflight, moved last: " + ", ".join(
+                f"{c.name} {context.inflight.get(c.name, 0)}/{cfgs[c.name].max_inflight}" for c in full)
+                + ("" if free else "; no permitted backend has room: wait for one"))
+            wait = not free
+        else:
+            trace.append("capacity: every candidate below max_inflight ("
+                         + ", ".join(f"{c.name} {context.inflight.get(c.name, 0)}" for c in order) + ")")
+        if order[0] is not head:
+            rule = "capacity.spill"
+    else:
+        trace.append("capacity: in-flight counts unknown (no state db); not applied")
+    if context.cooldowns:
+        head = order[0]
+        cooled = [c for c in order if c.name in context.cooldowns]
+        if cooled:
+            order = [c for c in order if c.name not in context.cooldowns] + cooled
+            trace.append("cooldown: recently failing, tried last: "
+                         + ", ".join(f"{c.name} ({context.cooldowns[c.name]})" for c in cooled))
+            if order[0] is not head:
+                rule = "cooldown"
     if context.forced_backend is not None:
         rule = "forced"
     elif len(left) == 1 and removed_by_zone:
         rule = f"sensitivity.{tier}"
-    trace.append(f"capacity: {considerations['capacity']['note']}")
+    considerations["capacity"]["wait"] = wait
     chosen = order[0]
     fallbacks = [c.name for c in order[1:]]
     trace.append(f"route: {chosen.name} ({chosen.model}, {chosen.zone}) by rule {rule}"

@@ -117,8 +117,14 @@ def test_session_budget_ceiling_and_downgrade():
                                     "budget: {per_request_usd: 0.5, session_usd: 1.0, downgrade_at: 0.8}"))
     d = route(sig(score=0.9), RouteContext(session_spent_usd=1.0), p)
     assert d.backend == "local" and d.fallbacks == []
+    # progressive: at 85% (downgrade_at 80%) the threshold rises 0.35 -> 0.5125, so a clearly hard
+    # prompt still earns the cloud while a moderately hard one goes local
     d = route(sig(score=0.9), RouteContext(session_spent_usd=0.85), p)
+    assert d.backend == "cloud" and d.threshold == pytest.approx(0.5125)
+    d = route(sig(score=0.45), RouteContext(session_spent_usd=0.85), p)
     assert (d.backend, d.rule) == ("local", "budget.downgrade")
+    d = route(sig(score=0.9), RouteContext(session_spent_usd=0.99), p)
+    assert d.backend == "local" and d.threshold == pytest.approx(0.9675)
     d = route(sig(score=0.9), RouteContext(session_spent_usd=0.1), p)
     assert d.backend == "cloud"
     d = route(sig(score=0.9), RouteContext(session_spent_usd=None), p)
@@ -143,3 +149,24 @@ def test_json_contract_fields(policy):
 def test_route_is_pure(policy):
     s = sig(score=0.5)
     assert route(s, RouteContext(), policy).to_json() == route(s, RouteContext(), policy).to_json()
+
+
+def test_measured_latency_replaces_the_prior(policy):
+    d = route(sig(score=0.6), RouteContext(sla_ms=1000, measured_ttft_ms={"cloud": (300.0, 20)}), policy)
+    assert d.backend == "cloud"  # measured 300 ms beats the 1500 ms prior
+    assert next(c for c in d.candidates if c.name == "cloud").expected_ttft_ms == 300.0
+
+
+def test_capacity_spills_within_the_tier_only(policy):
+    p = parse_policy(POLICY.replace("context_window: 8192}", "context_window: 8192, max_inflight: 2}"))
+    d = route(sig(score=0.1), RouteContext(inflight={"local": 2}), p)
+    assert (d.backend, d.rule) == ("private", "capacity.spill") and d.fallbacks[-1] == "local"
+    d = route(sig("confidential", score=0.1), RouteContext(inflight={"local": 2}), p)
+    assert d.backend == "local" and d.fallbacks == [] and d.considerations["capacity"]["wait"] is True
+    d = route(sig(score=0.1), RouteContext(inflight={"local": 1}), p)
+    assert d.backend == "local" and d.considerations["capacity"]["wait"] is False
+
+
+def test_cooled_down_backend_is_tried_last(policy):
+    d = route(sig(score=0.9), RouteContext(cooldowns={"cloud": "529 overloaded"}), policy)
+    assert (d.backend, d.rule, d.fallbacks[-1]) == ("private", "cooldown", "cloud")
