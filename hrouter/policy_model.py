@@ -77,6 +77,12 @@ DEFAULT_DETECTORS: dict[str, str] = {
     "date_of_birth": "confidential",
     "classification_marking": "internal",
     "unreleased_financials": "internal",
+    "national_id": "confidential",
+    "medical_id": "confidential",
+    "passport": "confidential",
+    "salary": "confidential",
+    "vehicle_plate": "confidential",
+    "phi": "confidential",
     "image": "confidential",
 }
 

@@ -46,15 +46,6 @@ SAMPLE = [json.loads(line) for line in (DATA / "sensitivity-sample.jsonl").read_
 #: the later, deeper sensitivity issue. Every one is asserted to still be missed, so the list
 #: must shrink when that work lands.
 EXPECTED_MISSES: dict[str, str] = {
-    "sens-0067": "salary of a named person (compensation detector: later issue)",
-    "sens-0164": "salary of a named person, Spanish (compensation detector: later issue)",
-    "sens-0165": "PHI: named patient + diagnosis + medication (PHI detector: later issue)",
-    "sens-0213": "medical record number 'MRN 25807415' (MRN detector: later issue)",
-    "sens-0263": "German 'Patienten-ID' with lab values (MRN/PHI detector: later issue)",
-    "sens-0144": "French NIR (numéro de sécurité sociale, 15 digits with key; national-ID detector: later issue)",
-    "sens-0211": "Spanish NIE with control letter (national-ID detector: later issue)",
-    "sens-0228": "UK NHS number, mod-11 (national-ID detector: later issue)",
-    "sens-0340": "vehicle plate linked to a named owner (plate detector: later issue)",
 }
 
 
@@ -122,13 +113,13 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("ssn", "read back the SSN: 8 3 3 - 4 0 - 6 8 9 8", "8 3 3 - 4 0 - 6 8 9 8"),
     ("ssn", "Summarize the contract for SSN 123-45-6789", "123-45-6789"),
     ("ssn", "SSN 568\u201308\u20132371 (en dashes)", "568\u201308\u20132371"),
-    ("credit_card", "card 4111 1111 1111 1111 please", "4111 1111 1111 1111"),
-    ("credit_card", "Amex 3782 822463 10005", "3782 822463 10005"),
+    ("credit_card", "card 4539 1488 0343 6467 please", "4539 1488 0343 6467"),
+    ("credit_card", "Amex 3742 015734 28705", "3742 015734 28705"),
     ("credit_card", "Discover 6011-4558-6864-8320.", "6011-4558-6864-8320"),
     ("credit_card", "Karte 4959.4282.2080.3502 gesperrt", "4959.4282.2080.3502"),
     ("credit_card", "Card: 54326237\n42302678", "54326237\n42302678"),
-    ("credit_card", "mc 2221000000000009 2-series", "2221000000000009"),
-    ("credit_card", "card 4111 1111 1111 1111 2024", "4111 1111 1111 1111"),
+    ("credit_card", "mc 2221992100000006 2-series", "2221992100000006"),
+    ("credit_card", "card 4539 1488 0343 6467 2024", "4539 1488 0343 6467"),
     ("iban", "IBAN DE89 3704 0044 0532 0130 00 please", "DE89 3704 0044 0532 0130 00"),
     ("iban", "iban: GB82WEST12345698765432.", "GB82WEST12345698765432"),
     ("iban", "Mon IBAN est FR76 1454 1811 8995 1153 5289 990. Merci", "FR76 1454 1811 8995 1153 5289 990"),
@@ -283,8 +274,8 @@ def test_masks():
         return tag_sensitivity(text, only(detector)).findings[0].masked
 
     assert masked("SSN 123-45-6789", "ssn") == "***-**-6789"
-    assert masked("card 4111 1111 1111 1111", "credit_card") == "**** **** **** 1111"
-    assert masked("card 4111-1111-1111-1111", "credit_card") == "**** **** **** 1111"
+    assert masked("card 4539 1488 0343 6467", "credit_card") == "**** **** **** 6467"
+    assert masked("card 4539-1488-0343-6467", "credit_card") == "**** **** **** 6467"
     assert masked("mail j.doe@gmail.com", "email") == "j***@g***.com"
     key = "sk-ant-api03-qDCqC0KLrTaGPT_E7QXZyg6DJK0Y4BiZy4nNwonQ"
     assert masked(f"key {key}", "api_key") == f"sk-ant-…({len(key)} chars)"
@@ -349,10 +340,10 @@ def test_offsets_with_fullwidth_digits():
 
 
 def test_offsets_with_fullwidth_at_and_zero_width_chars():
-    text = "Ünïcödé… contact: mateo.ellison＠outlook.com, card 4111\u200b1111\u200b1111\u200b1111 ok"
+    text = "Ünïcödé… contact: mateo.ellison＠outlook.com, card 4539\u200b1488\u200b0343\u200b6467 ok"
     res = tag(text)
     spans = {f.detector: text[f.start:f.end] for f in res.findings}
-    assert spans == {"email": "mateo.ellison＠outlook.com", "credit_card": "4111\u200b1111\u200b1111\u200b1111"}
+    assert spans == {"email": "mateo.ellison＠outlook.com", "credit_card": "4539\u200b1488\u200b0343\u200b6467"}
 
 
 def test_offsets_with_other_digit_scripts_and_expanding_characters():
@@ -441,7 +432,7 @@ def test_detector_tiers_come_from_the_config():
 
 
 def test_default_detectors_all_exist():
-    assert set(DEFAULT_DETECTORS) == set(sens._DETECTORS) | {"image"}  # image: attachments, not text
+    assert set(DEFAULT_DETECTORS) - {"image"} == set(sens._DETECTORS)  # image: attachments, not text
     assert all(t in TIERS for t in DEFAULT_DETECTORS.values())
 
 

@@ -25,7 +25,9 @@ Built-in detectors and the rule each follows:
     and carry a known issuer prefix with a length that issuer uses: Visa 4;
     Mastercard 51-55, 2221-2720; Amex 34, 37; Discover 6011, 644-649, 65; Diners
     300-305, 309, 36, 38-39; JCB 3528-3589; UnionPay 62; Maestro 50, 56-58, 6304,
-    6759, 6761-6763; Mir 2200-2204. Well-known test numbers count as cards. An ungrouped
+    6759, 6761-6763; Mir 2200-2204. Well-known processor test numbers (4111111111111111,
+    4242424242424242, 5555555555554444, 378282246310005, ...; ``_TEST_CARDS``) are allowlisted by
+    exact value: no finding, and their digit groups are used up so they shelter no neighbour. An ungrouped
     run inside a hexadecimal token (``a4539...f``, a hash) is not a card.
 
     Number boundaries (SSN, card, bare nine digits, dates): a number may touch letters and
@@ -102,6 +104,19 @@ Built-in detectors and the rule each follows:
     amount) stated as not yet public (unannounced, not disclosed, draft, forecast,
     embargoed, ...). Default tier internal.
 
+Families in :mod:`hrouter.signals.detectors` (imported on first use): ``national_id`` (UK NHS,
+FR NIR, ES NIE/DNI, DE Steuer-ID, IT codice fiscale, NL BSN, CA SIN, IN Aadhaar, PL PESEL, SE
+personnummer via python-stdnum; see ``detectors.national_id`` for which need a context word),
+``medical_id``, ``passport``, ``salary``, ``vehicle_plate`` (weak shapes next to a context word;
+``detectors.contextual``) and ``phi`` (an identifier and clinical vocabulary in one sentence;
+``detectors.phi``), each with its own policy key.
+After the detectors, a bounded decode pass re-scans base64 and percent-encoded runs
+(``detectors.decode``; capped, overflow fails closed with ``decode: cap exceeded``).
+
+Every hit carries the validator's ``verdict`` (``luhn ok, visa``, ``ssn area valid``,
+``mod-97 ok``, ``nhs mod-11 ok``, ...) and, for a weak shape, the ``context`` word that
+supported it.
+
 Not a detector of its own but always on: hostnames under the policy's
 ``internal_domains`` (e.g. ``build-01.corp``) -> finding ``internal_hostname``, tier
 internal. The bare suffix (".internal TLD") is not a hostname.
@@ -152,8 +167,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; annotations here are strings anyway
     from typing import Callable, Iterable, Iterator
 
-    #: A detector's raw hit: start, end (offsets into the normalised text) and the masked form.
-    Hit = tuple[int, int, str]
+    #: A detector's raw hit: start, end (offsets into the normalised text), the masked form and
+    #: optionally the validator's verdict and the supporting context word.
+    Hit = tuple  # (int, int, str) or (int, int, str, str) or (int, int, str, str, str)
     Detector = Callable[[str], Iterable[Hit]]
 
 __all__ = ["tag_sensitivity"]
@@ -210,6 +226,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "odd": (r"[^\t\n\r\x20-\x7e]+", 0),  # runs of non-ASCII or ASCII control characters
     "ascii_odd": (r"[^\t\n\r\x20-\x7e]", 0),
     "special": ("[" + _DASHES + _INVISIBLE + _SPACES + _MARKS + r"]|(?=[^\x00-\x7f])\d", 0),
+    # ---- decode pass: is there any base64 or percent-encoded run worth decoding?
+    "decode_hint": (r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20}|%[0-9A-Fa-f]{2}", 0),
     # ---- ssn
     "ssn": (r"(\d)" + _NUM_START + r"(?<!\+\d)(\d{2})(" + _GROUP_SEP + r")(\d{2})(" + _GROUP_SEP + r")(\d{4})"
             + _NUM_END, 0),
@@ -224,7 +242,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "ssn_doc": (r"\b(?:dumm(?:y|ies)|examples?|samples?|placeholders?|fake|specimen|formats?|"
                 r"advertis\w*|voided|invalid|fictional|made[- ]up|Beispiel\w*|exemple|ejemplo)\b", _I),
     # ---- credit card
-    "card": (r"\d" + _NUM_START + r"(?<!\+\d)\d{3,18}(?:(?:" + _GROUP_SEP + r"|[ \t]{0,3}\r?\n[ \t]{0,8})\d{3,8}){0,6}"
+    "card": (r"\d" + _NUM_START + r"(?<!\+\d)\d{3,18}(?:(?:" + _GROUP_SEP + r"|[ \t]{0,3}\r?\n[ \t]{0,8})\d{3,8}){0,10}"
              + _NUM_END, 0),
     # ---- iban
     "iban": (r"\d(?<=(?<![A-Za-z0-9])[A-Za-z]{2}\d)\d(?:(?:[ \t]{1,3}|[ \t]?[-.][ \t]?)?[A-Za-z0-9]){11,32}", 0),
@@ -536,12 +554,12 @@ def detect_ssn(text: str) -> Iterable[Hit]:
     """US SSNs; see the module docstring."""
     hits: list[Hit] = []
 
-    def keep(digits: str, s: int, e: int) -> None:
+    def keep(digits: str, s: int, e: int, context: str = "") -> None:
         if not _ssn_valid(digits):
             return
         if digits in _SSN_DUMMIES and _P.ssn_doc.search(text, max(0, s - 80), e + 80):
             return  # "uses 123-45-6789 as the dummy example"
-        hits.append((s, e, "***-**-" + digits[5:]))
+        hits.append((s, e, "***-**-" + digits[5:], "ssn area valid", context))
 
     for m in _P.ssn.finditer(text):
         if _joined_run(text, m.start(), m.end(), m.group(3), m.group(5)):
@@ -555,10 +573,10 @@ def detect_ssn(text: str) -> Iterable[Hit]:
                 break
             digits = re.sub(r"\D", "", m.group())
             if len(digits) == 9:
-                keep(digits, m.start(), m.end())
+                keep(digits, m.start(), m.end(), c.group())
         # a bare 9-digit run just before the context word ("123456789 (SSN)")
         for m in _scan(_P.bare9, text, [(max(0, c.start() - 24), c.start())]):
-            keep(m.group(), m.start(), m.end())
+            keep(m.group(), m.start(), m.end(), c.group())
     return hits
 
 
@@ -573,28 +591,43 @@ _SSN_NEEDLES = ("ssn", "social", "soc", "sozialvers", "sv-nummer", "svnummer", "
                 "securite sociale", "seguro social")
 
 
-def _card_issuer_ok(d: str) -> bool:
+def _card_issuer(d: str) -> str:
+    """The issuer whose prefix and lengths ``d`` fits, else ``""``."""
     n = len(d)
     if d[0] == "4":
-        return n in (13, 16, 19)
+        return "visa" if n in (13, 16, 19) else ""
     p2, p3, p4 = int(d[:2]), int(d[:3]), int(d[:4])
     if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
-        return n == 16
+        return "mastercard" if n == 16 else ""
     if 2200 <= p4 <= 2204:
-        return 16 <= n <= 19
+        return "mir" if 16 <= n <= 19 else ""
     if p2 in (34, 37):
-        return n == 15
+        return "amex" if n == 15 else ""
     if p4 == 6011 or p2 == 65 or 644 <= p3 <= 649:
-        return 16 <= n <= 19
+        return "discover" if 16 <= n <= 19 else ""
     if p2 in (36, 38, 39) or 300 <= p3 <= 305 or p3 == 309:
-        return 14 <= n <= 19
+        return "diners" if 14 <= n <= 19 else ""
     if 3528 <= p4 <= 3589:
-        return 16 <= n <= 19
+        return "jcb" if 16 <= n <= 19 else ""
     if p2 == 62:
-        return 16 <= n <= 19
+        return "unionpay" if 16 <= n <= 19 else ""
     if p2 in (50, 56, 57, 58) or p4 in (6304, 6759, 6761, 6762, 6763):
-        return 12 <= n <= 19
-    return False
+        return "maestro" if 12 <= n <= 19 else ""
+    return ""
+
+
+#: Well-known test card numbers published by payment processors (Stripe, Adyen, Braintree,
+#: PayPal, ...): allowlisted by exact value, so they produce no finding; the groups they
+#: occupy are skipped, so an allowlisted number never shelters its neighbour.
+_TEST_CARDS = frozenset({
+    "4111111111111111", "4242424242424242", "4000056655665556", "4012888888881881", "4222222222222",
+    "4000000000000002", "4000000000009995", "4000000000000077", "4000000000003220", "4000002500003155",
+    "5555555555554444", "5105105105105100", "5200828282828210", "2223003122003222", "2221000000000009",
+    "5454545454545454", "378282246310005", "371449635398431", "378734493671000", "6011111111111117",
+    "6011000990139424", "6011000000000004", "3056930009020004", "30569309025904", "38520000023237",
+    "36227206271667", "3566002020360505", "3530111333300000", "3566111111111113", "6200000000000005",
+    "6221261111117766", "6759649826438453",
+})
 
 
 def _in_hex_token(text: str, s: int, e: int) -> bool:
@@ -631,10 +664,12 @@ def detect_credit_card(text: str) -> Iterable[Hit]:
                     digits = "".join(m.group()[s:e] for s, e in span)
                     if len(span) == 1 and _in_hex_token(text, base + span[0][0], base + span[0][1]):
                         break  # "a4539148803436467f": digits inside a hash, not a card
-                    if _card_issuer_ok(digits) and _luhn_ok(digits):
-                        masked = " ".join(["****"] * ((n - 4 + 3) // 4)) + " " + digits[-4:]
-                        hits.append((base + span[0][0], base + span[-1][1], masked))
-                        i, found = j, True
+                    issuer = _card_issuer(digits)
+                    if issuer and _luhn_ok(digits):
+                        if digits not in _TEST_CARDS:
+                            masked = " ".join(["****"] * ((n - 4 + 3) // 4)) + " " + digits[-4:]
+                            hits.append((base + span[0][0], base + span[-1][1], masked, f"luhn ok, {issuer}"))
+                        i, found = j, True  # a test number: no finding, its groups are used up
                         break
             if not found:
                 i += 1
@@ -661,7 +696,8 @@ def detect_iban(text: str) -> Iterable[Hit]:
             if iban is None:
                 from stdnum import iban  # lazy: ~tens of ms, only for a candidate
             if iban.is_valid(compact):
-                hits.append((start, start + last + 1, f"{compact[:2]}**…{compact[-4:]} ({n} chars)"))
+                hits.append((start, start + last + 1, f"{compact[:2]}**…{compact[-4:]} ({n} chars)",
+                             "mod-97 ok"))
                 break
     return hits
 
@@ -749,9 +785,9 @@ def _phone_segments(raw: str) -> list[tuple[int, int]]:
 def detect_phone(text: str) -> Iterable[Hit]:
     """International numbers, or national ones after a context word; see the module docstring."""
     hits: list[Hit] = []
-    cands: list[tuple[int, int, bool]] = []
+    cands: list[tuple[int, int, bool, str]] = []
     if "+" in text or "00" in text:
-        cands += [(m.start(), m.end(), True) for m in _P.phone_intl.finditer(text)]
+        cands += [(m.start(), m.end(), True, "") for m in _P.phone_intl.finditer(text)]
     intl, j = cands[:], 0
     for m in _P.phone_cand.finditer(text):
         s = m.start()
@@ -760,10 +796,11 @@ def detect_phone(text: str) -> Iterable[Hit]:
         if j < len(intl) and intl[j][0] <= s:
             continue  # inside an international candidate
         # a context word ending at most 40 chars before the number ("Tel.: ", "call me at ")
-        if any(s - c.end() <= 40 for c in _P.phone_ctx.finditer(text, max(0, s - 64), s)):
-            cands.append((s, m.end(), False))
+        ctx = [c.group() for c in _P.phone_ctx.finditer(text, max(0, s - 64), s) if s - c.end() <= 40]
+        if ctx:
+            cands.append((s, m.end(), False, ctx[-1]))
     budget = 64  # phonenumbers validations per prompt; past it, plausible candidates count (fail closed)
-    for s, e, international in sorted(cands):
+    for s, e, international, word in sorted(cands):
         before = text[max(0, s - 60):s]
         if _P.phone_business.search(before) and not _P.phone_personal.search(before):
             continue  # a published business/public line, not personal data
@@ -793,7 +830,8 @@ def detect_phone(text: str) -> Iterable[Hit]:
                     continue  # a date or an IPv4 address, not a number to call
                 budget -= 1
                 if budget < 0 or _phone_valid(cand, intl):
-                    hits.append((s + ps, s + pe, _mask_digits(cand)))
+                    verdict = "valid number (libphonenumber)" if budget >= 0 else "not validated (budget spent)"
+                    hits.append((s + ps, s + pe, _mask_digits(cand), verdict, word))
                     i, found = j, True
                     break
             if not found:
@@ -869,7 +907,7 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             continue
         if prefix.startswith("sk-") and prefix != "sk-ant-" and not re.search(r"\d", body):
             continue  # "sk-" followed by words (a slug), not an OpenAI key
-        hits.append((m.start(), m.end(), _mask_secret(prefix, value)))
+        hits.append((m.start(), m.end(), _mask_secret(prefix, value), f"prefix {prefix}"))
     low = text.lower()
     windows = _windows(text, low, _KEY_WORDS, 48, 48)
     if windows:
@@ -885,7 +923,7 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 if not quoted and value.isalpha() and re.match(r"[ \t]+\w", text[e:e + 2]):
                     continue  # "Secret: Unlocking the ..." is a title, not a value
                 key = re.sub(r"[\"'\s:=>]+$", "", m.group())[-24:]
-                hits.append((m.start(), e, f"{key} …({len(value)} chars)"))
+                hits.append((m.start(), e, f"{key} …({len(value)} chars)", "credential assignment", key.strip()))
         for m in _scan(_P.key_prose, text, windows):
             val = _value_after(text, m.end())
             if val is None:
@@ -899,13 +937,15 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             classes = sum(bool(re.search(p, value)) for p in (r"[A-Za-z]", r"\d", r"[^A-Za-z0-9]"))
             if not quoted and classes < 2:
                 continue  # "the password is incorrect"
-            hits.append((m.start(), e, f"password …({len(value)} chars)"))
+            hits.append((m.start(), e, f"password …({len(value)} chars)", "password in prose",
+                         " ".join(m.group().split()[:1])))
     if "://" in text:
         for m in _scan(_P.key_url, text, _windows(text, text, ("://",), 24, 200)):
             user, password = m.group(1), m.group(2)
             if password == user or _is_placeholder(password, quoted=True):
                 continue
-            hits.append((m.start(), m.end() - 1, f"{text[m.start():m.start(1)]}{user[:1]}…:…@"))
+            hits.append((m.start(), m.end() - 1, f"{text[m.start():m.start(1)]}{user[:1]}…:…@",
+                         "password in URL userinfo"))
     return hits
 
 
@@ -933,7 +973,7 @@ def detect_private_key(text: str) -> Iterable[Hit]:
         if end_m is False or (end_m is not None and end_m.start() < m.end()):
             end_m = ends[label] = _pem_end_rx(label).search(text, m.end())
         end = end_m.end() if end_m else max(len(text[:tail.end()].rstrip()), m.end())
-        hits.append((start, end, f"{label} …({end - start} chars)"))  # the header alone counts
+        hits.append((start, end, f"{label} …({end - start} chars)", "armor header"))  # the header alone counts
     i = text.find("PuTTY-User-Key-File-")
     while i != -1:
         m = _P.ppk.match(text, i)
@@ -942,14 +982,14 @@ def detect_private_key(text: str) -> Iterable[Hit]:
             mac = text.find("Private-MAC:", lines.end(), lines.end() + 4000)
             end = text.find("\n", mac) if mac != -1 else lines.end()
             end = len(text) if end == -1 else end
-            hits.append((i, end, f"PuTTY-User-Key-File …({end - i} chars)"))
+            hits.append((i, end, f"PuTTY-User-Key-File …({end - i} chars)", "ppk private lines"))
         i = text.find("PuTTY-User-Key-File-", i + 1)
     # the base64 of a private key without its header (DER structure prefixes)
     for m in _scan(_P.key_body, text, _windows(text, text, ("MII", "CAQ", "b3Bl"), 4, 80)):
-        if any(s <= m.start() < e for s, e, _ in hits):
+        if any(s <= m.start() < e for s, e, *_ in hits):
             continue  # the body of a block found above
         end = max(m.end(), len(text[:_P.pem_tail.match(text, m.end()).end()].rstrip()))
-        hits.append((m.start(), end, f"private key body …({end - m.start()} chars)"))
+        hits.append((m.start(), end, f"private key body …({end - m.start()} chars)", "DER key structure"))
     return hits
 
 
@@ -992,7 +1032,8 @@ def detect_date_of_birth(text: str) -> Iterable[Hit]:
                 continue
             if _dob_date_ok(m):
                 seen.add(m.start())
-                hits.append((m.start(), m.end(), _mask_digits(re.sub(r"[^\W\d_]", "*", m.group()))))
+                hits.append((m.start(), m.end(), _mask_digits(re.sub(r"[^\W\d_]", "*", m.group())),
+                             "date valid", " ".join(text[cs:ce].split())))
     return hits
 
 
@@ -1037,6 +1078,31 @@ _DETECTORS: dict[str, Detector] = {
     "classification_marking": detect_classification_marking,
     "unreleased_financials": detect_unreleased_financials,
 }
+
+
+def _lazy(module: str, func: str) -> Detector:
+    """A detector living in :mod:`hrouter.signals.detectors`, imported on its first call."""
+    def call(*args):
+        from importlib import import_module
+
+        fn = getattr(import_module(f"hrouter.signals.detectors.{module}"), func)
+        return fn(*args)
+
+    call.__name__ = func
+    return call
+
+
+_DETECTORS.update({
+    "national_id": _lazy("national_id", "detect_national_id"),
+    "medical_id": _lazy("contextual", "detect_medical_id"),
+    "passport": _lazy("contextual", "detect_passport"),
+    "salary": _lazy("contextual", "detect_salary"),
+    "vehicle_plate": _lazy("contextual", "detect_vehicle_plate"),
+    "phi": _lazy("phi", "detect_phi"),
+})
+
+#: Detector families without a policy key of their own (yet): they run with the tier of the
+#: parent detector and are off when it is off. A policy naming the family itself overrides.
 
 # --------------------------------------------------------------------------------------
 # Policy-driven rules: internal domains and custom rules (compiled once per config).
@@ -1102,6 +1168,11 @@ def detect_custom(text: str, rule: CustomRule) -> Iterable[Hit]:
 # The entry point.
 
 
+def _enabled(config: SensitivityConfig) -> list[tuple[str, str]]:
+    """The built-in detectors to run, with the tier each sets: the policy's ``detectors``."""
+    return list(config.detectors.items())
+
+
 def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) -> SensitivityResult:
     """Tag ``text`` with the most severe tier any enabled detector, custom rule or internal
     domain finds (``public`` if none). A detector that raises is recorded in ``errors`` and
@@ -1111,49 +1182,68 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     ``image`` detector (when enabled) records one finding at offset 0-0 with its tier
     (``confidential`` by default: an unscannable scan of an ID card must not leave).
 
+    After the text detectors: ``phi`` (an identifier and clinical vocabulary in one sentence;
+    it sees the other detectors' personal-data findings) and the bounded decode pass
+    (base64 and percent-encoded runs decoded and re-scanned; see
+    :mod:`hrouter.signals.detectors.decode`).
+
     Findings carry offsets into ``text`` (not the normalised copy) and a masked value;
     overlapping findings keep the most severe, then the longest.
     """
     errors: list[str] = []
-    findings: list[Finding] = []
+    raw: list[tuple[str, str, int, int, str, str, str]] = []  # normalised offsets
     try:
         norm, index = _normalize(text)
     except Exception as exc:  # pragma: no cover - defensive; fail closed
         errors.append(f"normalize: {type(exc).__name__}: {exc}")
         norm, index = text, None
 
-    def run(name: str, tier: str, fn: Callable[[], Iterable[Hit]]) -> None:
+    def run(name: str, tier: str, fn: Callable[[], Iterable[Hit]], size: int) -> None:
         try:
             tier_rank(tier)
-            hits = list(fn())
-            for s, e, _ in hits:
-                if not 0 <= s < e <= len(norm):
-                    raise ValueError(f"hit {s}-{e} outside the text")
+            hits = [_full_hit(h) for h in fn()]
+            for h in hits:
+                if not 0 <= h[0] < h[1] <= size:
+                    raise ValueError(f"hit {h[0]}-{h[1]} outside the text")
         except Exception as exc:  # noqa: BLE001 - any failure fails closed
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             return
-        for s, e, masked in hits:
-            if index is not None:
-                s, e = index[s], index[e - 1] + 1
-            findings.append(Finding(detector=name, tier=tier, start=s, end=e, masked=masked))
+        raw.extend((name, tier, *h) for h in hits)
 
-    for name, tier in config.detectors.items():
+    text_detectors: list[tuple[str, str, Detector]] = []
+    phi_tier = None
+    findings: list[Finding] = []
+    for name, tier in _enabled(config):
         if name == "image":
             if images:
                 findings.append(Finding(detector="image", tier=tier, start=0, end=0,
                                         masked=f"{images} attached image(s), content not scanned"))
             continue
+        if name == "phi":
+            phi_tier = tier
+            continue
         fn = _DETECTORS.get(name)
         if fn is None:
             errors.append(f"{name}: KeyError: unknown detector")
             continue
-        run(name, tier, lambda fn=fn: fn(norm))
+        text_detectors.append((name, tier, fn))
+        run(name, tier, lambda fn=fn: fn(norm), len(norm))
     if config.internal_domains:
         run("internal_hostname", "internal",
-            lambda: detect_internal_hostnames(norm, tuple(config.internal_domains)))
+            lambda: detect_internal_hostnames(norm, tuple(config.internal_domains)), len(norm))
     for rule in config.custom:
-        run(rule.name, rule.tier, lambda rule=rule: detect_custom(norm, rule))
+        run(rule.name, rule.tier, lambda rule=rule: detect_custom(norm, rule), len(norm))
+    if text_detectors:
+        _decode_pass(norm, text_detectors, run, raw, errors)
+    if phi_tier is not None:
+        idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and r[0] in _PERSONAL]
+        run("phi", phi_tier, lambda: _DETECTORS["phi"](norm, idents), len(norm))
 
+    for name, tier, s, e, masked, verdict, context in raw:
+        if index is not None:
+            s, e = index[s], index[e - 1] + 1
+        findings.append(Finding(detector=name, tier=tier, start=s, end=e, masked=masked,
+                                verdict=verdict, context=context))
     kept = _resolve_overlaps(findings)
     tier = _PUBLIC
     for f in kept:
@@ -1162,6 +1252,35 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     if errors:
         tier = _CONFIDENTIAL
     return SensitivityResult(tier=tier, findings=kept, errors=errors)
+
+
+def _full_hit(h: tuple) -> tuple[int, int, str, str, str]:
+    """A detector's hit as (start, end, masked, verdict, context)."""
+    if len(h) == 5:
+        return h  # type: ignore[return-value]
+    s, e, masked, *rest = h
+    return (s, e, masked, *rest, *([""] * (2 - len(rest))))
+
+
+def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: list[str]) -> None:
+    """Decode base64/percent-encoded runs and re-scan them (see the decode module)."""
+    if not _P.decode_hint.search(norm):
+        return  # no candidate run at all: skip the import
+    from hrouter.signals.detectors.decode import decode_runs, rescan
+
+    try:
+        runs = decode_runs(norm)
+    except Exception as exc:  # noqa: BLE001 - overflow or a decoder failure fails closed
+        errors.append(f"decode: {exc}" if type(exc).__name__ == "DecodeCapExceeded"
+                      else f"decode: {type(exc).__name__}: {exc}")
+        return
+    for r in runs:
+        rescan(norm, r, detectors, run, raw)
+
+
+#: Personal-data detectors whose findings identify a person (PHI needs one, or a name cue).
+_PERSONAL = frozenset({"ssn", "email", "phone", "date_of_birth", "national_id", "medical_id", "passport",
+                       "iban", "credit_card", "vehicle_plate"})
 
 
 def _resolve_overlaps(findings: list[Finding]) -> list[Finding]:

@@ -1,0 +1,265 @@
+"""Weak shapes that count only next to a context word (matched as a whole word, EN/DE/FR/ES).
+
+``medical_id``
+    Medical record numbers and health-plan/insurance member ids (HIPAA Safe Harbor
+    identifiers 8 and 9): a value of 4-20 letters/digits/dashes with at least 4 digits
+    (not a date) right after — or just before, in parentheses — a context word: MRN,
+    medical record number, patient ID/number, hospital/chart number, member ID, subscriber
+    ID, policy number, insurance number, Medicare/Medicaid number; Patientennummer,
+    Patienten-ID, Fallnummer, (Kranken)Versichertennummer, Versicherungsnummer,
+    Mitgliedsnummer; numéro de dossier, dossier médical, numéro de patient, IPP, numéro
+    d'assuré/d'adhérent; historia clínica, NHC, número de paciente/afiliado/asegurado/póliza,
+    tarjeta sanitaria. Between the word and the value only separators and connector words
+    ("number", "Nr.", "n°", "is", "ist", "est", ":", "#", ...).
+``passport``
+    A passport number (6-9 upper-case letters/digits with at least 2 digits, or a
+    9-digit number) right after passport (number), Reisepass(nummer), Passnummer,
+    passeport, numéro de passeport, pasaporte, número de pasaporte. The word alone (a
+    question about passports) is public.
+``salary``
+    A named person's pay: a person (two or three capitalised words that are not job titles,
+    places, months or sentence openers; or an honorific + a capitalised name), a pay word
+    (salary, earns, paid, wage, compensation, bonus; Gehalt, verdient, Lohn; salaire, gagne,
+    rémunération; sueldo, salario, cobra, gana, nómina) and an amount (currency symbol or
+    code, or ``k``) in one sentence. Salary bands and questions without a person are public.
+``vehicle_plate``
+    A licence plate (upper-case letters and digits, 4-10 characters with a digit and a
+    letter or a DE/FR/ES/UK layout) after a plate word (plate, licence/license plate,
+    registration, Kennzeichen, Nummernschild, immatriculation, plaque, matrícula), with an
+    owner cue in the same sentence (belongs to, owner, owned by, registered to/keeper,
+    driver; gehört, Halter, Besitzer, Fahrer; appartient, propriétaire, titulaire,
+    conducteur; pertenece, propietario, titular, conductor).
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+
+#: Between a context word and its value: separators and connector words only.
+_GAP = (r"(?:[ \t]*(?:[:=#\-–(\"']|\b(?:numbers?|num|nos?|nr|n[°º]|ids?|nummer|num[ée]ro|n[úu]mero|lautet|is|ist|"
+        r"est|es|was|war|of|de|del|du|d'|on|file|record|le|la|el)\b\.?|n[°º]))*[ \t]*")
+
+
+class _Rx:
+    """Compiled on first use."""
+
+    _src: dict[str, tuple[str, int]] = {
+        "med_ctx": (
+            r"(?<![^\W_])(?:mrns?|(?-i:NHC|IPP|KVNR)|medical[ \t]+record(?:[ \t]+(?:number|no|#))?|"
+            r"patient(?:[ \t]*[\-#]?[ \t]*(?:id|number|no|nr))|hospital[ \t]+(?:number|no|id)|chart[ \t]+(?:number|no)|"
+            r"member(?:ship)?[ \t]*(?:id|number|no|#)|subscriber[ \t]*(?:id|number|no)|"
+            r"policy[ \t]*(?:number|no|#)|insurance[ \t]*(?:id|number|no|#)|health[ \t]+plan[ \t]+(?:id|number)|"
+            r"beneficiary[ \t]+(?:id|number)|medicare(?:[ \t]+(?:number|no|id))?|medicaid(?:[ \t]+(?:number|no|id))?|"
+            r"patienten[ \t]*-?[ \t]*(?:nummer|id|nr)|fallnummer|(?:kranken)?versicherten[ \t]*-?[ \t]*(?:nummer|nr)|"
+            r"versicherungs[ \t]*-?[ \t]*(?:nummer|nr)|mitglieds[ \t]*-?[ \t]*(?:nummer|nr)|"
+            r"num[ée]ro[ \t]+de[ \t]+dossier(?:[ \t]+(?:m[ée]dical|patient))?|dossier[ \t]+m[ée]dical|"
+            r"num[ée]ro[ \t]+(?:de[ \t]+patient|d'assur[ée]e?|d'adh[ée]rent|de[ \t]+s[ée]curit[ée][ \t]+sociale)|"
+            r"historia[ \t]+cl[íi]nica|n[úu]mero[ \t]+de[ \t]+(?:historia|paciente|afiliad[oa]|afiliaci[óo]n|"
+            r"asegurad[oa]|p[óo]liza)|tarjeta[ \t]+sanitaria)(?![^\W_])", _I),
+        "med_value": (r"(?<![\w\-/.])(?=[A-Z0-9\-/.]*\d(?:[A-Z\-/.]*\d){3})[A-Z0-9](?:[A-Z0-9\-/.]{2,18}[A-Z0-9])"
+                      r"(?![\w\-]|[/.]\w)", 0),
+        "passport_ctx": (r"(?<![^\W_])(?:passport|reisepass|passnummer|pass[ \t]*-?[ \t]*nr|passeport|pasaporte)"
+                         r"(?:[ \t]*-?(?:nummer|number|no))?(?![^\W_])", _I),
+        "passport_value": (r"(?<![\w\-/.])(?:(?=[A-Z0-9]{6,9}(?![\w\-]))(?:[A-Z]*\d){2}[A-Z0-9]*|\d{9})(?![\w\-])", 0),
+        "pay": (r"(?<![^\W_])(?:salar(?:y|ies|io|ios)|earns?|earning|earned|makes|paid|wages?|compensation|"
+                r"base[ \t]+pay|bonus|pay[ \t]+(?:is|of|rise)|gehalt|jahresgehalt|bruttogehalt|verdient|lohn|"
+                r"salaire|gagne|r[ée]mun[ée]ration|sueldo|cobra|gana|n[óo]mina|retribuci[óo]n)(?![^\W_])", _I),
+        "amount": (r"(?:[$€£]|\b(?:USD|EUR|GBP|CHF)\b)[ \t]?\d[\d,.' ]*\d?(?:[ \t]?[kKmM]\b)?"
+                   r"|\b\d[\d,.' ]*[ \t]?[kKmM]?[ \t]?(?:[$€£]|(?:USD|EUR|GBP|CHF|euros?|dollars?|Euro|pounds?)\b)"
+                   r"|\b\d[\d,.']*[ \t]?[kK]\b", 0),
+        "name": (r"(?<![\w'’])(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|M|Mme|Mlle|Sr|Sra|Srta|Don|Doña)\.?[ \t]+"
+                 r"[A-ZÀ-ÖØ-Þ][\w'’\-]+"
+                 r"|[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+(?:[ \t]+(?:van|von|de|del|da|di|le|la)){0,2}"
+                 r"(?:[ \t]+[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+){1,2})(?![\w])", 0),
+        "plate_ctx": (r"(?<![^\W_])(?:(?:licen[cs]e|number|registration|car|vehicle)?[ \t]*plates?|registration"
+                      r"(?:[ \t]+(?:number|no|mark))?|reg(?:[ \t]+(?:no|number))?\.?|kennzeichen|nummernschild|"
+                      r"immatriculation|plaque|matr[íi]cula)(?![^\W_])", _I),
+        "plate_value": (r"(?<![\w\-])(?=[A-Z0-9 \-]{4,10}(?![\w\-]))(?=[A-Z \-]*\d)(?=[0-9 \-]*[A-Z])"
+                        r"[A-Z0-9]{1,4}(?:[ \-][A-Z0-9]{1,4}){0,2}(?![\w\-])", 0),
+        "owner": (r"(?<![^\W_])(?:belongs?[ \t]+to|owner|owned[ \t]+by|registered[ \t]+(?:to|keeper)|keeper|driver|"
+                  r"driven[ \t]+by|geh[öo]rt|halter(?:in)?|besitzer(?:in)?|fahrer(?:in)?|appartient|"
+                  r"propri[ée]taire|titulaire|conducteur|conductrice|pertenece|propietari[oa]|titular|conductor(?:a)?)"
+                  r"(?![^\W_])", _I),
+    }
+
+    def __getattr__(self, name: str) -> re.Pattern[str]:
+        src, flags = self._src[name]
+        rx = re.compile(src, flags)
+        setattr(self, name, rx)
+        return rx
+
+
+_R = _Rx()
+
+#: Capitalised words that are not (the start of) a person's name: sentence openers, titles,
+#: job words, places, months, days, common nouns capitalised in German.
+_NOT_NAMES = frozenset("""
+the a an and or but if in on at of for to from by with as is are was were be this that these those
+what which who whom whose why how when where can could should would will may might must do does did
+please write draft compose summarize summarise translate explain give make help tell list create our
+my your his her their its we you they he she it i dear hi hello thanks note re subject fyi
+el la los las un una del de y o en por para con es son su sus mi tu que como cual cuanto redacta escribe
+der die das ein eine und oder im am zum zur für mit von bei ist sind sein ihr ihre mein bitte schreibe
+le les un une des du et ou au aux pour avec est sont son sa ses mon ma rédige écris merci
+senior junior staff principal lead head chief director manager managers engineer engineers developer
+developers analyst analysts software data product sales marketing finance hr human resources team teams
+average median typical entry level mid associate assistant intern interns contractor contractors vp
+ceo cto cfo coo president officer specialist consultant designer designers nurse nurses doctor doctors
+teacher teachers employee employees staff worker workers people new san los las north south east west
+united kingdom states america europe germany france spain london paris berlin madrid york california
+january february march april may june july august september october november december monday tuesday
+wednesday thursday friday saturday sunday q1 q2 q3 q4 fy annual base total gross net bonus salary
+salaries pay compensation band bands range ranges grade level levels mitarbeiter gehalt gehälter
+jahresgehalt durchschnittliche durchschnitt ingenieur ingenieure entwickler salaire salaires moyen
+moyenne sueldo salario salarios medio media empresa empresas company companies inc ltd gmbh corp llc
+google amazon microsoft apple meta netflix openai anthropic
+""".split())
+
+
+_LAST_SENTENCES: list = [None, None]
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans: split at ``.!?;`` followed by a blank (not after an initial or an
+    abbreviation such as ``Mr.``/``Dr.``/``Sra.``), and at line breaks. The last text's
+    spans are kept, as three detectors ask for the same text."""
+    if _LAST_SENTENCES[0] is text:
+        return _LAST_SENTENCES[1]
+    spans, start = [], 0
+    for m in _SENT_END.finditer(text):
+        i = m.start()
+        if text[i] == "." and _ABBREV.search(text, max(0, i - 5), i):
+            continue
+        spans.append((start, m.end()))
+        start = m.end()
+    spans.append((start, len(text)))
+    out = [(a, b) for a, b in spans if b > a]
+    _LAST_SENTENCES[:] = [text, out]
+    return out
+
+
+_SENT_END = re.compile(r"[.!?;](?=\s)|\n")
+_ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Ms|Dr|Sr|St|Mrs|Sra|Mme|Prof|Mlle|Srta))\Z")
+
+
+def _sentence_of(text: str, i: int) -> tuple[int, int]:
+    from bisect import bisect_right
+
+    spans = _sentences(text)
+    k = bisect_right([a for a, _ in spans], i) - 1
+    return spans[max(k, 0)]
+
+
+def person_names(text: str, s: int = 0, e: int | None = None) -> list[re.Match[str]]:
+    """Person-name cues in ``text[s:e]``: an honorific + a capitalised word, or two or three
+    capitalised words none of which is in :data:`_NOT_NAMES`."""
+    out = []
+    for m in _R.name.finditer(text, s, len(text) if e is None else e):
+        words = re.findall(r"[\w'’\-]+", m.group())
+        if words[0].rstrip(".") in ("Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Herr", "Frau", "M", "Mme", "Mlle",
+                                     "Sr", "Sra", "Srta", "Don", "Doña"):
+            out.append(m)
+            continue
+        caps = [w for w in words if w[0].isupper()]
+        if any(w.lower().rstrip("'’s").rstrip("'’") in _NOT_NAMES or w.lower() in _NOT_NAMES for w in caps):
+            continue
+        out.append(m)
+    return out
+
+
+def _mask(value: str) -> str:
+    from hrouter.signals.detectors.national_id import mask_id
+
+    return mask_id(value)
+
+
+def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], value_rx: re.Pattern[str],
+                ok=lambda v: True) -> list[tuple[int, int, str]]:
+    """(start, end, context word) of each value right after a context word (only separators
+    and connector words between), or just before one in parentheses ``123456 (MRN)``."""
+    from hrouter.signals.sensitivity import _scan, _windows
+
+    low = text.lower()
+    out: list[tuple[int, int, str]] = []
+    gap = re.compile(_GAP, _I)
+    for c in _scan(ctx_rx, text, _windows(text, low, needles, 24, 40)):
+        g = gap.match(text, c.end())
+        m = value_rx.match(text, g.end()) if g else None
+        if m and ok(m.group()):
+            out.append((m.start(), m.end(), c.group()))
+            continue
+        before = re.search(r"(\S+)[ \t]*\([ \t]*$", text[max(0, c.start() - 32):c.start()])
+        if before:
+            s = c.start() - len(text[max(0, c.start() - 32):c.start()]) + before.start(1)
+            m = value_rx.fullmatch(text, s, s + len(before.group(1)))
+            if m and ok(m.group()):
+                out.append((m.start(), m.end(), c.group()))
+    return out
+
+
+def _not_date(v: str) -> bool:
+    return not re.fullmatch(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|(?:19|20)\d\d", v)
+
+
+_MED_NEEDLES = ("mrn", "nhc", "ipp", "kvnr", "medical record", "patient", "hospital", "chart", "member",
+                "subscriber", "policy", "insurance", "health plan", "beneficiary", "medicare", "medicaid",
+                "fallnummer", "versicher", "mitglied", "dossier", "numéro", "numero", "historia", "número",
+                "tarjeta")
+
+
+def detect_medical_id(text: str) -> list[tuple[int, int, str, str, str]]:
+    """MRNs and member/insurance ids next to a context word; see the module docstring."""
+    return [(s, e, f"id {_mask(text[s:e])}", "shape ok, context word", ctx)
+            for s, e, ctx in _ctx_values(text, _R.med_ctx, _MED_NEEDLES, _R.med_value, _not_date)]
+
+
+def detect_passport(text: str) -> list[tuple[int, int, str, str, str]]:
+    """Passport numbers after a passport word; see the module docstring."""
+    return [(s, e, f"passport {_mask(text[s:e])}", "shape ok, context word", ctx)
+            for s, e, ctx in _ctx_values(text, _R.passport_ctx, ("pass", "pasaporte"), _R.passport_value,
+                                         _not_date)]
+
+
+_PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base pay", "bonus", "pay ",
+                "gehalt", "verdient", "lohn", "salaire", "gagne", "rémun", "remun", "sueldo", "cobra", "gana",
+                "nómina", "nomina", "retribuci")
+
+
+def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
+    """A named person's pay; see the module docstring."""
+    from hrouter.signals.sensitivity import _scan, _windows
+
+    low = text.lower()
+    hits = []
+    done: set[tuple[int, int]] = set()
+    for pay in _scan(_R.pay, text, _windows(text, low, _PAY_NEEDLES, 2, 24)):
+        s, e = _sentence_of(text, pay.start())
+        if (s, e) in done:
+            continue
+        done.add((s, e))
+        amount = _R.amount.search(text, s, e)
+        if not amount:
+            continue
+        names = person_names(text, s, e)
+        if not names:
+            continue
+        a = amount.group().strip()
+        hits.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
+                     "person + pay word + amount", f"{pay.group()}; {names[0].group()[:1]}…"))
+    return hits
+
+
+def detect_vehicle_plate(text: str) -> list[tuple[int, int, str, str, str]]:
+    """A licence plate after a plate word with an owner cue in the sentence; see the module docstring."""
+    hits = []
+    for s, e, ctx in _ctx_values(text, _R.plate_ctx, ("plate", "registration", "reg.", "reg ", "kennzeichen",
+                                                       "nummernschild", "immatricul", "plaque", "matr"),
+                                 _R.plate_value):
+        ss, se = _sentence_of(text, s)
+        owner = _R.owner.search(text, ss, se)
+        if owner:
+            hits.append((s, e, f"plate {_mask(text[s:e])}", "plate shape, owner in sentence",
+                         f"{ctx}; {owner.group()}"))
+    return hits

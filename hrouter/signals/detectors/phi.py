@@ -1,0 +1,167 @@
+"""PHI: protected health information — an identifier and clinical vocabulary in one sentence.
+
+Health data alone ("How does metformin work?") is public; an identifier alone is the
+other detectors' business. Together, in the same sentence, they are PHI: finding ``phi``.
+
+Identifiers, checked against HIPAA Safe Harbor's 18 (45 CFR 164.514(b)(2)):
+
+ 1. names — a person-name cue: an honorific + a capitalised name (Mr./Ms./Dr./Frau/Herr/M./
+    Mme/Sr./Sra. ...), "patient X"/"Patientin X"/"paciente X", or two or three capitalised
+    words that are not titles, places, months or clinical terms ("Oliver Osei, 78, ...").
+    With a plain capitalised pair the clinical side must be strong (a diagnosis phrase, an
+    ICD-10 code, a medication with a dose), not just a condition word;
+ 2. geographic subdivisions smaller than a state — not detected on their own;
+ 3. dates directly related to a person (birth, admission, ...) — ``date_of_birth``;
+ 4.-5. telephone and fax numbers — ``phone``;
+ 6. email addresses — ``email``;
+ 7. social security numbers — ``ssn`` (and ``national_id`` for other countries);
+ 8. medical record numbers — ``medical_id``;
+ 9. health plan beneficiary numbers — ``medical_id``;
+10. account numbers — ``iban``, ``credit_card``;
+11. certificate/licence numbers — ``passport``, ``national_id``;
+12. vehicle identifiers and licence plates — ``vehicle_plate``;
+13. device identifiers and serial numbers — not detected (no reliable shape);
+14.-15. URLs and IP addresses — not personal on their own here;
+16.-17. biometric identifiers and full-face photographs — attached images fail closed (``image``);
+18. any other unique identifying number, characteristic or code — ``api_key`` etc. are
+    secrets already; nothing further.
+
+Clinical vocabulary (EN/DE/FR/ES): diagnosis phrases (diagnosed with, diagnosis, treated
+for, suffers from, prescribed, admitted with; diagnostiziert, Diagnose, leidet an;
+diagnostiqué, diagnostic, atteint de, souffre de; diagnosticado, diagnóstico, padece),
+ICD-10 codes with a decimal part (``E11.9``, ``F32.1``), medications by name or by their
+class suffix with a dose (``sertraline 50 mg``), and condition/lab words (diabetes,
+depression, cancer, HIV, HbA1c, creatinine, Kreatinin, ...).
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+
+_STRONG = (
+    r"diagnos(?:ed|is|es)\b|dx\b|prescri(?:bed|ption)|treated[ \t]+for|suffer(?:s|ing)?[ \t]+from|"
+    r"history[ \t]+of|admitted[ \t]+(?:for|with)|discharged|referral|"
+    r"diagnostiziert|diagnose\b|befund|verschrieben|leidet[ \t]+an|behandelt[ \t]+wegen|"
+    r"diagnostiqu[ée]e?|diagnostic\b|atteinte?[ \t]+d[e']|souffre[ \t]+d[e']|ordonnance|prescrit|"
+    r"diagnosticad[oa]|diagn[óo]stico|padece|recetad[oa]"
+)
+_MED_SUFFIX = (r"[a-z]{3,}(?:pril|olol|statin|sartan|prazole|azole|oxetine|aline|azepam|azolam|mab|cycline|cillin|"
+               r"floxacin|formin|gliptin|glutide|tidine|dipine|triptan|profen|codone|morphone|apine|idone|"
+               r"tadine|semide|thiazide)")
+_MEDS = (r"insulin|metformin|sertraline|lithium|warfarin|levothyroxine|methotrexate|prednisone|prednisolon|"
+         r"ibuprofen|paracetamol|aspirin|morphine|fentanyl|oxycodone|adderall|ritalin|methylphenidate|"
+         r"truvada|prep|chemotherap\w*|radiotherap\w*|dialys\w*|antidepressant\w*|antibiotic\w*")
+_CONDITION = (
+    r"diabet\w*|diab[eè]te|depress\w*|d[ée]pression|depresi[óo]n|cancer|c[áa]ncer|krebs|tumou?r\w*|"
+    r"hiv|aids|hepatitis|h[ée]patite|schizophreni\w*|bipolar\w*|psychos\w*|dementia|demenz|d[ée]mence|"
+    r"alzheimer\w*|parkinson\w*|epilep\w*|asthma\w*|hypertension|hypertonie|stroke|schlaganfall|"
+    r"pregnan\w*|schwanger\w*|enceinte|embarazad[ao]|miscarriage|abortion|std|sti|chlamydia|syphilis|"
+    r"overdose|addiction|alcoholism|anorexia|bulimia|autism|adhd|ptsd|ocd|anxiety[ \t]+disorder|"
+    r"hba1c|creatinine|kreatinin|cr[ée]atinine|cholesterol|blood[ \t]+(?:pressure|test|sugar)|"
+    r"medication|medikament\w*|m[ée]dicament\w*|medicamento\w*|symptom\w*|s[íi]ntoma\w*|mg/dl|mmol/l|"
+    r"surgery|cirug[íi]a|therapy|therapie|th[ée]rapie|terapia|"
+    r"chart|laborwerte|lab[ \t]+results?|biopsy|mri|ct[ \t]+scan|x-ray"
+)
+_DOSE = r"\d+(?:[.,]\d+)?[ \t]?(?:mg|mcg|µg|ml|iu|ie|units?|einheiten)\b"
+_ICD = r"(?-i:\b[A-TV-Z]\d\d\.\d{1,4}\b)"
+
+
+#: Lower-case substrings that open a window for the clinical vocabulary (stems, medication
+#: class suffixes, dose units, "icd"/"cie"); an ICD-10 code is searched for on its own.
+_NEEDLES = (
+    "diagnos", " dx", "prescri", "treated", "suffer", "history of", "admitted", "discharg", "referral",
+    "befund", "verschrieb", "leidet", "behandelt", "atteint", "souffre", "ordonnance", "padece", "recetad",
+    "pril", "olol", "statin", "sartan", "azole", "oxetine", "aline", "azepam", "azolam", "mab", "cycline",
+    "cillin", "floxacin", "formin", "gliptin", "glutide", "tidine", "dipine", "triptan", "profen", "codone",
+    "morphone", "apine", "idone", "semide", "thiazide", "insulin", "lithium", "warfarin",
+    "thyrox", "methotrex", "predniso", "paracetamol", "aspirin", "morphin", "fentanyl", "adderall", "ritalin",
+    "truvada", " prep", "therap", "dialys", "antidepress", "antibiotic", "diabet", "diabè", "depress", "dépress",
+    "depresi", "cancer", "cáncer", "krebs", "tumo", "hiv", "aids", "hepat", "hépat", "schizo", "bipolar",
+    "psychos", "dement", "démence", "alzheim", "parkins", "epilep", "asthm", "hypert", "stroke",
+    "schlaganfall", "pregnan", "schwanger", "enceinte", "embarazad", "miscarr", "abortion", " std", " sti",
+    "chlamyd", "syphil", "overdose", "addict", "alcoholi", "anorex", "bulim", "autis", "adhd", "ptsd", " ocd",
+    "anxiety", "hba1c", "creatin", "kreatin", "créatin", "cholest", "blood", "medica", "medika", "médica",
+    "symptom", "síntoma", "sintoma", "mg/dl", "mmol", "surgery", "cirug", "therapie",
+    "thérapie", "terapia", "chart", "laborwerte", "lab result", "biops", " mri", "ct scan", "x-ray", "icd", "cie-", "cie 10",
+)
+
+
+class _Rx:
+    all: re.Pattern[str] | None = None
+
+
+def _rx() -> dict[str, re.Pattern[str]]:
+    if _Rx.all is None:
+        _Rx.all = {
+            "clinical": re.compile(
+                r"(?<![^\W_])(?:(?P<icd>(?:ICD(?:-?10)?|CIE(?:-?10)?)[ \t:]*[A-TV-Z]\d\d(?:\.\d{1,4})?\b)"
+                r"|(?P<strong>" + _STRONG + r")|(?P<med>(?:" + _MEDS + "|" + _MED_SUFFIX + r")(?![^\W_]))"
+                r"|(?P<cond>(?:" + _CONDITION + r")(?![^\W_])))", _I),
+            "icd": re.compile(_ICD),
+            "dose": re.compile(r"[ \t]*" + _DOSE, _I),
+            "patient": re.compile(r"(?<![^\W_])(?:patient(?:in|e)?|paciente|patienten)[ \t]+"
+                                  r"(?-i:[A-ZÀ-ÖØ-Þ][\w'’\-]+)", _I),
+            "age": re.compile(r"^[ \t]*(?:,[ \t]*\d{1,3}[ \t]*(?:,|\b)|\([ \t]*\d{1,3}[ \t]*\)|"
+                              r",?[ \t]*(?:aged|age)[ \t]+\d{1,3}|,?[ \t]*\d{1,3}[ \t\-]*(?:years?|yo|y/o|ans|"
+                              r"años|jahre))", _I),
+        }
+    return _Rx.all  # type: ignore[return-value]
+
+
+_RANK = {"ICD-10 code": 0, "diagnosis": 1, "medication": 2, "condition": 3}
+
+
+def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
+    """Every clinical term: (start, end, kind, strong)."""
+    from hrouter.signals.sensitivity import _scan, _windows
+
+    r = _rx()
+    out = [(m.start(), m.end(), "ICD-10 code", True) for m in r["icd"].finditer(text)]
+    for m in _scan(r["clinical"], text, _windows(text, text.lower(), _NEEDLES, 12, 24)):
+        if m.group("icd"):
+            out.append((m.start(), m.end(), "ICD-10 code", True))
+        elif m.group("strong"):
+            out.append((m.start(), m.end(), "diagnosis", True))
+        elif m.group("med"):
+            out.append((m.start(), m.end(), "medication", r["dose"].match(text, m.end()) is not None))
+        else:
+            out.append((m.start(), m.end(), "condition", False))
+    return out
+
+
+_HONORIFICS = frozenset("Mr Mrs Ms Mx Dr Prof Herr Frau M Mme Mlle Sr Sra Srta Don Doña".split())
+_CLINICAL_WORDS = frozenset("major minor type disorder disease syndrome acute chronic severe mild stage grade "
+                            "clinic hospital medical health center centre care institute university".split())
+
+
+def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int, int, str, str, str]]:
+    """PHI findings: an identifier (another detector's personal-data finding or a name cue)
+    and a clinical term in one sentence; see the module docstring."""
+    from hrouter.signals.detectors.contextual import _sentence_of, person_names
+
+    by_sentence: dict[tuple[int, int], list[tuple[int, int, str, bool]]] = {}
+    for term in _clinical_terms(text):
+        by_sentence.setdefault(_sentence_of(text, term[0]), []).append(term)
+    hits = []
+    for (s, e), terms in sorted(by_sentence.items()):
+        ts, te, kind, _ = min(terms, key=lambda t: (_RANK[t[2]], t[0]))
+        strong = any(t[3] for t in terms)
+        who = next((name for a, b, name in idents if a < e and s < b), "")
+        if not who and _rx()["patient"].search(text, s, e):
+            who = "patient name"
+        if not who:
+            for n in person_names(text, s, e):
+                words = re.findall(r"[\w'’\-]+", n.group())
+                if any(w.lower() in _CLINICAL_WORDS for w in words) or _rx()["clinical"].search(n.group()):
+                    continue  # "Major Depressive Disorder", "Mayo Clinic": not a person
+                honorific = words[0].rstrip(".") in _HONORIFICS
+                aged = _rx()["age"].match(text, n.end()) is not None
+                if honorific or aged or strong:
+                    who = "name cue"
+                    break
+        if who:
+            hits.append((ts, te, f"{kind} …({te - ts} chars)",
+                         "identifier + clinical term in one sentence", f"{kind}; {who}"))
+    return hits
