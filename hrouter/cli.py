@@ -197,6 +197,7 @@ def ask(
                             on_notice=on_notice)
     finally:
         stop_spinner()
+        router.close()
         if stream_out and wrote["last"] and not wrote["last"].endswith("\n"):
             sys.stdout.write("\n")
             sys.stdout.flush()
@@ -397,6 +398,76 @@ def policy_show(
     sys.stdout.write(f"# source: {pol.source}\n# digest (sha256 of the file): {pol.digest}\n"
                      f"# audit log: {log_path}\n# audit HMAC key: {key_path}\n")
     sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+# --------------------------------------------------------------------------- budget
+
+budget_app = typer.Typer(help="Show or reset a session's spend.", rich_markup_mode=None, invoke_without_command=True)
+app.add_typer(budget_app, name="budget")
+
+
+@budget_app.callback()
+def budget_show(
+    ctx: typer.Context,
+    session: Optional[str] = SessionOpt,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Show a session's spend: spent, reserved (calls in flight), remaining, and the window.
+
+    \b
+    Examples:
+      hrouter budget
+      hrouter budget --session nightly-batch --json
+      hrouter budget reset --session nightly-batch
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from datetime import datetime, timezone
+    from .core import default_session
+    from .state import StateDB
+    pol = _load(policy)
+    name = session or default_session()
+    hours = pol.budget.window_hours
+    with StateDB.open_default() as db:
+        sp = db.session_spend(name, window_s=hours * 3600 if hours else None)
+    ceiling = pol.budget.session_usd
+    data = {"session": name, "spent_usd": round(sp.spent_usd, 6), "reserved_usd": round(sp.reserved_usd, 6),
+            "ceiling_usd": ceiling, "remaining_usd": None if ceiling is None else round(sp.remaining_usd(ceiling), 6),
+            "share": None if ceiling is None else round(sp.share(ceiling), 4), "downgrade_at": pol.budget.downgrade_at,
+            "window_hours": hours, "entries": sp.entries, "in_flight_reservations": sp.reservations}
+    if as_json:
+        _print_json(data)
+        return
+    window = f"the last {hours:g} h" if hours else "the whole session"
+    lines = [f"session   {name}", f"spent     ${sp.spent_usd:.4f} ({sp.entries} call(s), {window})",
+             f"reserved  ${sp.reserved_usd:.4f} ({sp.reservations} call(s) in flight)"]
+    if ceiling is None:
+        lines.append("ceiling   none (budget.session_usd is not set)")
+    else:
+        lines.append(f"ceiling   ${ceiling:.2f}; remaining ${sp.remaining_usd(ceiling):.4f} "
+                     f"({sp.share(ceiling):.0%} used; cheaper routing from {pol.budget.downgrade_at:.0%})")
+    if sp.frees_at:
+        when = datetime.fromtimestamp(sp.frees_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(f"window    the oldest spend leaves the window at {when}")
+    print("\n".join(lines))
+
+
+@budget_app.command("reset", short_help="Clear a session's recorded spend.")
+def budget_reset(
+    session: str = typer.Option(..., "--session", metavar="NAME", help="The session to clear (required)."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Clear a session's spend ledger (reservations of running calls stay).
+
+    \b
+    Example:
+      hrouter budget reset --session nightly-batch
+    """
+    from .state import StateDB
+    with StateDB.open_default() as db:
+        n = db.reset_session(session)
+    print(f"cleared {n} spend entr{'y' if n == 1 else 'ies'} of session {session}")
 
 
 # --------------------------------------------------------------------------- audit

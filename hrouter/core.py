@@ -154,8 +154,67 @@ class Router:
         return Signals(sensitivity=sens, complexity=comp, tokens=tokens, images=len(prompt.images))
 
     def decide(self, prompt: Prompt, context: RouteContext | None = None) -> Decision:
-        """Run the whole decision without calling any model (what ``explain`` shows)."""
-        return route(self.signals(prompt), context or RouteContext(), self.policy)
+        """Run the whole decision without calling any model (what ``explain`` shows).
+
+        The context is completed from the state db (session spend, measured TTFT, in-flight
+        counts, cooldowns) unless the caller filled those in.
+        """
+        return route(self.signals(prompt), self.with_state(context or RouteContext()), self.policy)
+
+    # ------------------------------------------------------------------ shared state
+    def _db(self):
+        if getattr(self, "_statedb", None) is None:
+            from .state import StateDB
+            self._statedb = StateDB.open_default()
+        return self._statedb
+
+    def close(self) -> None:
+        """Close the state db (runs a WAL checkpoint when due); call after the answer is out."""
+        if getattr(self, "_statedb", None) is not None:
+            self._statedb.close()
+            self._statedb = None
+
+    def _window_s(self) -> float | None:
+        hours = self.policy.budget.window_hours
+        return hours * 3600 if hours else None
+
+    def with_state(self, context: RouteContext) -> RouteContext:
+        """``context`` with session spend, measured TTFT (p50 over the last 50 successful calls,
+        once there are 3), in-flight counts and cooldowns read from the state db. No db yet
+        means nothing was recorded: zero in flight, nothing spent. A broken db is noted in
+        ``state_error`` (the session budget then fails closed)."""
+        import dataclasses
+        from .state import StateError
+
+        if context.inflight is not None or context.state_error:
+            return context
+        from .paths import state_dir
+        from .state import DB_FILE
+        if getattr(self, "_statedb", None) is None and not (state_dir() / DB_FILE).exists():
+            return dataclasses.replace(context, inflight={},
+                                       session_spent_usd=0.0 if context.session_spent_usd is None else
+                                       context.session_spent_usd)
+        try:
+            db = self._db()
+            spent = context.session_spent_usd
+            if spent is None and context.session:
+                spent = db.session_spend(context.session, window_s=self._window_s()).committed_usd
+            measured = dict(context.measured_ttft_ms)
+            inflight: dict[str, int] = {}
+            for name, cfg in self.policy.backends.items():
+                stats = db.latency_stats(name)
+                if name not in measured and stats and stats.ok_count >= 3 and stats.ttft_p50_ms is not None:
+                    measured[name] = (stats.ttft_p50_ms, stats.ok_count)
+                if cfg.max_inflight is not None:
+                    inflight[name] = db.inflight(name)
+            cooldowns = dict(context.cooldowns)
+            for cd in db.cooldowns():
+                if cd.backend in self.policy.backends:
+                    cooldowns.setdefault(cd.backend, f"{cd.reason}; {cd.remaining_s():.0f} s left")
+        except StateError as exc:
+            return dataclasses.replace(context, state_error=str(exc))
+        return dataclasses.replace(context, session_spent_usd=spent, measured_ttft_ms=measured,
+                                   inflight=inflight, cooldowns=cooldowns)
 
     # ------------------------------------------------------------------ dispatch
     def _make_backend(self, name: str):
@@ -212,17 +271,32 @@ class Router:
 
         order = [decision.backend] + list(decision.fallbacks)
         failures: list[BackendError] = []
+        skipped: list[str] = []
         shown = False
         previous: Attempt | None = None
         try:
-            for name in order:
+            for i, name in enumerate(order):
                 cfg = self.policy.backends[name]
                 attempt = Attempt(backend=name, status="started")
                 result.attempts.append(attempt)
+                max_tokens = context.max_tokens or cfg.max_tokens
+                slot = self._acquire_slot(name, cfg, last=(i == len(order) - 1), on_notice=on_notice)
+                if slot is False:
+                    attempt.status, attempt.error = "skipped", "at max_inflight"
+                    skipped.append(f"{name}: at max_inflight")
+                    continue
+                reservation = None
+                estimate = cfg.price.cost_usd(decision.tokens, max_tokens)
+                if estimate > 0 and self.policy.budget.session_usd is not None:
+                    reservation = self._reserve(context.session, name, estimate)
+                    if reservation is None:
+                        self._end_slot(slot)
+                        attempt.status, attempt.error = "skipped", "session budget reached"
+                        skipped.append(f"{name}: session budget reached")
+                        continue
                 if on_attempt:
                     on_attempt(name, previous)
                 completion = Completion()
-                max_tokens = context.max_tokens or cfg.max_tokens
                 request = CompletionRequest(prompt=prompt.text, system=prompt.system, max_tokens=max_tokens,
                                             images=prompt.images)
                 t0 = time.perf_counter()
@@ -249,6 +323,7 @@ class Router:
                     exc.backend = exc.backend or name
                     failures.append(exc)
                     previous = attempt
+                    self._after_failure(name, attempt, exc, reservation, billed=shown)
                     if shown:
                         result.status = "error"
                         raise BackendError(f"{name} failed after the answer began ({exc}); not retried on another "
@@ -257,6 +332,11 @@ class Router:
                     if not exc.retryable:
                         break
                     continue
+                except BaseException:
+                    self._state_op("release", reservation)
+                    raise
+                finally:
+                    self._end_slot(slot)
                 attempt.latency_ms = (time.perf_counter() - t0) * 1000
                 attempt.status = "ok"
                 result.completion = completion.text
@@ -271,8 +351,13 @@ class Router:
                     result.server_ms = {k: round(v / 1e6, 1) for k, v in completion.server_durations_ns.items()
                                         if isinstance(v, (int, float))}
                 result.status = "ok"
+                self._after_success(name, attempt, reservation, result.cost_usd, context.session)
                 self._audit(prompt, result, context)
                 return result
+            if not failures and skipped:
+                result.status = "refused"
+                self._audit(prompt, result, context, error="; ".join(skipped))
+                raise RefusedError("refused: no permitted backend could take the prompt now (" + "; ".join(skipped) + ")")
             result.status = "error"
             raise _final_error(failures, order)
         except KeyboardInterrupt:
@@ -290,6 +375,79 @@ class Router:
             result.status = "error"
             self._audit(prompt, result, context, error=f"{type(exc).__name__}: {exc}")
             raise
+
+    # ------------------------------------------------------------------ state during dispatch
+    def _state_op(self, op: str, *args):
+        """Best-effort state write (latency, in-flight end, release): a broken db must not lose
+        an answer already given. Returns the op's result, or None on StateError."""
+        from .state import StateError
+        if args and args[0] is None:
+            return None
+        try:
+            return getattr(self._db(), op)(*args)
+        except StateError:
+            return None
+
+    def _acquire_slot(self, name: str, cfg, *, last: bool, on_notice=None):
+        """An in-flight slot on ``name`` (None when it has no ``max_inflight``), or False when it is
+        full and a later candidate may take the prompt. When it is the last permitted candidate,
+        wait up to ``dispatch.wait_s`` for a slot, then refuse (exit 3)."""
+        from .state import StateError
+        if cfg.max_inflight is None:
+            return None
+        deadline = time.monotonic() + self.policy.dispatch.wait_s
+        told = False
+        while True:
+            try:
+                token = self._db().try_begin_request(name, cfg.max_inflight)
+            except StateError:
+                return None  # capacity unknown: do not block the request on it
+            if token is not None:
+                return token
+            if not last:
+                return False
+            if time.monotonic() >= deadline:
+                raise RefusedError(f"refused: {name} is at max_inflight ({cfg.max_inflight}) and no other "
+                                   f"permitted backend can take this prompt; waited {self.policy.dispatch.wait_s:g} s "
+                                   "(dispatch.wait_s)")
+            if on_notice and not told:
+                on_notice(f"{name} is at max_inflight ({cfg.max_inflight}); waiting up to "
+                          f"{self.policy.dispatch.wait_s:g} s for a slot")
+                told = True
+            time.sleep(0.2)
+
+    def _end_slot(self, slot) -> None:
+        if slot:
+            self._state_op("end_request", slot)
+
+    def _reserve(self, session: str | None, name: str, estimate: float):
+        """Reserve ``estimate`` USD of the session budget; None when over it or unknown (fail closed)."""
+        from .state import StateError
+        budget = self.policy.budget
+        try:
+            return self._db().reserve(session or "default", name, estimate, ceiling_usd=budget.session_usd,
+                                      window_s=self._window_s())
+        except StateError:
+            return None
+
+    def _after_failure(self, name: str, attempt: Attempt, exc: BackendError, reservation, *, billed: bool) -> None:
+        if billed:
+            self._state_op("settle", reservation, reservation.amount_usd if reservation else 0.0)
+        else:
+            self._state_op("release", reservation)
+        if attempt.sent or exc.sent is False:
+            self._state_op("record_latency", name, attempt.ttft_ms, attempt.latency_ms, False)
+        if exc.retryable and not billed and self.policy.dispatch.cooldown_s > 0:
+            what = f"HTTP {exc.status}" if exc.status not in (None, 200) else type(exc).__name__
+            self._state_op("cool_down", name, self.policy.dispatch.cooldown_s, what)
+
+    def _after_success(self, name: str, attempt: Attempt, reservation, cost_usd: float, session: str | None) -> None:
+        if reservation is not None:
+            self._state_op("settle", reservation, cost_usd)
+        elif cost_usd > 0:
+            self._state_op("record_spend", session or "default", name, cost_usd)
+        self._state_op("record_latency", name, attempt.ttft_ms, attempt.latency_ms, True)
+        self._state_op("clear_cooldown", name)  # it works again
 
     # ------------------------------------------------------------------ audit
     def _log(self):

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from .errors import PolicyError
 from .policy_model import (AuditConfig, BackendConfig, BudgetConfig, ComplexityConfig, CustomRule,
-                           DEFAULT_DETECTORS, LatencyConfig, Policy, Price, SensitivityConfig)
+                           DEFAULT_DETECTORS, DispatchConfig, LatencyConfig, Policy, Price, SensitivityConfig)
 from .signals import TIERS, ZONES
 
 BUILTIN_POLICY = Path(__file__).parent / "policies" / "default.yaml"
@@ -223,7 +223,7 @@ class _Validator:
     # -- sections
     def policy(self, root) -> Policy:
         top = self.mapping(root, "", ("version", "backends", "sensitivity", "complexity", "latency",
-                                      "budget", "audit"))
+                                      "budget", "audit", "dispatch"))
         if "version" not in top:
             self.fail(root, "version", "missing (add 'version: 1')")
         vk, vn = top["version"]
@@ -238,8 +238,17 @@ class _Validator:
         latency = self.latency(top["latency"][1]) if "latency" in top else LatencyConfig()
         budget = self.budget(top["budget"][1]) if "budget" in top else BudgetConfig()
         audit = self.audit(top["audit"][1]) if "audit" in top else AuditConfig()
+        dispatch = self.dispatch(top["dispatch"][1]) if "dispatch" in top else DispatchConfig()
         return Policy(backends=backends, sensitivity=sensitivity, complexity=complexity, latency=latency,
-                      budget=budget, audit=audit, version=version)
+                      budget=budget, audit=audit, dispatch=dispatch, version=version)
+
+    def dispatch(self, node) -> DispatchConfig:
+        m = self.mapping(node, "dispatch", ("wait_s", "cooldown_s"))
+        values: dict[str, Any] = {}
+        for name in ("wait_s", "cooldown_s"):
+            if name in m:
+                values[name] = float(self.number(m[name][1], f"dispatch.{name}", lo=0, hi=3600))
+        return DispatchConfig(**values)
 
     def backends(self, node) -> dict[str, BackendConfig]:
         entries = self.mapping(node, "backends", None)
@@ -415,8 +424,11 @@ class _Validator:
         return LatencyConfig(sla_ms=float(sla) if sla is not None else None)
 
     def budget(self, node) -> BudgetConfig:
-        m = self.mapping(node, "budget", ("per_request_usd", "session_usd", "downgrade_at"))
+        m = self.mapping(node, "budget", ("per_request_usd", "session_usd", "downgrade_at", "window_hours"))
         values: dict[str, Any] = {}
+        if "window_hours" in m:
+            v = self.number(m["window_hours"][1], "budget.window_hours", lo=0.001, nullable=True)
+            values["window_hours"] = float(v) if v is not None else None
         for name in ("per_request_usd", "session_usd"):
             if name in m:
                 v = self.number(m[name][1], f"budget.{name}", lo=0, nullable=True)

@@ -136,12 +136,24 @@ class LatencyConfig:
 @dataclass(frozen=True)
 class BudgetConfig:
     """``per_request_usd``: estimated cost cap per request (USD); ``session_usd``: cap per
-    session (USD); ``downgrade_at``: share of the session budget after which cheaper backends
-    are preferred. None = no cap."""
+    session (USD); ``downgrade_at``: share of the session budget after which the complexity
+    threshold rises progressively; ``window_hours``: rolling window of the session budget
+    (None = the whole session). None = no cap."""
 
     per_request_usd: float | None = None
     session_usd: float | None = None
     downgrade_at: float = 0.85
+    window_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """``wait_s``: how long a prompt whose only permitted backends are all at ``max_inflight``
+    waits for a slot (s; 0 = refuse at once, exit 3); ``cooldown_s``: how long a backend that
+    failed for availability is tried last, across processes (s; 0 = never)."""
+
+    wait_s: float = 10.0
+    cooldown_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,7 @@ class Policy:
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     version: int = 1
     source: str = "<built-in>"
     digest: str = ""

@@ -60,6 +60,8 @@ class RouteContext:
     inflight: dict | None = None
     #: Backends cooled down after failures: name -> reason (tried last).
     cooldowns: dict = field(default_factory=dict)
+    #: Why the state db could not be read (session budgets then fail closed), else None.
+    state_error: str | None = None
 
 
 @dataclass
@@ -220,16 +222,26 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
         trace.append(f"budget.per_request: cap {_usd(budget.per_request_usd)}; estimates "
                      + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in cands if c.removed_by in (None, "budget.per_request")))
     threshold = policy.complexity.threshold
+    if context.state_error:
+        trace.append(f"state: unavailable ({context.state_error})")
     if budget.session_usd is not None:
-        if context.session_spent_usd is None:
+        if context.state_error:
+            for c in alive():
+                if c.estimated_cost_usd > 0:
+                    remove(c, "budget.session", "session spend unknown (state db unavailable): failing closed")
+        elif context.session_spent_usd is None:
             trace.append(f"budget.session: cap {_usd(budget.session_usd)}; spend in this session unknown, not applied")
         else:
             share = context.session_spent_usd / budget.session_usd if budget.session_usd > 0 else 1.0
             considerations["budget"]["session_share"] = round(share, 4)
+            remaining = max(0.0, budget.session_usd - context.session_spent_usd)
+            considerations["budget"]["session_remaining_usd"] = round(remaining, 6)
+            for c in alive():
+                if c.estimated_cost_usd > 0 and (share >= 1.0 or c.estimated_cost_usd > remaining):
+                    remove(c, "budget.session", f"estimated {_usd(c.estimated_cost_usd)} > {_usd(remaining)} left of "
+                                                f"the session budget {_usd(budget.session_usd)}")
             if share >= 1.0:
-                for c in alive():
-                    if c.estimated_cost_usd > 0:
-                        remove(c, "budget.session", f"session budget {_usd(budget.session_usd)} spent; only zero-cost backends remain")
+                trace.append(f"budget.session: {share:.0%} of {_usd(budget.session_usd)} spent: only zero-cost backends remain")
             elif share >= budget.downgrade_at:
                 # Progressive, not a cliff: the complexity threshold rises linearly from its
                 # policy value at downgrade_at to 1.0 at the ceiling, so ever fewer prompts earn
