@@ -439,7 +439,9 @@ class Router:
             self._state_op("record_latency", name, attempt.ttft_ms, attempt.latency_ms, False)
         if exc.retryable and not billed and self.policy.dispatch.cooldown_s > 0:
             what = f"HTTP {exc.status}" if exc.status not in (None, 200) else type(exc).__name__
-            self._state_op("cool_down", name, self.policy.dispatch.cooldown_s, what)
+            # A server's retry-after (429, 529, 503) is honoured: the backend stays last until then.
+            seconds = max(self.policy.dispatch.cooldown_s, getattr(exc, "retry_after_s", None) or 0.0)
+            self._state_op("cool_down", name, seconds, what)
 
     def _after_success(self, name: str, attempt: Attempt, reservation, cost_usd: float, session: str | None) -> None:
         if reservation is not None:

@@ -119,3 +119,14 @@ def test_measured_latency_feeds_the_sla_rule(tmp_path):
         assert measured["local"]["samples"] == 3 and measured["local"]["p50_ttft_ms"] >= 350
         assert measured["cloud"]["p50_ttft_ms"] < 300
         assert d["backend"] == "cloud" and d["rule"] == "latency.sla"
+
+
+def test_retry_after_is_honoured_as_a_cooldown(tmp_path):
+    with FakeOllama(chunks=["local"], models=["llama3.2:3b"]) as local, FakeAnthropic(chunks=["cloud"]) as cloud:
+        p = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url, extra="dispatch:\n  cooldown_s: 1\n")
+        cloud.fail_next(429, headers={"retry-after": "120"})
+        r = run_cli(["ask", "--policy", str(p), COMPLEX], env=KEY)
+        assert r.returncode == 0 and r.stdout == b"local\n"
+        d = json.loads(run_cli(["explain", "--json", "--policy", str(p), COMPLEX]).stdout)
+        left = d["considerations"]["capacity"]["cooldowns"]["cloud"]
+        assert "HTTP 429" in left and int(left.split("; ")[1].split(" ")[0]) > 100  # retry-after 120 s, not 1 s
