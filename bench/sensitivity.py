@@ -113,6 +113,16 @@ def throughput(cases: list[dict]) -> float:
             mb_s = sum(len(p.encode()) for p in prompts) / best / 1e6
             worst = min(worst, mb_s)
             print(f"{label:8}{size // 1000:>6}KB{count:>9}{count / best:>12.0f}{mb_s:>8.2f}{best / count * 1000:>11.3f}")
+    # short prompts (the usual chat turn): per-call latency, where fixed costs dominate
+    short = [c["prompt"] for c in cases if len(c["prompt"]) <= 300] or [cases[0]["prompt"][:300]]
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for p in short:
+            tag_sensitivity(p, POLICY)
+        best = min(best, time.perf_counter() - t0)
+    print(f"short prompts (<= 300 chars, {len(short)}): {best / len(short) * 1e6:.0f} us/prompt, "
+          f"{sum(len(p.encode()) for p in short) / best / 1e6:.2f} MB/s")
     return worst
 
 
@@ -134,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
           and total["hardneg_fp"] <= TARGETS["hardneg_fp"] and total["accuracy"] >= TARGETS["accuracy"])
     if not args.no_speed:
         worst = throughput(sets[0][1])
-        print(f"\nslowest: {worst:.2f} MB/s (target >= {TARGETS['mb_s']:.0f} MB/s)")
+        met = "met" if worst >= TARGETS["mb_s"] else "NOT met"
+        print(f"\nslowest: {worst:.2f} MB/s (target >= {TARGETS['mb_s']:.0f} MB/s per core: {met})")
         ok = ok and worst >= TARGETS["mb_s"]
     print("\ntargets met" if ok else "\ntargets NOT met")
     return 0 if ok else 1

@@ -50,6 +50,7 @@ class Attempt:
     status: str
     sent: bool = False
     egress_id: str | None = None
+    redacted: dict | None = None
     error: str | None = None
     http_status: int | None = None
     ttft_ms: float | None = None
@@ -119,6 +120,7 @@ class Router:
         self.policy = policy
         self._backend_factory = backend_factory
         self._audit_enabled = audit and policy.audit.enabled
+        self._last_redaction = None
 
     @classmethod
     def from_policy_file(cls, path: str | os.PathLike | None = None, **kwargs) -> "Router":
@@ -151,7 +153,32 @@ class Router:
             scanned = prompt.system + "\n\n" + prompt.text
         tokens = estimate_tokens(scanned)
         comp = score_complexity(prompt.text, self.policy.complexity, images=len(prompt.images), tokens=tokens)
-        return Signals(sensitivity=sens, complexity=comp, tokens=tokens, images=len(prompt.images))
+        redacted_tier, redaction = self._redaction(prompt, sens)
+        return Signals(sensitivity=sens, complexity=comp, tokens=tokens, images=len(prompt.images),
+                       redacted_tier=redacted_tier, redaction=redaction)
+
+    def _redaction(self, prompt: Prompt, sens):
+        """Redact-then-send: the tier the prompt would have with ``sensitivity.redact`` findings of
+        the user text replaced, when that is lower. The redacted text is tagged again (with the
+        system prompt, which is sent as is); any detector error means no redaction (fail closed)."""
+        from .signals import tier_rank
+        from .signals.sensitivity import tag_sensitivity
+        names = self.policy.sensitivity.redact
+        if not names or not sens.findings or sens.errors or sens.tier == "public":
+            return None, None
+        from .redact import redact
+        user = [f for f in sens.findings if not f.masked.endswith("[system prompt]")]
+        redaction = redact(prompt.text, user, names)
+        if redaction is None:
+            return None, None
+        again = tag_sensitivity(redaction.text, self.policy.sensitivity, images=len(prompt.images))
+        tier = again.tier if not again.errors else "confidential"
+        if prompt.system:
+            sys_tier = tag_sensitivity(prompt.system, self.policy.sensitivity).tier
+            tier = max(tier, sys_tier, key=tier_rank)
+        if tier_rank(tier) >= tier_rank(sens.tier):
+            return None, None
+        return tier, redaction
 
     def decide(self, prompt: Prompt, context: RouteContext | None = None) -> Decision:
         """Run the whole decision without calling any model (what ``explain`` shows).
@@ -159,7 +186,9 @@ class Router:
         The context is completed from the state db (session spend, measured TTFT, in-flight
         counts, cooldowns) unless the caller filled those in.
         """
-        return route(self.signals(prompt), self.with_state(context or RouteContext()), self.policy)
+        sig = self.signals(prompt)
+        self._last_redaction = sig.redaction
+        return route(sig, self.with_state(context or RouteContext()), self.policy)
 
     # ------------------------------------------------------------------ shared state
     def _db(self):
@@ -297,8 +326,14 @@ class Router:
                 if on_attempt:
                     on_attempt(name, previous)
                 completion = Completion()
-                request = CompletionRequest(prompt=prompt.text, system=prompt.system, max_tokens=max_tokens,
-                                            images=prompt.images)
+                redacted = name in decision.to_json()["redacted_backends"] and self._last_redaction is not None
+                request = CompletionRequest(prompt=self._last_redaction.text if redacted else prompt.text,
+                                            system=prompt.system, max_tokens=max_tokens, images=prompt.images)
+                restorer = None
+                if redacted:
+                    from .redact import Restorer
+                    restorer = Restorer(self._last_redaction.mapping)
+                    attempt.redacted = decision.redaction
                 t0 = time.perf_counter()
                 try:
                     backend = self._make_backend(name)
@@ -313,8 +348,15 @@ class Router:
                         if attempt.ttft_ms is None:
                             attempt.ttft_ms = (time.perf_counter() - t0) * 1000
                         shown = True
-                        if on_chunk:
+                        if restorer is not None:
+                            chunk = restorer.feed(chunk)
+                        if on_chunk and chunk:
                             on_chunk(chunk)
+                    if restorer is not None:
+                        tail = restorer.flush()
+                        if on_chunk and tail:
+                            on_chunk(tail)
+                        completion.text = _restore_all(completion.text, self._last_redaction.mapping)
                 except BackendError as exc:
                     attempt.latency_ms = (time.perf_counter() - t0) * 1000
                     attempt.status, attempt.error, attempt.http_status = type(exc).__name__, str(exc), exc.status
@@ -473,6 +515,7 @@ class Router:
                 "type": "egress", "ts": _now(), "id": egress_id, "request": result.id, "session": context.session,
                 "backend": backend, "model": cfg.model, "zone": cfg.zone, "tier": d.sensitivity.tier,
                 "rule": d.rule, "prompt_hmac": prompt_hmac(prompt.text, load_or_create_key()),
+                "redacted": d.redaction if backend in d.to_json()["redacted_backends"] else None,
                 "policy_digest": self.policy.digest})
         except AuditError as exc:
             raise RefusedError(f"cloud egress refused: the audit record could not be written ({exc}); "
@@ -520,6 +563,7 @@ class Router:
             "policy_digest": self.policy.digest,
         }
         record["egress_ids"] = [a.egress_id for a in result.attempts if a.egress_id]
+        record["redacted"] = next((a.redacted for a in result.attempts if a.redacted), None)
         mode = self.policy.audit.log_prompt
         if mode == "raw":
             record["prompt"], record["system"] = prompt.text, prompt.system
@@ -531,6 +575,13 @@ class Router:
                 record["system"] = mask_findings(prompt.system,
                                                  tag_sensitivity(prompt.system, self.policy.sensitivity).findings)
         self._log().append(record)
+
+
+def _restore_all(text: str, mapping: dict[str, str]) -> str:
+    """``text`` with every placeholder of ``mapping`` replaced by its original value."""
+    from .redact import Restorer
+    r = Restorer(mapping)
+    return r.feed(text) + r.flush()
 
 
 def _now() -> str:

@@ -26,6 +26,11 @@ from .signals import TIERS, ZONES
 
 BUILTIN_POLICY = Path(__file__).parent / "policies" / "default.yaml"
 BACKEND_KINDS = ("ollama", "anthropic")
+#: Detectors whose findings redact-then-send may replace by placeholders. Never secrets
+#: (api_key, private_key): a credential must not leave even as a shape, nor images, nor PHI
+#: (clinical context survives redaction of the identifier).
+REDACTABLE = ("email", "phone", "credit_card", "iban", "ssn", "national_id", "date_of_birth", "passport",
+              "medical_id", "vehicle_plate")
 #: The widest set of zones each tier may ever reach, whatever a policy says (compliance by default).
 _TIER_CEILING: dict[str, tuple[str, ...]] = {
     "public": ("local", "private-cloud", "public-cloud"),
@@ -332,7 +337,7 @@ class _Validator:
         return value
 
     def sensitivity(self, node) -> SensitivityConfig:
-        m = self.mapping(node, "sensitivity", ("tiers", "detectors", "custom", "internal_domains"))
+        m = self.mapping(node, "sensitivity", ("tiers", "detectors", "custom", "internal_domains", "redact"))
         base = SensitivityConfig()
         tiers = dict(base.tiers)
         if "tiers" in m:
@@ -375,7 +380,16 @@ class _Validator:
                     self.fail(m["internal_domains"][1].value[i], f"sensitivity.internal_domains[{i}]",
                               f"must be a domain suffix like .corp, got {d!r}")
             domains = tuple(d if d.startswith(".") else "." + d for d in domains)
-        return SensitivityConfig(tiers=tiers, detectors=detectors, custom=tuple(custom), internal_domains=domains)
+        redact: tuple[str, ...] = ()
+        if "redact" in m:
+            redact = self.string_list(m["redact"][1], "sensitivity.redact")
+            for i, name in enumerate(redact):
+                if name not in REDACTABLE:
+                    self.fail(m["redact"][1].value[i], f"sensitivity.redact[{i}]",
+                              f"{name!r} cannot be redacted (redactable: {', '.join(REDACTABLE)}; never secrets, "
+                              "PHI or images)")
+        return SensitivityConfig(tiers=tiers, detectors=detectors, custom=tuple(custom), internal_domains=domains,
+                                 redact=redact)
 
     def custom_rule(self, node, key: str, names: set) -> CustomRule:
         m = self.mapping(node, key, ("name", "tier", "keywords", "pattern"))

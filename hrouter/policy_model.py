@@ -91,7 +91,9 @@ DEFAULT_DETECTORS: dict[str, str] = {
 class SensitivityConfig:
     """``tiers``: tier -> zones it may reach; ``detectors``: built-in detector -> tier it sets
     (absent = off); ``custom``: the user's rules; ``internal_domains``: host suffixes that mark
-    a prompt internal (e.g. ``.corp``)."""
+    a prompt internal (e.g. ``.corp``); ``redact``: detectors whose findings may be replaced by
+    typed placeholders (``[EMAIL_1]``) so the prompt may reach the zones its remaining findings
+    permit (redact-then-send; empty = off, the default)."""
 
     tiers: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
         "public": ("local", "private-cloud", "public-cloud"),
@@ -101,6 +103,7 @@ class SensitivityConfig:
     detectors: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DETECTORS))
     custom: tuple[CustomRule, ...] = ()
     internal_domains: tuple[str, ...] = ()
+    redact: tuple[str, ...] = ()
 
 
 #: Complexity component weights (see :mod:`hrouter.signals.complexity`):

@@ -40,6 +40,10 @@ class Signals:
     complexity: ComplexityResult
     tokens: int
     images: int = 0
+    #: Tier of the prompt after redact-then-send (``sensitivity.redact``), when lower; else None.
+    redacted_tier: str | None = None
+    #: The :class:`hrouter.redact.Redaction` behind ``redacted_tier`` (its mapping never leaves).
+    redaction: object = None
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,13 @@ class Candidate:
     max_tokens: int
     removed_by: str | None = None
     reason: str | None = None
+    redacted: bool = False
 
     def to_json(self) -> dict:
         out = {"name": self.name, "zone": self.zone, "model": self.model, "capability": self.capability,
                "estimated_cost_usd": round(self.estimated_cost_usd, 6),
-               "expected_ttft_ms": self.expected_ttft_ms, "max_tokens": self.max_tokens}
+               "expected_ttft_ms": self.expected_ttft_ms, "max_tokens": self.max_tokens,
+               "redacted": self.redacted}
         if self.removed_by:
             out["removed_by"], out["reason"] = self.removed_by, self.reason
         return out
@@ -113,13 +119,15 @@ class Decision:
     considerations: dict = field(default_factory=dict)
     refused: bool = False
     refusal: str | None = None
+    redaction: dict | None = None
 
     def to_json(self) -> dict:
         """The documented JSON contract (README, "JSON contract")."""
         return {
             "backend": self.backend, "model": self.model, "zone": self.zone,
             "fallbacks": list(self.fallbacks), "rule": self.rule,
-            "refused": self.refused, "refusal": self.refusal,
+            "refused": self.refused, "refusal": self.refusal, "redaction": self.redaction,
+            "redacted_backends": [c.name for c in self.candidates if c.redacted and c.removed_by is None],
             "sensitivity": self.sensitivity.to_json(),
             "complexity": {**self.complexity.to_json(), "threshold": self.threshold},
             "tokens": self.tokens,
@@ -181,10 +189,18 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
         return [c for c in cands if c.removed_by is None]
 
     removed_by_zone = False
+    redacted_zones = policy.sensitivity.tiers.get(signals.redacted_tier, ()) if signals.redacted_tier else ()
+    summary = signals.redaction.summary() if signals.redaction is not None else None
     for c in cands:
         if c.zone not in allowed_zones:
-            remove(c, "sensitivity", f"zone {c.zone} not permitted for {tier}")
-            removed_by_zone = True
+            if c.zone in redacted_zones:
+                c.redacted = True
+                trace.append(f"sensitivity: {c.name} ({c.zone}) permitted only with redaction: "
+                             f"{summary['count']} value(s) ({', '.join(summary['kinds'])}) replaced by placeholders, "
+                             f"leaving tier {signals.redacted_tier}")
+            else:
+                remove(c, "sensitivity", f"zone {c.zone} not permitted for {tier}")
+                removed_by_zone = True
 
     if context.forced_backend is not None:
         if context.forced_backend not in cfgs:
@@ -334,12 +350,13 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
     considerations["capacity"]["wait"] = wait
     chosen = order[0]
     fallbacks = [c.name for c in order[1:]]
-    trace.append(f"route: {chosen.name} ({chosen.model}, {chosen.zone}) by rule {rule}"
+    trace.append(f"route: {chosen.name} ({chosen.model}, {chosen.zone}"
+                 + (", redacted" if chosen.redacted else "") + f") by rule {rule}"
                  + (f"; fallbacks: {', '.join(fallbacks)}" if fallbacks else "; no fallbacks"))
     return Decision(backend=chosen.name, model=chosen.model, zone=chosen.zone, fallbacks=fallbacks, rule=rule,
                     sensitivity=sens, complexity=comp, threshold=threshold, tokens=signals.tokens,
                     estimated_cost_usd=chosen.estimated_cost_usd, trace=trace, candidates=cands,
-                    considerations=considerations)
+                    considerations=considerations, redaction=summary)
 
 
 def _refused(signals: Signals, policy: Policy, trace: list[str], cands: list[Candidate],

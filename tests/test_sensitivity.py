@@ -789,3 +789,47 @@ def test_fuzz_never_raises_and_offsets_and_masks_hold():
             assert f.masked != value and value not in f.masked, (text, f)
             assert "\n" not in f.masked
     assert findings > 1000
+
+
+# ---------------------------------------------------------------------------------------
+# Speed machinery: the one-pass needle windows and the compact offset map are exact.
+
+
+def _find_windows(text, needles, before, after):
+    """The reference: a ``str.find`` loop per needle over the lower-case text."""
+    return sens._windows(text, text.lower(), needles, before, after)
+
+
+@pytest.mark.parametrize("needles", [("pass", "passport", "pw", "mot de passe"), ("ssn", "social", "soc"),
+                                     ("diagnos", " dx", "pril", "aline", "chart"), ("é", "né", "ne le")])
+def test_lower_windows_equal_a_find_loop_per_needle(needles):
+    import random
+
+    rng = random.Random(11)
+    parts = ["pass", "passport", "PASSWORD", "pw", "mot de passe", "SSN", "social", "soc", " dx", "Diagnose",
+             "captopril", "sertraline", "chart", "Né le", "ne le", " ", "x", "\n", "ab", "İ"]
+    for _ in range(400):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 40)))
+        for before, after in ((0, 0), (3, 5), (24, 40)):
+            assert sens._lower_windows(text, needles, before, after) == _find_windows(text, needles, before, after)
+        assert sens._any_needle(text, needles) == any(n in text.lower() for n in needles)
+
+
+def test_compact_offset_map_matches_the_full_index():
+    import random
+
+    rng = random.Random(5)
+    alphabet = list("ab1 -\n") + ["\u200b", "\uff10", "\u0663", "\ufb01", "\u2014", "é", "e\u0301", "\u20e3", "\x07"]
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        norm, runs = sens._normalize_runs(text)
+        norm2, index = sens._normalize(text)
+        assert norm == norm2
+        if runs is None:
+            assert index is None and norm == text
+            continue
+        flat = []
+        ends = [r[0] for r in runs[1:]] + [len(norm)]
+        for (ns, os_, ident), ne in zip(runs, ends):
+            flat += [os_ + k if ident else os_ for k in range(ne - ns)]
+        assert flat == index

@@ -226,6 +226,9 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "odd": (r"[^\t\n\r\x20-\x7e]+", 0),  # runs of non-ASCII or ASCII control characters
     "ascii_odd": (r"[^\t\n\r\x20-\x7e]", 0),
     "special": ("[" + _DASHES + _INVISIBLE + _SPACES + _MARKS + r"]|(?=[^\x00-\x7f])\d", 0),
+    # the same as two charset-only patterns (an alternation defeats the engine's fast skip)
+    "special_chars": ("[" + _DASHES + _INVISIBLE + _SPACES + _MARKS + "]", 0),
+    "nonascii_digit": (r"[^\D0-9]", 0),
     # ---- decode pass: is there any base64 or percent-encoded run worth decoding?
     "decode_hint": (r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20}|%[0-9A-Fa-f]{2}", 0),
     # ---- ssn
@@ -390,32 +393,59 @@ def _normalize(text: str) -> tuple[str, list[int] | None]:
 
     Returns the normalised text and, when it differs from ``text``, a list giving the
     original index of every normalised character (None = identity)."""
+    norm, runs = _normalize_runs(text)
+    if runs is None:
+        return norm, None
+    index: list[int] = []
+    ends = [r[0] for r in runs[1:]] + [len(norm)]
+    for (ns, os_, ident), ne in zip(runs, ends):
+        index.extend(range(os_, os_ + ne - ns) if ident else [os_] * (ne - ns))
+    return norm, index
+
+
+def _has_special(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`_normalize` folds or drops (two charset scans)."""
+    return _P.special_chars.search(text) is not None or _P.nonascii_digit.search(text) is not None
+
+
+def _normalize_runs(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]:
+    """:func:`_normalize` with a compact offset map: runs ``(norm_start, orig_start, identity)``
+    sorted by ``norm_start``; in an identity run the i-th character comes from ``orig_start + i``,
+    otherwise every character of the run comes from ``orig_start``. None = identity."""
     if text.isascii():
         if not _P.ascii_odd.search(text):
             return text, None
     else:
         import unicodedata
 
-        if unicodedata.is_normalized("NFKC", text) and not _P.special.search(text):
+        # only the odd runs can change; when each is NFKC-normal with nothing to fold (checked on
+        # their concatenation, which is stricter), the text is its own normalisation
+        odd = "".join(_P.odd.findall(text))
+        if odd.isascii():
+            pass  # an ASCII control character: fold it below
+        elif unicodedata.is_normalized("NFKC", odd) and not _has_special(odd):
             return text, None
     import unicodedata
 
     table = _fold_table()
     nfkc, category = unicodedata.normalize, unicodedata.category
     pieces: list[str] = []
-    index: list[int] = []
+    runs: list[tuple[int, int, bool]] = []
+    size = 0  # length of the normalised text so far
     last = " "  # the last character written: a combining mark on an ASCII one is dropped
     pos = 0
     for m in _P.odd.finditer(text):
         s, e = m.span()
         if s > pos:
             pieces.append(text[pos:s])
-            index.extend(range(pos, s))
+            runs.append((size, pos, True))
+            size += s - pos
             last = text[s - 1]
         seg = m.group()
-        if not seg.isascii() and unicodedata.is_normalized("NFKC", seg) and not _P.special.search(seg):
+        if not seg.isascii() and unicodedata.is_normalized("NFKC", seg) and not _has_special(seg):
             pieces.append(seg)
-            index.extend(range(s, e))
+            runs.append((size, s, True))
+            size += e - s
             last = seg[-1]
         else:
             for i, ch in enumerate(seg, s):
@@ -431,13 +461,14 @@ def _normalize(text: str) -> tuple[str, list[int] | None]:
                 elif not n.isascii() and n.isdecimal():
                     n = "".join(str(unicodedata.decimal(c)) for c in n)
                 pieces.append(n)
-                index.extend([i] * len(n))
+                runs.append((size, i, len(n) == 1))
+                size += len(n)
                 last = n[-1]
         pos = e
     if pos < len(text):
         pieces.append(text[pos:])
-        index.extend(range(pos, len(text)))
-    return "".join(pieces), index
+        runs.append((size, pos, True))
+    return "".join(pieces), runs
 
 
 @lru_cache(maxsize=1)
@@ -513,6 +544,131 @@ def _windows(text: str, hay: str, needles: Iterable[str], before: int, after: in
     return merged
 
 
+_LOWER: tuple = (None, None)
+
+
+def _lower(text: str) -> str:
+    """``text.lower()``, computed once per prompt (several detectors ask for the same text)."""
+    global _LOWER
+    cached = _LOWER
+    if cached[0] is text:
+        return cached[1]
+    low = text.lower()
+    _LOWER = (text, low)
+    return low
+
+
+class _Needles:
+    """Every lower-case needle of the word-triggered detectors, searched in one pass.
+
+    One trie-shaped regex over the union of the registered needle sets finds, at each
+    position where a needle starts, the longest one; a set's own needle at that position is
+    the longest of its members that is a prefix of it. The windows are therefore exactly
+    those of a ``str.find`` loop per needle (a shorter needle's window at the same position
+    lies inside the longer one's), for the cost of one regex pass instead of hundreds of
+    substring scans."""
+
+    union: set[str] = set()
+    version = 0
+    rx: re.Pattern[str] | None = None
+    prefix: dict[tuple[str, ...], dict[str, int]] = {}
+    cache: tuple = (None, -1, None)
+
+
+def _register_needles(needles: tuple[str, ...]) -> None:
+    if needles in _Needles.prefix:
+        return  # registered before (its prefix table exists)
+    new = set(needles) - _Needles.union
+    if new:
+        _Needles.union = _Needles.union | new
+        _Needles.version += 1
+        _Needles.rx = None
+
+
+def _trie_rx(words: Iterable[str]) -> re.Pattern[str]:
+    """A regex matching any of ``words``, shaped as a trie (longest match at a position)."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return re.compile(build(trie))
+
+
+def _occurrences(low: str) -> list[tuple[int, str]]:
+    """(position, longest registered needle starting there) for every position of ``low``."""
+    cached = _Needles.cache
+    if cached[0] is low and cached[1] == _Needles.version:
+        return cached[2]
+    version = _Needles.version
+    rx = _Needles.rx
+    if rx is None:
+        rx = _Needles.rx = _trie_rx(_Needles.union)
+    out: list[tuple[int, str]] = []
+    search = rx.search
+    m = search(low)
+    while m is not None:
+        i = m.start()
+        out.append((i, m.group()))
+        m = search(low, i + 1)
+    _Needles.cache = (low, version, out)
+    return out
+
+
+def _needle_len(needles: tuple[str, ...]) -> dict[str, int]:
+    """For every registered needle, the length of the longest of ``needles`` that is a prefix of it."""
+    table = _Needles.prefix.get(needles)
+    if table is None or len(table) != len(_Needles.union):
+        mine = set(needles)
+        table = {}
+        for w in _Needles.union:
+            table[w] = max((k for k in range(1, len(w) + 1) if w[:k] in mine), default=0)
+        _Needles.prefix[needles] = table
+    return table
+
+
+def _lower_windows(text: str, needles: tuple[str, ...], before: int, after: int) -> list[tuple[int, int]]:
+    """:func:`_windows` of ``text`` around the lower-case ``needles`` found in its lower-case copy."""
+    low = _lower(text)
+    n = len(text)
+    if len(low) != n:
+        return [(0, n)]
+    _register_needles(needles)
+    table = _needle_len(needles)
+    merged: list[tuple[int, int]] = []
+    for i, w in _occurrences(low):
+        k = table[w]
+        if k:
+            s, e = i - before, i + k + after
+            if s < 0:
+                s = 0
+            if e > n:
+                e = n
+            if merged and s <= merged[-1][1]:
+                if e > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], e)
+            else:
+                merged.append((s, e))
+    return merged
+
+
+def _any_needle(text: str, needles: tuple[str, ...]) -> bool:
+    """Whether any of the lower-case ``needles`` occurs in ``text.lower()``."""
+    low = _lower(text)
+    _register_needles(needles)
+    table = _needle_len(needles)
+    return any(table[w] for _, w in _occurrences(low))
+
+
 def _scan(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
     """``rx.finditer`` over the windows only. Each hit is re-matched on the whole text at its
     start, so a window's end never cuts a match short or satisfies a lookahead falsely."""
@@ -565,8 +721,7 @@ def detect_ssn(text: str) -> Iterable[Hit]:
         if _joined_run(text, m.start(), m.end(), m.group(3), m.group(5)):
             continue  # "4 536 22 1947 5": a piece of a longer run of groups
         keep(m.group(1) + m.group(2) + m.group(4) + m.group(6), m.start(), m.end())
-    low = text.lower()
-    for c in _scan(_P.ssn_ctx, text, _windows(text, low, _SSN_NEEDLES, 24, 40)):
+    for c in _scan(_P.ssn_ctx, text, _lower_windows(text, _SSN_NEEDLES, 24, 40)):
         window_end = c.end() + 48
         for m in _scan(_P.ssn_loose, text, [(c.end(), window_end + 80)]):
             if m.start() > window_end:
@@ -750,7 +905,16 @@ _PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "I
 
 
 def _phone_valid(cand: str, international: bool) -> bool:
-    import phonenumbers  # lazy: ~30 ms, only when a candidate needs validation
+    import phonenumbers  # lazy: ~30 ms, only when a candidate needs validation (raises if missing)
+
+    return _phone_valid_cached(cand, international)
+
+
+@lru_cache(maxsize=4096)
+def _phone_valid_cached(cand: str, international: bool) -> bool:
+    """The libphonenumber verdict, memoised: a pure function of the candidate, and chat
+    prompts resend the same history turn after turn."""
+    import phonenumbers
 
     if international:
         cand = "+" + cand[2:] if cand.startswith("00") else cand
@@ -908,8 +1072,7 @@ def detect_api_key(text: str) -> Iterable[Hit]:
         if prefix.startswith("sk-") and prefix != "sk-ant-" and not re.search(r"\d", body):
             continue  # "sk-" followed by words (a slug), not an OpenAI key
         hits.append((m.start(), m.end(), _mask_secret(prefix, value), f"prefix {prefix}"))
-    low = text.lower()
-    windows = _windows(text, low, _KEY_WORDS, 48, 48)
+    windows = _lower_windows(text, _KEY_WORDS, 48, 48)
     if windows:
         for rx in (_P.key_assign, _P.key_flag, _P.key_auth):
             for m in _scan(rx, text, windows):
@@ -952,9 +1115,8 @@ def detect_api_key(text: str) -> Iterable[Hit]:
 def detect_private_key(text: str) -> Iterable[Hit]:
     """PEM/OpenSSH/PGP/PuTTY private keys; see the module docstring."""
     hits: list[Hit] = []
-    low = text.lower()
     ends: dict[str, re.Match[str] | None] = {}  # label -> the next END line (searched once per label)
-    for m in _scan(_P.pem, text, _windows(text, low, ("begin",), 0, 80)):
+    for m in _scan(_P.pem, text, _lower_windows(text, ("begin",), 0, 80)):
         if hits and m.start() < hits[-1][1]:
             continue  # inside the block found before
         label = " ".join(m.group(1).upper().split())
@@ -1023,7 +1185,7 @@ def _dob_date_ok(m: re.Match[str]) -> bool:
 def detect_date_of_birth(text: str) -> Iterable[Hit]:
     """A full date next to a birth context word; see the module docstring."""
     hits: list[Hit] = []
-    ctx = [c.span() for c in _scan(_P.dob_ctx, text, _windows(text, text.lower(), _DOB_NEEDLES, 24, 32))]
+    ctx = [c.span() for c in _scan(_P.dob_ctx, text, _lower_windows(text, _DOB_NEEDLES, 24, 32))]
     seen: set[int] = set()
     for cs, ce in ctx:
         # the date after the context word ("DOB: 12/03/1985"), or right before it ("12/03/1985 (DOB)")
@@ -1043,7 +1205,7 @@ _MARKING_NEEDLES = ("intern", "confiden", "vertraulich", "not for", "do not", "g
 
 def detect_classification_marking(text: str) -> Iterable[Hit]:
     """Document handling markings; see the module docstring."""
-    windows = _windows(text, text.lower(), _MARKING_NEEDLES, 80, 80)
+    windows = _lower_windows(text, _MARKING_NEEDLES, 80, 80)
     return [(m.start(), m.end(), _mask_text(m.group().strip(), 2)) for m in _scan(_P.marking, text, windows)
             if m.group().strip()]
 
@@ -1056,7 +1218,7 @@ _FIN_NEEDLES = ("disclos", "publi", "announc", "releas", "embargo", "draft", "fo
 def detect_unreleased_financials(text: str) -> Iterable[Hit]:
     """Financial figures stated as not yet public; see the module docstring."""
     hits: list[Hit] = []
-    for mk in _scan(_P.fin_marker, text, _windows(text, text.lower(), _FIN_NEEDLES, 24, 40)):
+    for mk in _scan(_P.fin_marker, text, _lower_windows(text, _FIN_NEEDLES, 24, 40)):
         lo, hi = max(0, mk.start() - 150), mk.end() + 150
         window = text[lo:hi]
         if _P.fin_term.search(window) and _P.fin_amount.search(window):
@@ -1121,7 +1283,7 @@ def detect_internal_hostnames(text: str, suffixes: tuple[str, ...]) -> Iterable[
     if not any(s.strip(".") for s in suffixes):
         return []
     needles = tuple(s.lower() for s in suffixes if s.strip("."))
-    windows = _windows(text, text.lower(), needles, 256, 2)
+    windows = _windows(text, _lower(text), needles, 256, 2)
     return [(m.start(), m.end(), f"{_mask_part(m.group(1).split('.', 1)[0])}.{m.group(2).lower()}")
             for m in _scan(_hostname_rx(suffixes), text, windows)]
 
@@ -1160,7 +1322,7 @@ def detect_custom(text: str, rule: CustomRule) -> Iterable[Hit]:
     if rx is None:
         return []
     needles = tuple(kw.split()[0].lower() for kw in map(_fold_keyword, rule.keywords) if kw.split())
-    windows = _windows(text, text.lower(), needles, 0, max(len(kw) for kw in rule.keywords) + 64)
+    windows = _windows(text, _lower(text), needles, 0, max(len(kw) for kw in rule.keywords) + 64)
     return [(m.start(), m.end(), _mask_text(m.group())) for m in _scan(rx, text, windows)]
 
 
@@ -1193,10 +1355,10 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     errors: list[str] = []
     raw: list[tuple[str, str, int, int, str, str, str]] = []  # normalised offsets
     try:
-        norm, index = _normalize(text)
+        norm, runs = _normalize_runs(text)
     except Exception as exc:  # pragma: no cover - defensive; fail closed
         errors.append(f"normalize: {type(exc).__name__}: {exc}")
-        norm, index = text, None
+        norm, runs = text, None
 
     def run(name: str, tier: str, fn: Callable[[], Iterable[Hit]], size: int) -> None:
         try:
@@ -1239,9 +1401,18 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
         idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and r[0] in _PERSONAL]
         run("phi", phi_tier, lambda: _DETECTORS["phi"](norm, idents), len(norm))
 
+    if runs is not None:
+        from bisect import bisect_right
+
+        starts = [r[0] for r in runs]
+
+        def orig(i: int) -> int:
+            ns, os_, ident = runs[bisect_right(starts, i) - 1]
+            return os_ + (i - ns) if ident else os_
+
     for name, tier, s, e, masked, verdict, context in raw:
-        if index is not None:
-            s, e = index[s], index[e - 1] + 1
+        if runs is not None:
+            s, e = orig(s), orig(e - 1) + 1
         findings.append(Finding(detector=name, tier=tier, start=s, end=e, masked=masked,
                                 verdict=verdict, context=context))
     kept = _resolve_overlaps(findings)

@@ -118,15 +118,26 @@ google amazon microsoft apple meta netflix openai anthropic
 """.split())
 
 
-_LAST_SENTENCES: list = [None, None]
+_LAST_SENTENCES: tuple = (None, None, None)  # (text, spans, span starts)
+
+
+def _sentence_spans(text: str) -> tuple[list[tuple[int, int]], list[int]]:
+    """:func:`_sentences` and the list of their starts (for bisecting), kept for the last text."""
+    cached = _LAST_SENTENCES
+    if cached[0] is text:
+        return cached[1], cached[2]
+    return _split_sentences(text)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans: split at ``.!?;`` followed by a blank (not after an initial or an
     abbreviation such as ``Mr.``/``Dr.``/``Sra.``), and at line breaks. The last text's
     spans are kept, as three detectors ask for the same text."""
-    if _LAST_SENTENCES[0] is text:
-        return _LAST_SENTENCES[1]
+    return _sentence_spans(text)[0]
+
+
+def _split_sentences(text: str) -> tuple[list[tuple[int, int]], list[int]]:
+    global _LAST_SENTENCES
     spans, start = [], 0
     for m in _SENT_END.finditer(text):
         i = m.start()
@@ -136,8 +147,9 @@ def _sentences(text: str) -> list[tuple[int, int]]:
         start = m.end()
     spans.append((start, len(text)))
     out = [(a, b) for a, b in spans if b > a]
-    _LAST_SENTENCES[:] = [text, out]
-    return out
+    starts = [a for a, _ in out]
+    _LAST_SENTENCES = (text, out, starts)
+    return out, starts
 
 
 _SENT_END = re.compile(r"[.!?;](?=\s)|\n")
@@ -147,8 +159,8 @@ _ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Ms|Dr|Sr|St|Mrs|Sra|Mme|Prof|Mlle|Srta
 def _sentence_of(text: str, i: int) -> tuple[int, int]:
     from bisect import bisect_right
 
-    spans = _sentences(text)
-    k = bisect_right([a for a, _ in spans], i) - 1
+    spans, starts = _sentence_spans(text)
+    k = bisect_right(starts, i) - 1
     return spans[max(k, 0)]
 
 
@@ -179,12 +191,11 @@ def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], va
                 ok=lambda v: True) -> list[tuple[int, int, str]]:
     """(start, end, context word) of each value right after a context word (only separators
     and connector words between), or just before one in parentheses ``123456 (MRN)``."""
-    from hrouter.signals.sensitivity import _scan, _windows
+    from hrouter.signals.sensitivity import _lower_windows, _scan
 
-    low = text.lower()
     out: list[tuple[int, int, str]] = []
     gap = re.compile(_GAP, _I)
-    for c in _scan(ctx_rx, text, _windows(text, low, needles, 24, 40)):
+    for c in _scan(ctx_rx, text, _lower_windows(text, needles, 24, 40)):
         g = gap.match(text, c.end())
         m = value_rx.match(text, g.end()) if g else None
         if m and ok(m.group()):
@@ -229,12 +240,11 @@ _PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base 
 
 def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
     """A named person's pay; see the module docstring."""
-    from hrouter.signals.sensitivity import _scan, _windows
+    from hrouter.signals.sensitivity import _lower_windows, _scan
 
-    low = text.lower()
     hits = []
     done: set[tuple[int, int]] = set()
-    for pay in _scan(_R.pay, text, _windows(text, low, _PAY_NEEDLES, 2, 24)):
+    for pay in _scan(_R.pay, text, _lower_windows(text, _PAY_NEEDLES, 2, 24)):
         s, e = _sentence_of(text, pay.start())
         if (s, e) in done:
             continue

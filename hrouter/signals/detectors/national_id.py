@@ -33,6 +33,7 @@ context-only id.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from importlib import import_module
 
 # A number does not continue another word or number. The lookbehind sits after the first
@@ -84,7 +85,14 @@ def _specs():
 
 
 def _valid(module: str, value: str) -> bool:
-    mod = import_module(f"stdnum.{module}")  # lazy: only for a candidate
+    import_module(f"stdnum.{module}")  # lazy: only for a candidate (raises if missing)
+    return _valid_cached(module, value)
+
+
+@lru_cache(maxsize=4096)
+def _valid_cached(module: str, value: str) -> bool:
+    """The stdnum verdict, memoised (a pure function of the value)."""
+    mod = import_module(f"stdnum.{module}")
     try:
         return bool(mod.is_valid(value))
     except Exception:  # noqa: BLE001 - a validator that trips on odd input: not this id
@@ -116,13 +124,12 @@ def mask_id(value: str) -> str:
 
 def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
     """National ids: strong shapes alone, digit runs next to a context word; see the module docstring."""
-    from hrouter.signals.sensitivity import _scan, _windows
+    from hrouter.signals.sensitivity import _any_needle, _lower_windows, _scan
 
     hits: list[tuple[int, int, str, str, str]] = []
     taken: list[tuple[int, int]] = []
-    low = text.lower()
     # the context specs look only around a context word: 48 characters after it, 16 before
-    windows = _windows(text, low, _NEEDLES, 40, 80) if any(n in low for n in _NEEDLES) else []
+    windows = _lower_windows(text, _NEEDLES, 40, 80) if _any_needle(text, _NEEDLES) else []
     for name, rx, module, verdict, ctx in _specs():
         if ctx is None:
             matches = rx.finditer(text)

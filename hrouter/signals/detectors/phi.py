@@ -115,11 +115,11 @@ _RANK = {"ICD-10 code": 0, "diagnosis": 1, "medication": 2, "condition": 3}
 
 def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
     """Every clinical term: (start, end, kind, strong)."""
-    from hrouter.signals.sensitivity import _scan, _windows
+    from hrouter.signals.sensitivity import _lower_windows, _scan
 
     r = _rx()
     out = [(m.start(), m.end(), "ICD-10 code", True) for m in r["icd"].finditer(text)]
-    for m in _scan(r["clinical"], text, _windows(text, text.lower(), _NEEDLES, 12, 24)):
+    for m in _scan(r["clinical"], text, _lower_windows(text, _NEEDLES, 12, 24)):
         if m.group("icd"):
             out.append((m.start(), m.end(), "ICD-10 code", True))
         elif m.group("strong"):

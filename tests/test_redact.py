@@ -1,0 +1,76 @@
+"""Redact-then-send: placeholders out, originals restored locally, never a secret."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clitools import audit_records, run_cli, write_policy
+from fakes import FakeAnthropic, FakeOllama
+from hrouter.errors import PolicyError
+from hrouter.policy import parse_policy
+from hrouter.redact import Restorer, redact
+from hrouter.signals import Finding
+
+KEY = {"ANTHROPIC_API_KEY": "sk-ant-test-key-0123456789"}
+ASK = ("Compare the architectural trade-offs of these two designs step by step and email the summary "
+       "to jane.doe@gmail.com and cc jane.doe@gmail.com")
+
+
+def test_same_value_same_placeholder_and_kinds_counted():
+    text = "a x@y.io b +44 20 7946 0958 c x@y.io"
+    fs = [Finding("email", "confidential", 2, 8, "m"), Finding("phone", "confidential", 11, 27, "m"),
+          Finding("email", "confidential", 30, 36, "m")]
+    r = redact(text, fs, ("email", "phone"))
+    assert r.text == "a [EMAIL_1] b [PHONE_1] c [EMAIL_1]"
+    assert r.mapping == {"[EMAIL_1]": "x@y.io", "[PHONE_1]": "+44 20 7946 0958"}
+    assert r.summary() == {"count": 3, "kinds": {"email": 2, "phone": 1}}
+    assert redact(text, fs, ("iban",)) is None
+
+
+@pytest.mark.parametrize("cuts", [[3], [9, 10], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], []])
+def test_restorer_across_any_chunk_boundary(cuts):
+    answer = "To [EMAIL_1]: done. [not a placeholder] [EMAIL_2]"
+    pieces, last = [], 0
+    for c in cuts + [len(answer)]:
+        pieces.append(answer[last:c])
+        last = c
+    r = Restorer({"[EMAIL_1]": "a@b.io", "[EMAIL_2]": "c@d.io"})
+    out = "".join(r.feed(p) for p in pieces) + r.flush()
+    assert out == "To a@b.io: done. [not a placeholder] c@d.io"
+
+
+def test_secrets_and_phi_are_never_redactable():
+    for name in ("api_key", "private_key", "phi", "image"):
+        with pytest.raises(PolicyError, match="sensitivity.redact"):
+            parse_policy("version: 1\nbackends:\n  a: {kind: ollama, model: m, zone: local}\n"
+                         f"sensitivity:\n  redact: [{name}]\n")
+
+
+def test_redacted_prompt_reaches_cloud_and_answer_is_restored(tmp_path, hrouter_home):
+    with FakeOllama(chunks=["local"], models=["llama3.2:3b"]) as local, \
+            FakeAnthropic(chunks=["Sent to [EMA", "IL_1] as asked."]) as cloud:
+        p = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
+                         extra="sensitivity:\n  redact: [email]\n")
+        d = json.loads(run_cli(["explain", "--json", "--policy", str(p), ASK]).stdout)
+        assert d["backend"] == "cloud" and d["redacted_backends"] == ["cloud"]
+        assert d["redaction"] == {"count": 2, "kinds": {"email": 2}} and d["sensitivity"]["tier"] == "confidential"
+        r = run_cli(["ask", "--policy", str(p), ASK], env=KEY)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == b"Sent to jane.doe@gmail.com as asked.\n"
+        (req,) = cloud.requests_to("/v1/messages")
+        assert "jane.doe@gmail.com" not in req.raw_body.decode() and "[EMAIL_1]" in req.body["messages"][0]["content"]
+        assert local.requests_to("/api/chat") == []
+    egress, rec = audit_records(hrouter_home)
+    assert egress["redacted"] == rec["redacted"] == {"count": 2, "kinds": {"email": 2}}
+    assert "jane.doe" not in (hrouter_home / "state" / "audit.jsonl").read_text()
+
+
+def test_not_redactable_findings_keep_the_prompt_local(tmp_path):
+    with FakeOllama(chunks=["local"], models=["llama3.2:3b"]) as local, FakeAnthropic(chunks=["x"]) as cloud:
+        p = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
+                         extra="sensitivity:\n  redact: [email]\n")
+        r = run_cli(["ask", "--policy", str(p), ASK + " using key sk-ant-api03-" + "A" * 40], env=KEY)
+        assert r.returncode == 0 and r.stdout == b"local\n"
+        assert cloud.requests == []
