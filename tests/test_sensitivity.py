@@ -833,3 +833,14 @@ def test_compact_offset_map_matches_the_full_index():
         for (ns, os_, ident), ne in zip(runs, ends):
             flat += [os_ + k if ident else os_ for k in range(ne - ns)]
         assert flat == index
+
+
+@pytest.mark.parametrize("text", ["password=hunter2supersecret", "PASSWORD: hunter2supersecret",
+                                  "DB_PASSWORD=hunter2supersecret", "secret = mysecretvalue42"])
+def test_password_values_that_contain_a_key_word_are_still_secrets(text):
+    assert tag_sensitivity(text, SensitivityConfig()).tier == "confidential"
+
+
+@pytest.mark.parametrize("text", ["password=user_password", "token=authToken", "api_key=api_key", "password=password"])
+def test_variable_references_are_not_secrets(text):
+    assert tag_sensitivity(text, SensitivityConfig()).tier == "public"

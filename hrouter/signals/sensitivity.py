@@ -1027,8 +1027,10 @@ def _is_placeholder(value: str, *, quoted: bool = True, key_words: bool = True) 
         if _P.reference.match(v):
             return True  # settings.SECRET_KEY, args.token, getpass(...)
         if key_words and re.fullmatch(r"[A-Za-z_]\w*", v) and re.search(
-                r"pass|pwd|secret|token|key|cred", low):
-            return True  # api_key=api_key, password=user_password
+                r"pass|pwd|secret|token|key|cred", low) and (
+                "_" in v or re.search(r"[a-z][A-Z]", v) or re.fullmatch(
+                    r"(?:api)?(?:pass(?:word)?|pwd|secret|token|key|creds?|credentials?)", low)):
+            return True  # api_key=api_key, password=user_password, token=authToken (a variable, not a value)
     return False
 
 
