@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -251,7 +252,10 @@ class AuditLog:
                     except OSError:
                         pass
                     raise
-                self._write_head({"seq": seq + 1, "hash": line_hash(line), "file": self.path.name})
+                try:
+                    self._write_head({"seq": seq + 1, "hash": line_hash(line), "file": self.path.name})
+                except OSError:
+                    pass  # the record is on disk; the next append recomputes the head from the log itself
                 return out
             except OSError as exc:
                 raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
@@ -267,21 +271,28 @@ class AuditLog:
         return rotated + ([self.path] if self.path.exists() else [])
 
     def records(self) -> Iterator[dict]:
-        """Yield each record of every file (rotated ones first), in order.
-        Raises :class:`AuditError` naming the file and line of a record that is not JSON."""
+        """Yield each record of every file (rotated ones first), in order. Lines that are not a
+        JSON object (a writer killed mid-line, tampering) are skipped and counted in
+        ``self.skipped``; ``hrouter audit verify`` is where they are reported.
+        Raises :class:`AuditError` when a file cannot be read."""
+        self.skipped = 0
         for path in self.files():
             try:
                 fh = open(path, "rb")
             except OSError as exc:
                 raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
             with fh:
-                for n, raw in enumerate(fh, 1):
+                for raw in fh:
                     if not raw.strip():
                         continue
                     try:
-                        yield json.loads(raw)
+                        rec = json.loads(raw)
                     except ValueError:
-                        raise AuditError(f"{path}:{n}: not a JSON record") from None
+                        rec = None
+                    if isinstance(rec, dict):
+                        yield rec
+                    else:
+                        self.skipped += 1
 
 
 def verify(path: Path) -> tuple[int, list[str]]:
@@ -321,8 +332,10 @@ def verify(path: Path) -> tuple[int, list[str]]:
                     problems.append(f"line {n}: seq {seq}, expected {expected}: a record inserted, repeated or moved")
             if n == 1:
                 if rec.get("prev_file"):
-                    before = path.with_name(rec["prev_file"])
-                    if before.exists():
+                    before = path.with_name(str(rec["prev_file"]))
+                    if not before.exists():
+                        problems.append(f"line 1: links to {rec['prev_file']}, which is missing (a rotated file removed)")
+                    else:
                         tail = None
                         with open(before, "rb") as bf:
                             for braw in bf:
@@ -338,6 +351,13 @@ def verify(path: Path) -> tuple[int, list[str]]:
             prev_hash, last_seq = line_hash(line), seq
     if path.resolve() == log.path.resolve():
         head = log._read_head()
+        if log.head_path.exists() and not (isinstance(head, dict) and isinstance(head.get("seq"), int)
+                                           and head["seq"] >= 0):
+            problems.append(f"head file {log.head_path.name} is unreadable or altered")
+            head = None
+        rotated = re.search(r"-\d{8}T\d+Z$", path.stem) is not None  # rotated files have no head of their own
+        if count and head is None and not log.head_path.exists() and not rotated:
+            problems.append(f"head file {log.head_path.name} is missing: the end of the log cannot be checked")
         if head and head.get("file") == path.name and head.get("seq"):
             if head["seq"] != last_seq:
                 problems.append(f"end of log: the head file records seq {head['seq']}, the log ends at "
@@ -345,3 +365,13 @@ def verify(path: Path) -> tuple[int, list[str]]:
             elif head.get("hash") != prev_hash:
                 problems.append(f"line {count}: the last record was altered (its hash differs from the head file)")
     return count, problems
+
+
+def verify_files(log: AuditLog) -> list[str]:
+    """Checks across the whole log (beyond each file's chain): the current file is present when
+    the head says records were written, and the oldest file does not link to a missing one."""
+    problems: list[str] = []
+    head = log._read_head()
+    if not log.path.exists() and isinstance(head, dict) and (head.get("seq") or 0) > 0:
+        problems.append(f"{log.path.name} is missing, but its head file records {head['seq']} record(s)")
+    return problems

@@ -493,11 +493,16 @@ def audit_verify(
       hrouter audit verify ~/.local/state/hrouter/audit-20261129T120000000000Z.jsonl
     """
     from pathlib import Path
-    from .audit import verify
-    files = [Path(path)] if path else _audit_log(policy).files()
+    from .audit import verify, verify_files
+    log = None if path else _audit_log(policy)
+    files = [Path(path)] if path else log.files()
     if path and not Path(path).is_file():
         raise InputError(f"{path}: no such audit log")
     total, broken = 0, 0
+    if log is not None:
+        for problem in verify_files(log):
+            print(f"{log.path}: {problem}")
+            broken += 1
     for f in files:
         count, problems = verify(f)
         total += count
@@ -505,7 +510,7 @@ def audit_verify(
             print(f"{f}: {problem}")
         broken += bool(problems)
     if broken:
-        print(f"BROKEN: {broken} of {len(files)} file(s) fail verification ({total} records read)")
+        print(f"BROKEN: {broken} problem file(s) of {len(files)} ({total} records read)")
         raise typer.Exit(1)
     print(f"ok: {total} record(s) in {len(files)} file(s); the hash chain verifies")
 
@@ -519,7 +524,10 @@ def _parse_when(value: Optional[str], name: str):
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", value)
     if m:
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
-        return datetime.now(timezone.utc) - timedelta(**{unit: float(m.group(1))})
+        try:
+            return datetime.now(timezone.utc) - timedelta(**{unit: float(m.group(1))})
+        except OverflowError:
+            return datetime.min.replace(tzinfo=timezone.utc)  # further back than any record
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -527,15 +535,43 @@ def _parse_when(value: Optional[str], name: str):
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+def _request_view(log):
+    """Request records, plus a row for each egress record whose request never wrote its outcome
+    (a process killed mid-call): what left the machine is always listed. Warns about skipped lines."""
+    requests, egress, seen = [], [], set()
+    for rec in log.records():
+        kind = rec.get("type", "request")
+        if kind == "request":
+            requests.append(rec)
+            seen.add(rec.get("id"))
+        elif kind == "egress":
+            egress.append(rec)
+    for e in egress:
+        if e.get("request") not in seen:
+            requests.append({**e, "type": "request", "id": e.get("request"), "cloud_egress": True,
+                             "status": "no outcome record", "attempts": [{"backend": e.get("backend")}]})
+    if getattr(log, "skipped", 0):
+        sys.stderr.write(f"hrouter: warning: skipped {log.skipped} unreadable line(s) in the audit log; "
+                         "see `hrouter audit verify`\n")
+    requests.sort(key=lambda r: str(r.get("ts", "")))
+    return requests
+
+
+def _ts(rec):
+    """A record's time as an aware datetime (naive = UTC), or None."""
+    from datetime import datetime, timezone
+    try:
+        ts = datetime.fromisoformat(str(rec.get("ts", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+
+
 def _filtered_records(policy, since, until, backend, tier, egress, session, status):
-    from datetime import datetime
     lo, hi = _parse_when(since, "--since"), _parse_when(until, "--until")
-    for rec in _audit_log(policy).records():
-        if rec.get("type", "request") != "request":
-            continue
-        try:
-            ts = datetime.fromisoformat(str(rec.get("ts", "")).replace("Z", "+00:00"))
-        except ValueError:
+    for rec in _request_view(_audit_log(policy)):
+        ts = _ts(rec)
+        if ts is None:
             continue
         if (lo and ts < lo) or (hi and ts > hi):
             continue
@@ -554,6 +590,10 @@ def _filtered_records(policy, since, until, backend, tier, egress, session, stat
 
 def _show_log(limit, since, until, backend, tier, egress, session, status, as_json, policy) -> None:
     from collections import deque
+    if tier is not None and tier not in ("public", "internal", "confidential"):
+        raise InputError(f"--tier must be public, internal or confidential, got {tier!r}")
+    if status is not None and status not in ("ok", "error", "refused", "interrupted", "no outcome record"):
+        raise InputError(f"--status must be ok, error, refused or interrupted, got {status!r}")
     recs = deque(_filtered_records(policy, since, until, backend, tier, egress, session, status), maxlen=limit)
     if as_json:
         import json
@@ -584,7 +624,7 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
     stderr_console().print(Text(f"{len(recs)} record(s)", style="dim"))
 
 
-_LogN = typer.Option(20, "-n", "--count", min=1, help="How many of the newest matching records.")
+_LogN = typer.Option(20, "-n", "--count", min=1, max=10_000_000, help="How many of the newest matching records.")
 _Since = typer.Option(None, "--since", metavar="WHEN", help="e.g. 2h, 7d, or 2026-11-29T08:00.")
 _Until = typer.Option(None, "--until", metavar="WHEN", help="e.g. 30m, or an ISO-8601 time.")
 _Backend = typer.Option(None, "--backend", metavar="NAME", help="Only this backend (what served).")
@@ -684,7 +724,7 @@ def stats_cmd(
     fmt = "json" if as_json else fmt
     if fmt not in ("table", "json", "prometheus"):
         raise InputError(f"--format must be table, json or prometheus, got {fmt!r}")
-    st = compute_stats(_audit_log(policy).records(), by=by, since=_parse_when(since, "--since"),
+    st = compute_stats(_request_view(_audit_log(policy)), by=by, since=_parse_when(since, "--since"),
                        until=_parse_when(until, "--until"))
     if fmt == "json":
         _print_json(public_stats(st))
@@ -763,7 +803,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     if sys.stdout is None:  # started with stdout closed (>&-): answers go nowhere, say so once used
         sys.stdout = open(os.devnull, "w")
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = os.environ.get("HROUTER_DEBUG", "") not in ("", "0") or "--debug" in args
+    head = args[:args.index("--")] if "--" in args else args
+    debug = os.environ.get("HROUTER_DEBUG", "") not in ("", "0") or "--debug" in head
+    if "--debug" in head:  # accepted anywhere before `--`, not only before the command
+        args = [a for a in head if a != "--debug"] + args[len(head):]
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="hrouter", standalone_mode=False)

@@ -295,7 +295,7 @@ class Router:
                     on_notice(f"audit log not writable ({exc}); local calls only, without a record")
         if decision.refused:
             result.status = "refused"
-            self._audit(prompt, result, context, error=decision.refusal)
+            self._audit_quietly(prompt, result, context, decision.refusal)
             raise RefusedError(f"refused by policy: {decision.refusal}", decision)
 
         order = [decision.backend] + list(decision.fallbacks)
@@ -338,8 +338,13 @@ class Router:
                 try:
                     backend = self._make_backend(name)
                     backend.prepare()  # credentials and imports: nothing sent yet
-                    if cfg.zone != "local":
-                        attempt.egress_id = self._egress_record(prompt, result, context, name)
+                    try:
+                        attempt.egress_id = self._write_ahead(prompt, result, context, name)
+                    except RefusedError as exc:  # no record, no call: try the next permitted backend
+                        self._state_op("release", reservation)
+                        attempt.status, attempt.error = "skipped", str(exc)
+                        skipped.append(f"{name}: {exc}")
+                        continue
                     attempt.sent = True
                     t0 = time.perf_counter()
                     for chunk in backend.stream(request, completion):
@@ -375,7 +380,11 @@ class Router:
                         break
                     continue
                 except BaseException:
-                    self._state_op("release", reservation)
+                    if attempt.sent and reservation is not None:
+                        # sent, then interrupted: the provider may bill it; charge the reservation
+                        self._state_op("settle", reservation, reservation.amount_usd)
+                    else:
+                        self._state_op("release", reservation)
                     raise
                 finally:
                     self._end_slot(slot)
@@ -394,11 +403,17 @@ class Router:
                                         if isinstance(v, (int, float))}
                 result.status = "ok"
                 self._after_success(name, attempt, reservation, result.cost_usd, context.session)
-                self._audit(prompt, result, context)
+                try:
+                    self._audit(prompt, result, context)
+                except AuditError as exc:
+                    if self.policy.audit.required_for == "all" or cfg.zone != "local":
+                        raise
+                    if on_notice:  # required_for: cloud, a local answer: warn, the answer stands
+                        on_notice(f"the audit record could not be written ({exc})")
                 return result
             if not failures and skipped:
                 result.status = "refused"
-                self._audit(prompt, result, context, error="; ".join(skipped))
+                self._audit_quietly(prompt, result, context, "; ".join(skipped))
                 raise RefusedError("refused: no permitted backend could take the prompt now (" + "; ".join(skipped) + ")")
             result.status = "error"
             raise _final_error(failures, order)
@@ -500,10 +515,15 @@ class Router:
         return AuditLog(resolve_log_path(self.policy.audit.path),
                         rotate_bytes=int(mb * 1024 * 1024) if mb else None)
 
-    def _egress_record(self, prompt: Prompt, result: AskResult, context: RouteContext, backend: str) -> str | None:
-        """Write (fsynced) the record of a prompt about to leave for a non-local zone; returns its id.
-        Raises RefusedError when it cannot be written: no egress without a record."""
+    def _write_ahead(self, prompt: Prompt, result: AskResult, context: RouteContext, backend: str) -> str | None:
+        """Write (fsynced) the record of a prompt about to be sent, before it is: an ``egress``
+        record for a non-local zone, a ``dispatch`` record for a local one when
+        ``audit.required_for`` is ``all``. Returns its id (None when none is needed).
+        Raises RefusedError when it cannot be written: no egress (no call, under ``all``) without a record."""
         if not self._audit_enabled:
+            return None
+        local = self.policy.backends[backend].zone == "local"
+        if local and self.policy.audit.required_for != "all":
             return None
         from .audit import load_or_create_key, prompt_hmac
         cfg, d = self.policy.backends[backend], result.decision
@@ -512,15 +532,24 @@ class Router:
             if self._audit_problem:
                 raise AuditError(self._audit_problem)
             self._log().append({
-                "type": "egress", "ts": _now(), "id": egress_id, "request": result.id, "session": context.session,
+                "type": "dispatch" if local else "egress", "ts": _now(), "id": egress_id, "request": result.id,
+                "session": context.session,
                 "backend": backend, "model": cfg.model, "zone": cfg.zone, "tier": d.sensitivity.tier,
                 "rule": d.rule, "prompt_hmac": prompt_hmac(prompt.text, load_or_create_key()),
                 "redacted": d.redaction if backend in d.to_json()["redacted_backends"] else None,
                 "policy_digest": self.policy.digest})
         except AuditError as exc:
-            raise RefusedError(f"cloud egress refused: the audit record could not be written ({exc}); "
+            what = "call refused" if local else "cloud egress refused"
+            raise RefusedError(f"{what}: the audit record could not be written ({exc}); "
                                "no egress without a record") from None
         return egress_id
+
+    def _audit_quietly(self, prompt: Prompt, result: AskResult, context: RouteContext, error: str) -> None:
+        """Record a refusal if possible; a log that cannot be written must not hide the refusal."""
+        try:
+            self._audit(prompt, result, context, error=error)
+        except AuditError:
+            pass
 
     def _audit(self, prompt: Prompt, result: AskResult, context: RouteContext, error: str | None = None) -> None:
         if not self._audit_enabled or getattr(self, "_audit_problem", None):
@@ -562,7 +591,10 @@ class Router:
             "images": len(prompt.images),
             "policy_digest": self.policy.digest,
         }
-        record["egress_ids"] = [a.egress_id for a in result.attempts if a.egress_id]
+        record["egress_ids"] = [a.egress_id for a in result.attempts
+                                if a.egress_id and self.policy.backends[a.backend].zone != "local"]
+        record["dispatch_ids"] = [a.egress_id for a in result.attempts
+                                  if a.egress_id and self.policy.backends[a.backend].zone == "local"]
         record["redacted"] = next((a.redacted for a in result.attempts if a.redacted), None)
         mode = self.policy.audit.log_prompt
         if mode == "raw":

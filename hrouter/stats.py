@@ -57,6 +57,8 @@ def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime |
             ts = datetime.fromisoformat(str(r["ts"]).replace("Z", "+00:00"))
         except (KeyError, ValueError):
             continue
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=timezone.utc)
         if (since and ts < since) or (until and ts > until):
             continue
         total += 1

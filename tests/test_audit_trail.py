@@ -41,9 +41,11 @@ def test_16_processes_x_100_asks_chain_verifies(tmp_path, hrouter_home):
     recs = [json.loads(line) for line in log.read_text().splitlines()]
     requests = [r for r in recs if r["type"] == "request"]
     egress = [r for r in recs if r["type"] == "egress"]
+    dispatch = [r for r in recs if r["type"] == "dispatch"]
     assert len(requests) == 1600 and len(egress) == 400  # every 4th prompt went to the cloud
-    assert [r["seq"] for r in recs] == list(range(1, 2001))
-    assert verify(log) == (2000, [])
+    assert len(dispatch) == 1200  # audit.required_for: all writes ahead for local calls too
+    assert [r["seq"] for r in recs] == list(range(1, 3201))
+    assert verify(log) == (3200, [])
     # every cloud request record names the egress record written before it
     by_id = {r["id"]: r for r in egress}
     for r in requests:
@@ -109,9 +111,10 @@ def test_write_ahead_egress_record_and_match(tmp_path, hrouter_home):
         p = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url)
         assert run_cli(["ask", "--policy", str(p), COMPLEX], env=KEY).returncode == 0
         assert run_cli(["ask", "--policy", str(p), "What is the capital of France?"], env=KEY).returncode == 0
-    egress, req1, req2 = audit_records(hrouter_home)
+    egress, req1, dispatch, req2 = audit_records(hrouter_home)
     assert egress["type"] == "egress" and egress["zone"] == "public-cloud" and egress["request"] == req1["id"]
     assert req1["egress_ids"] == [egress["id"]] and req2["egress_ids"] == []
+    assert dispatch["type"] == "dispatch" and req2["dispatch_ids"] == [dispatch["id"]]
     r = run_cli(["audit", "match", "--policy", str(p), COMPLEX])
     assert r.returncode == 0 and b"it left the machine" in r.stdout
     r = run_cli(["audit", "match", "--policy", str(p), "What is the capital of France?"])
@@ -146,9 +149,48 @@ def test_logged_prompt_is_masked_unless_raw(tmp_path, hrouter_home):
         run_cli(["ask", "--policy", str(p), "Fill the form for SSN 536-22-1947 please"], env=KEY)
         raw = write_policy(tmp_path, ollama_url=local.url, extra="audit:\n  log_prompt: raw\n", name="raw.yaml")
         run_cli(["ask", "--policy", str(raw), "Fill the form for SSN 536-22-1947 please"], env=KEY)
-    masked, verbatim = audit_records(hrouter_home)
+    masked, verbatim = [r for r in audit_records(hrouter_home) if r["type"] == "request"]
     assert masked["prompt"] == "Fill the form for SSN [SSN] please"
     assert verbatim["prompt"] == "Fill the form for SSN 536-22-1947 please"
     text = (hrouter_home / "state" / "audit.jsonl").read_text()
     assert KEY["ANTHROPIC_API_KEY"] not in text
     assert (hrouter_home / "state" / "audit.key").read_bytes().hex() not in text
+
+
+def test_verify_reports_removed_files_and_a_broken_head(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, rotate_bytes=300)
+    for i in range(12):
+        log.append({"type": "request", "i": i})
+    files = log.files()
+    files[1].unlink()  # a rotated file removed
+    assert any("which is missing" in p for p in verify(files[2])[1])
+    (tmp_path / "audit.jsonl.head").write_text("garbage")
+    assert any("head file" in p for p in verify(path)[1])
+    path.unlink()
+    (tmp_path / "audit.jsonl.head").write_text('{"seq": 3, "hash": "x", "file": "audit.jsonl"}')
+    from hrouter.audit import verify_files
+    assert verify_files(AuditLog(path)) == ["audit.jsonl is missing, but its head file records 3 record(s)"]
+
+
+def test_log_and_stats_survive_bad_lines_and_list_orphan_egress(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.append({"type": "egress", "ts": "2026-11-29T10:00:00.000Z", "id": "e1", "request": "r1",
+                "backend": "cloud", "zone": "public-cloud", "tier": "public"})  # the process died here
+    log.append({"type": "request", "ts": "2026-11-29T10:01:00", "id": "r2", "backend": "local",
+                "zone": "local", "tier": "public", "status": "ok", "cloud_egress": False})  # naive ts
+    with open(path, "ab") as fh:
+        fh.write(b'[1, 2]\n{"cut sho')
+    pol = tmp_path / "p.yaml"
+    pol.write_text(f"version: 1\nbackends:\n  a: {{kind: ollama, model: m, zone: local}}\naudit:\n  path: {path}\n")
+    r = run_cli(["log", "--json", "--since", "3650d", "--policy", str(pol)])
+    assert r.returncode == 0 and b"skipped 2 unreadable line(s)" in r.stderr
+    rows = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert [(x["id"], x["status"]) for x in rows] == [("r1", "no outcome record"), ("r2", "ok")]
+    r = run_cli(["log", "--json", "--egress", "--since", "3650d", "--policy", str(pol)])
+    assert [json.loads(x)["id"] for x in r.stdout.decode().splitlines()] == ["r1"]
+    r = run_cli(["stats", "--json", "--since", "3650d", "--policy", str(pol)])
+    assert r.returncode == 0 and json.loads(r.stdout)["requests"] == 2
+    assert run_cli(["log", "--tier", "bogus", "--policy", str(pol)]).returncode == 2
+    assert run_cli(["log", "--since", "99999999999d", "--policy", str(pol)]).returncode == 0
