@@ -213,16 +213,15 @@ class Router:
         means nothing was recorded: zero in flight, nothing spent. A broken db is noted in
         ``state_error`` (the session budget then fails closed)."""
         import dataclasses
-        from .state import StateError
 
         if context.inflight is not None or context.state_error:
             return context
-        from .paths import state_dir
-        from .state import DB_FILE
-        if getattr(self, "_statedb", None) is None and not (state_dir() / DB_FILE).exists():
+        from .paths import STATE_DB, state_dir
+        if getattr(self, "_statedb", None) is None and not (state_dir() / STATE_DB).exists():
             return dataclasses.replace(context, inflight={},
                                        session_spent_usd=0.0 if context.session_spent_usd is None else
                                        context.session_spent_usd)
+        from .state import StateError
         try:
             db = self._db()
             spent = context.session_spent_usd

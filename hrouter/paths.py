@@ -29,3 +29,7 @@ def state_dir() -> Path:
         return Path(home) / "state"
     import platformdirs
     return Path(platformdirs.user_state_dir(APP, appauthor=False))
+
+
+#: The shared state database's file name, in :func:`state_dir`.
+STATE_DB = "state.db"

@@ -11,7 +11,6 @@ the dotted key (e.g. ``policy.yaml:7: backends.local.zone: must be one of ...``)
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
@@ -155,6 +154,7 @@ class _Validator:
             if name in out:
                 self.fail(knode, child, "duplicate key")
             if allowed is not None and name not in allowed:
+                import difflib  # only on the error path: ~8 ms to import
                 hint = difflib.get_close_matches(name, allowed, n=1)
                 extra = f"; did you mean '{hint[0]}'?" if hint else f" (allowed: {', '.join(allowed)})"
                 self.fail(knode, child, f"unknown key{extra}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console, Group
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -180,7 +179,3 @@ def jsonl_summary(backends: Counter, tiers: Counter, rules: Counter, total: int,
             t.add_row(Text(str(key)), str(n), f"{n / total:.0%}" if total else "-")
         parts.append(t)
     return Group(*parts)
-
-
-def panel(renderable, title: str) -> Panel:
-    return Panel(renderable, title=title, expand=False)

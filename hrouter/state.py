@@ -69,7 +69,7 @@ from typing import Callable, Iterator
 
 from .errors import ExitStatus, HrouterError
 
-DB_FILE = "state.db"
+from .paths import STATE_DB as DB_FILE  # noqa: E402 - one name for the file
 SCHEMA_VERSION = 1
 STALE_AFTER_S = 15 * 60.0
 """Reservations and in-flight entries older than this (s) are stale even if their owner lives."""

@@ -569,6 +569,7 @@ class _Needles:
     substring scans."""
 
     union: set[str] = set()
+    preloaded = False
     version = 0
     rx: re.Pattern[str] | None = None
     prefix: dict[tuple[str, ...], dict[str, int]] = {}
@@ -1265,8 +1266,31 @@ _DETECTORS.update({
     "phi": _lazy("phi", "detect_phi"),
 })
 
-#: Detector families without a policy key of their own (yet): they run with the tier of the
-#: parent detector and are off when it is off. A policy naming the family itself overrides.
+#: Module of each lazily imported family, and the trigger-word tuples every module scans with.
+_LAZY_MODULES = {"national_id": "national_id", "medical_id": "contextual", "passport": "contextual",
+                 "salary": "contextual", "vehicle_plate": "contextual", "phi": "phi"}
+
+
+def _preload(config: SensitivityConfig) -> None:
+    """Import the enabled families' modules and register every trigger word before the first
+    scan, so the combined trigger regex is compiled once per process, not once per detector."""
+    if _Needles.preloaded:
+        return
+    from importlib import import_module
+    for name in config.detectors:
+        module = _LAZY_MODULES.get(name)
+        if module:
+            for needles in _needle_tuples(import_module(f"hrouter.signals.detectors.{module}")):
+                _register_needles(needles)
+    for needles in (_SSN_NEEDLES, _KEY_WORDS, ("begin",), _DOB_NEEDLES, _MARKING_NEEDLES, _FIN_NEEDLES):
+        _register_needles(needles)
+    _Needles.preloaded = True
+
+
+def _needle_tuples(mod) -> list[tuple[str, ...]]:
+    """The trigger-word tuples a detector module declares (module constants named ``*NEEDLES``)."""
+    return [v for k, v in vars(mod).items() if k.endswith("NEEDLES") and isinstance(v, tuple)]
+
 
 # --------------------------------------------------------------------------------------
 # Policy-driven rules: internal domains and custom rules (compiled once per config).
@@ -1354,6 +1378,10 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     Findings carry offsets into ``text`` (not the normalised copy) and a masked value;
     overlapping findings keep the most severe, then the longest.
     """
+    try:
+        _preload(config)
+    except Exception:  # noqa: BLE001 - a failing import shows up (fail closed) when its detector runs
+        pass
     errors: list[str] = []
     raw: list[tuple[str, str, int, int, str, str, str]] = []  # normalised offsets
     try:

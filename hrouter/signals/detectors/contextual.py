@@ -226,10 +226,13 @@ def detect_medical_id(text: str) -> list[tuple[int, int, str, str, str]]:
             for s, e, ctx in _ctx_values(text, _R.med_ctx, _MED_NEEDLES, _R.med_value, _not_date)]
 
 
+_PASSPORT_NEEDLES = ("pass", "pasaporte")
+
+
 def detect_passport(text: str) -> list[tuple[int, int, str, str, str]]:
     """Passport numbers after a passport word; see the module docstring."""
     return [(s, e, f"passport {_mask(text[s:e])}", "shape ok, context word", ctx)
-            for s, e, ctx in _ctx_values(text, _R.passport_ctx, ("pass", "pasaporte"), _R.passport_value,
+            for s, e, ctx in _ctx_values(text, _R.passport_ctx, _PASSPORT_NEEDLES, _R.passport_value,
                                          _not_date)]
 
 
@@ -261,12 +264,14 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
     return hits
 
 
+_PLATE_NEEDLES = ("plate", "registration", "reg.", "reg ", "kennzeichen", "nummernschild", "immatricul",
+                  "plaque", "matr")
+
+
 def detect_vehicle_plate(text: str) -> list[tuple[int, int, str, str, str]]:
     """A licence plate after a plate word with an owner cue in the sentence; see the module docstring."""
     hits = []
-    for s, e, ctx in _ctx_values(text, _R.plate_ctx, ("plate", "registration", "reg.", "reg ", "kennzeichen",
-                                                       "nummernschild", "immatricul", "plaque", "matr"),
-                                 _R.plate_value):
+    for s, e, ctx in _ctx_values(text, _R.plate_ctx, _PLATE_NEEDLES, _R.plate_value):
         ss, se = _sentence_of(text, s)
         owner = _R.owner.search(text, ss, se)
         if owner:
