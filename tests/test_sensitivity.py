@@ -370,7 +370,7 @@ def test_a_detector_that_raises_makes_the_prompt_confidential(monkeypatch):
         raise RuntimeError("regex engine exploded")
 
     monkeypatch.setitem(sens._DETECTORS, "email", boom)
-    res = tag("INTERNAL ONLY: What is the capital of France?")
+    res = tag("INTERNAL ONLY: What is the capital of France? (asked @ lunch)")  # '@': email runs
     assert res.tier == "confidential"
     assert res.errors == ["email: RuntimeError: regex engine exploded"]
     # the other detectors still ran
@@ -383,7 +383,7 @@ def test_a_detector_failing_midway_keeps_no_partial_findings(monkeypatch):
         raise ValueError("bad")
 
     monkeypatch.setitem(sens._DETECTORS, "ssn", half)
-    res = tag("text")
+    res = tag("text 1")  # a digit: ssn runs
     assert res.tier == "confidential" and res.findings == []
     assert res.errors == ["ssn: ValueError: bad"]
 
@@ -844,3 +844,15 @@ def test_password_values_that_contain_a_key_word_are_still_secrets(text):
 @pytest.mark.parametrize("text", ["password=user_password", "token=authToken", "api_key=api_key", "password=password"])
 def test_variable_references_are_not_secrets(text):
     assert tag_sensitivity(text, SensitivityConfig()).tier == "public"
+
+
+def test_detectors_that_need_a_digit_or_at_are_skipped_without_it(monkeypatch):
+    calls = []
+    monkeypatch.setitem(sens._DETECTORS, "ssn", lambda text: calls.append("ssn") or [])
+    monkeypatch.setitem(sens._DETECTORS, "email", lambda text: calls.append("email") or [])
+    tag("no numbers here")
+    assert calls == []
+    tag("ssn ４２")  # fullwidth digits count once normalised
+    assert calls == ["ssn"]
+    tag("a＠b")  # the fullwidth at sign too
+    assert calls == ["ssn", "email"]

@@ -1361,6 +1361,26 @@ def _enabled(config: SensitivityConfig) -> list[tuple[str, str]]:
     return list(config.detectors.items())
 
 
+#: A character class every match of a detector must contain (on the normalised text, where
+#: every script's digits are ASCII and the fullwidth @ is @). Text without it skips the
+#: detector: same findings, and a prompt without digits never compiles the numeric patterns.
+_NEEDS: dict[str, str] = {"ssn": "digit", "credit_card": "digit", "iban": "digit", "phone": "digit",
+                          "date_of_birth": "digit", "national_id": "digit", "email": "@"}
+
+
+def _features(norm: str) -> set[str]:
+    """Which of the :data:`_NEEDS` classes occur in ``norm``."""
+    out = set()
+    if "@" in norm:
+        out.add("@")
+    if _ANY_DIGIT.search(norm):
+        out.add("digit")
+    return out
+
+
+_ANY_DIGIT = re.compile(r"[0-9]")
+
+
 def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) -> SensitivityResult:
     """Tag ``text`` with the most severe tier any enabled detector, custom rule or internal
     domain finds (``public`` if none). A detector that raises is recorded in ``errors`` and
@@ -1419,6 +1439,13 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
             errors.append(f"{name}: KeyError: unknown detector")
             continue
         text_detectors.append((name, tier, fn))
+        need = _NEEDS.get(name)
+        if need is not None and need not in _features(norm):
+            try:
+                tier_rank(tier)  # a bad tier still fails closed
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue  # it cannot match text without that character (and never compiles its patterns)
         run(name, tier, lambda fn=fn: fn(norm), len(norm))
     if config.internal_domains:
         run("internal_hostname", "internal",
