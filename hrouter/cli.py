@@ -703,8 +703,11 @@ def stats_cmd(
     since: Optional[str] = typer.Option("7d", "--since", metavar="WHEN", help="e.g. 24h, 7d, 30d, or an ISO time."),
     until: Optional[str] = _Until,
     by: str = typer.Option("day", "--by", metavar="hour|day", help="Bucket size for the split over time."),
-    fmt: str = typer.Option("table", "--format", metavar="table|json|prometheus",
-                            help="prometheus: the text exposition format, for node_exporter's textfile collector."),
+    fmt: str = typer.Option("table", "--format", metavar="table|json|prometheus|otlp",
+                            help="prometheus: the text exposition format, for node_exporter's textfile collector; "
+                                 "otlp: push to an OpenTelemetry collector (needs the otel extra)."),
+    otlp_endpoint: Optional[str] = typer.Option(None, "--otlp-endpoint", metavar="URL",
+                                                help="OTLP/HTTP metrics URL (default: OTEL_EXPORTER_OTLP_* env)."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     policy: Optional[str] = PolicyOpt,
 ) -> None:
@@ -722,8 +725,8 @@ def stats_cmd(
     if by not in ("hour", "day"):
         raise InputError(f"--by must be hour or day, got {by!r}")
     fmt = "json" if as_json else fmt
-    if fmt not in ("table", "json", "prometheus"):
-        raise InputError(f"--format must be table, json or prometheus, got {fmt!r}")
+    if fmt not in ("table", "json", "prometheus", "otlp"):
+        raise InputError(f"--format must be table, json, prometheus or otlp, got {fmt!r}")
     st = compute_stats(_request_view(_audit_log(policy)), by=by, since=_parse_when(since, "--since"),
                        until=_parse_when(until, "--until"))
     if fmt == "json":
@@ -731,6 +734,11 @@ def stats_cmd(
         return
     if fmt == "prometheus":
         sys.stdout.write(to_prometheus(st))
+        return
+    if fmt == "otlp":
+        from .otel import export_otlp
+        n = export_otlp(st, otlp_endpoint)
+        sys.stderr.write(f"sent {n} metric series for {st['requests']} request(s) over OTLP\n")
         return
     from rich.console import Console
     from rich.table import Table

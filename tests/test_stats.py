@@ -94,3 +94,56 @@ def test_stats_cli_table_and_errors(tmp_path):
     r = run_cli(["stats", "--format", "prometheus", "--policy", str(pol)])
     assert r.stdout.startswith(b"# HELP hrouter_requests_total")
     assert run_cli(["stats", "--by", "week", "--policy", str(pol)]).returncode == 2
+
+
+def test_otlp_export_reaches_a_loopback_collector(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    pytest = __import__("pytest")
+    pytest.importorskip("opentelemetry.exporter.otlp.proto.http.metric_exporter")
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    received = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.append((self.path, self.headers["content-type"], body))
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        path = tmp_path / "audit.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in synthetic(40, start=datetime.now(timezone.utc)
+                                                                        - timedelta(hours=10))))
+        pol = tmp_path / "p.yaml"
+        pol.write_text(f"version: 1\nbackends:\n  a: {{kind: ollama, model: m, zone: local}}\naudit:\n  path: {path}\n")
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1/metrics"
+        r = run_cli(["stats", "--format", "otlp", "--otlp-endpoint", url, "--policy", str(pol)])
+        assert r.returncode == 0, r.stderr
+    finally:
+        server.shutdown()
+    (p, ctype, body), = received
+    assert p == "/v1/metrics" and ctype == "application/x-protobuf"
+    req = ExportMetricsServiceRequest.FromString(body)
+    metrics = {m.name: m for rm in req.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+    assert {"hrouter.requests", "hrouter.tokens", "hrouter.cost", "hrouter.ttft"} <= set(metrics)
+    total = sum(dp.as_int for dp in metrics["hrouter.requests"].sum.data_points)
+    assert total == 40
+
+
+def test_otlp_without_the_extra_is_a_clear_error(monkeypatch):
+    import pytest
+    import sys as _sys
+    from hrouter.errors import InputError
+    from hrouter.otel import export_otlp
+    monkeypatch.setitem(_sys.modules, "opentelemetry.exporter.otlp.proto.http.metric_exporter", None)
+    with pytest.raises(InputError, match=r"pip install 'hrouter\[otel\]'"):
+        export_otlp(compute_stats(synthetic(5)))
