@@ -81,8 +81,12 @@ MaxTokensOpt = typer.Option(None, "--max-tokens", metavar="N", min=1, max=1_000_
 
 
 def _load(policy_path: Optional[str]):
+    """Load the policy; its warnings (e.g. a public host declared zone local) go to stderr."""
     from .policy import load_policy
-    return load_policy(policy_path)
+    pol = load_policy(policy_path)
+    for warning in pol.warnings:
+        sys.stderr.write(f"hrouter: warning: {warning}\n")
+    return pol
 
 
 def _read_prompt(words: Optional[List[str]], files: Optional[List[str]], system: Optional[str], no_stdin: bool):
@@ -367,7 +371,7 @@ def policy_validate(
         raise InputError(f"give the policy once: PATH {path!r} or --policy {policy!r}, not both")
     target = path or policy
     chosen = discover_policy_path(target)
-    pol = load_policy(target)
+    pol = _load(target)
     names = ", ".join(f"{n} ({b.kind}, {b.zone})" for n, b in pol.backends.items())
     print(f"ok: {chosen or '<built-in default>'}: {len(pol.backends)} backend(s): {names}")
 

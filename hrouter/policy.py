@@ -24,7 +24,7 @@ from .policy_model import (AuditConfig, BackendConfig, BudgetConfig, ComplexityC
 from .signals import TIERS, ZONES
 
 BUILTIN_POLICY = Path(__file__).parent / "policies" / "default.yaml"
-BACKEND_KINDS = ("ollama", "anthropic")
+BACKEND_KINDS = ("ollama", "anthropic", "openai")
 #: Detectors whose findings redact-then-send may replace by placeholders. Never secrets
 #: (api_key, private_key): a credential must not leave even as a shape, nor images, nor PHI
 #: (clinical context survives redaction of the identifier).
@@ -41,6 +41,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "ollama": {"host": "http://127.0.0.1:11434", "context_window": 8192, "capability": 3,
                "ttft_ms": 500.0, "images": False},
     "anthropic": {"context_window": 200_000, "capability": 8, "ttft_ms": 1500.0, "images": True},
+    "openai": {"context_window": 8192, "capability": 5, "ttft_ms": 1000.0, "images": False},
 }
 
 
@@ -113,13 +114,40 @@ def parse_policy(data: bytes | str, *, source: str = "<policy>", builtin: bool =
                      "source": "<built-in>" if builtin else source, "digest": digest})
 
 
+def zone_mismatch(cfg: BackendConfig) -> str | None:
+    """For a backend declared ``zone: local``: its host when that is neither loopback nor a
+    private/link-local address (RFC 1918, RFC 4193, RFC 6598 shared space) nor a single-label or
+    ``.local``/``.localhost`` name; else None. Names are not resolved (no network at load)."""
+    if cfg.zone != "local":
+        return None
+    import ipaddress
+    from urllib.parse import urlsplit
+    url = cfg.host or cfg.base_url
+    if not url:
+        return "the provider's public API (no host or base_url)"
+    host = urlsplit(url if "://" in url else "http://" + url).hostname or ""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa")) \
+                or "." not in host:
+            return None
+        return host
+    if ip.is_loopback or ip.is_private or ip.is_link_local:
+        return None
+    return host
+
+
 def policy_to_dict(policy: Policy) -> dict:
     """The effective policy (defaults filled) as plain data, for ``hrouter policy show``."""
     out = asdict(policy)
     out.pop("source", None)
     out.pop("digest", None)
+    out.pop("warnings", None)
     for b in out["backends"].values():
         b.pop("base_url" if b["kind"] == "ollama" else "host", None)
+        if b["kind"] != "openai":
+            b.pop("api_key_env", None)
     sens = out["sensitivity"]
     sens["tiers"] = {k: list(v) for k, v in sens["tiers"].items()}
     sens["internal_domains"] = list(sens["internal_domains"])
@@ -228,7 +256,7 @@ class _Validator:
     # -- sections
     def policy(self, root) -> Policy:
         top = self.mapping(root, "", ("version", "backends", "sensitivity", "complexity", "latency",
-                                      "budget", "audit", "dispatch"))
+                                      "budget", "audit", "dispatch", "strict_zones"))
         if "version" not in top:
             self.fail(root, "version", "missing (add 'version: 1')")
         vk, vn = top["version"]
@@ -244,8 +272,20 @@ class _Validator:
         budget = self.budget(top["budget"][1]) if "budget" in top else BudgetConfig()
         audit = self.audit(top["audit"][1]) if "audit" in top else AuditConfig()
         dispatch = self.dispatch(top["dispatch"][1]) if "dispatch" in top else DispatchConfig()
+        strict = self.boolean(top["strict_zones"][1], "strict_zones") if "strict_zones" in top else False
+        warnings = []
+        for name, cfg in backends.items():
+            where = zone_mismatch(cfg)
+            if where:
+                msg = (f"backends.{name}: declared zone local, but {where} is not a loopback or private "
+                       "address: confidential prompts would leave the machine")
+                if strict:
+                    knode = next(k for k, _ in top["backends"][1].value if k.value == name)
+                    self.fail(knode, f"backends.{name}.zone", msg.split(": ", 1)[1] + " (strict_zones: true)")
+                warnings.append(msg)
         return Policy(backends=backends, sensitivity=sensitivity, complexity=complexity, latency=latency,
-                      budget=budget, audit=audit, dispatch=dispatch, version=version)
+                      budget=budget, audit=audit, dispatch=dispatch, version=version, strict_zones=strict,
+                      warnings=tuple(warnings))
 
     def dispatch(self, node) -> DispatchConfig:
         m = self.mapping(node, "dispatch", ("wait_s", "cooldown_s"))
@@ -267,7 +307,8 @@ class _Validator:
         return out
 
     _BACKEND_KEYS = ("kind", "model", "zone", "host", "base_url", "price", "max_tokens", "context_window",
-                     "capability", "ttft_ms", "timeout_s", "connect_timeout_s", "images", "max_inflight")
+                     "capability", "ttft_ms", "timeout_s", "connect_timeout_s", "images", "max_inflight",
+                     "api_key_env")
 
     def backend(self, node, key: str) -> BackendConfig:
         m = self.mapping(node, key, self._BACKEND_KEYS)
@@ -284,9 +325,19 @@ class _Validator:
                 self.fail(m["host"][0], f"{key}.host", f"only for kind ollama; {kind} backends use base_url")
             values["host"] = self.url(m["host"][1], f"{key}.host", bare_ok=True)
         if "base_url" in m:
-            if kind != "anthropic":
-                self.fail(m["base_url"][0], f"{key}.base_url", f"only for kind anthropic; {kind} backends use host")
+            if kind == "ollama":
+                self.fail(m["base_url"][0], f"{key}.base_url", "ollama backends use host")
             values["base_url"] = self.url(m["base_url"][1], f"{key}.base_url", nullable=True)
+        if kind == "openai" and not values.get("base_url"):
+            self.fail(node, f"{key}.base_url", "missing (required for kind openai: the server's /v1 URL)")
+        if "api_key_env" in m:
+            if kind != "openai":
+                self.fail(m["api_key_env"][0], f"{key}.api_key_env", "only for kind openai")
+            name = self.string(m["api_key_env"][1], f"{key}.api_key_env")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                self.fail(m["api_key_env"][1], f"{key}.api_key_env",
+                          f"must be an environment variable name (the key itself never goes in the policy), got {name!r}")
+            values["api_key_env"] = name
         if kind == "anthropic" and values["zone"] != "public-cloud" and not values.get("base_url"):
             # Without base_url the SDK talks to ANTHROPIC_BASE_URL or api.anthropic.com: the public cloud.
             self.fail(m["zone"][1], f"{key}.zone",

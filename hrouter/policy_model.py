@@ -25,7 +25,7 @@ class Price:
 class BackendConfig:
     """One backend from the policy's ``backends`` mapping.
 
-    - ``kind``: ``ollama`` or ``anthropic``.
+    - ``kind``: ``ollama``, ``anthropic`` or ``openai`` (any OpenAI-compatible Chat Completions server).
     - ``model``: model name as the server knows it.
     - ``host``: Ollama base URL (ollama only).
     - ``base_url``: API base URL (anthropic only; None = the SDK's default).
@@ -38,6 +38,8 @@ class BackendConfig:
     - ``timeout_s``: read timeout per call (s); connect timeout is ``connect_timeout_s``.
     - ``images``: whether the model accepts image input.
     - ``max_inflight``: capacity hint (requests in flight); None = unbounded.
+    - ``api_key_env``: (openai kind) the environment variable holding the API key; None = no key
+      (local OpenAI-compatible servers: llama.cpp, vLLM, LM Studio).
     """
 
     kind: str
@@ -54,6 +56,7 @@ class BackendConfig:
     connect_timeout_s: float = 3.0
     images: bool = False
     max_inflight: int | None = None
+    api_key_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,5 +190,8 @@ class Policy:
     audit: AuditConfig = field(default_factory=AuditConfig)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     version: int = 1
+    strict_zones: bool = False
     source: str = "<built-in>"
     digest: str = ""
+    #: Non-fatal findings about the policy (e.g. a public host declared zone local), one line each.
+    warnings: tuple[str, ...] = ()

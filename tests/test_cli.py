@@ -551,3 +551,12 @@ def test_read_timeout_is_exit_1_not_unreachable(tmp_path):
         p.write_text(p.read_text().replace("timeout_s: 10", "timeout_s: 0.5"))
         r = run_cli(["ask", "--policy", str(p), CONFIDENTIAL])
     assert r.returncode == 1 and b"timed out" in r.stderr
+
+
+def test_public_host_declared_local_is_warned_about(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("version: 1\nbackends:\n  gpu: {kind: ollama, model: m, zone: local, host: 'http://8.8.8.8:11434'}\n")
+    r = run_cli(["explain", "--json", "--policy", str(p), SIMPLE])
+    assert r.returncode == 0 and b"hrouter: warning: backends.gpu: declared zone local, but 8.8.8.8" in r.stderr
+    r = run_cli(["policy", "validate", str(p)])
+    assert r.returncode == 0 and b"warning" in r.stderr

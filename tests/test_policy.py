@@ -161,3 +161,25 @@ def test_non_public_anthropic_needs_base_url():
 
 def test_control_characters_rejected():
     assert "control characters" in err('version: 1\nbackends:\n  a: {kind: ollama, model: "m\\e[31m", zone: local}\n')
+
+
+def test_openai_kind_needs_base_url_and_a_variable_name_for_its_key():
+    p = parse_policy("version: 1\nbackends:\n  v: {kind: openai, model: m, zone: local, "
+                     "base_url: 'http://127.0.0.1:8000/v1'}\n  o: {kind: openai, model: gpt, zone: public-cloud, "
+                     "base_url: 'https://api.openai.com/v1', api_key_env: OPENAI_API_KEY}\n")
+    assert p.backends["o"].api_key_env == "OPENAI_API_KEY" and p.backends["v"].api_key_env is None
+    assert "missing (required for kind openai" in err("version: 1\nbackends:\n  v: {kind: openai, model: m, zone: local}\n")
+    assert "must be an environment variable name" in err(
+        "version: 1\nbackends:\n  o: {kind: openai, model: m, zone: public-cloud, base_url: 'https://x.io/v1', "
+        "api_key_env: 'sk-live-abc 123'}\n")
+
+
+def test_public_host_declared_local_warns_or_fails_when_strict():
+    text = ("backends:\n  a: {kind: ollama, model: m, zone: local, host: 'http://8.8.8.8:11434'}\n"
+            "  b: {kind: ollama, model: m, zone: local, host: 'http://10.1.2.3:11434'}\n"
+            "  c: {kind: openai, model: m, zone: local, base_url: 'http://localhost:8000/v1'}\n")
+    p = parse_policy("version: 1\n" + text)
+    assert p.warnings == ("backends.a: declared zone local, but 8.8.8.8 is not a loopback or private address: "
+                          "confidential prompts would leave the machine",)
+    msg = err("version: 1\nstrict_zones: true\n" + text)
+    assert msg.startswith("p.yaml:4: backends.a.zone: declared zone local, but 8.8.8.8") and "strict_zones" in msg

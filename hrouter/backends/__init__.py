@@ -17,6 +17,9 @@ def create_backend(name: str, config) -> Backend:
     if config.kind == "anthropic":
         from .anthropic import AnthropicBackend
         return AnthropicBackend(name, config)
+    if config.kind == "openai":
+        from .openai import OpenAIBackend
+        return OpenAIBackend(name, config)
     raise ValueError(f"unknown backend kind {config.kind!r}")
 
 
