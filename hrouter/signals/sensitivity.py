@@ -1365,7 +1365,8 @@ def _enabled(config: SensitivityConfig) -> list[tuple[str, str]]:
 #: every script's digits are ASCII and the fullwidth @ is @). Text without it skips the
 #: detector: same findings, and a prompt without digits never compiles the numeric patterns.
 _NEEDS: dict[str, str] = {"ssn": "digit", "credit_card": "digit", "iban": "digit", "phone": "digit",
-                          "date_of_birth": "digit", "national_id": "digit", "email": "@"}
+                          "date_of_birth": "digit", "national_id": "digit", "medical_id": "digit",
+                          "passport": "digit", "salary": "digit", "vehicle_plate": "digit", "email": "@"}
 
 
 def _features(norm: str) -> set[str]:
