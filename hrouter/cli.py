@@ -404,6 +404,94 @@ def policy_show(
     sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
+# --------------------------------------------------------------------------- doctor, backends
+
+@app.command("doctor", short_help="Check backends, credentials, the policy and the audit/state paths.")
+def doctor_cmd(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """Check every backend (reachable, model present, credentials), the policy and the paths.
+
+    \b
+    Exit 1 when a required check fails: the policy, the audit log, the state db, or a backend
+    that is the only one permitted for some tier (e.g. the local model for confidential prompts).
+    Examples:
+      hrouter doctor
+      hrouter doctor --json | jq '.checks[] | select(.ok | not)'
+    """
+    from .doctor import run_checks
+    checks = run_checks(_load(policy))
+    failed = [c for c in checks if not c.ok and c.required]
+    if as_json:
+        _print_json({"ok": not failed, "checks": [c.to_json() for c in checks]})
+    else:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for col in ("", "check", "detail"):
+            table.add_column(col)
+        for c in checks:
+            mark = Text("ok", style="green") if c.ok else Text("FAIL" if c.required else "warn",
+                                                                style="bold red" if c.required else "yellow")
+            table.add_row(mark, Text(c.name), Text(c.detail))
+        out = Console(highlight=False)
+        if not out.is_terminal and not os.environ.get("COLUMNS"):
+            out = Console(highlight=False, width=200)
+        out.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("backends", short_help="List backends: zone, price, measured TTFT, load.")
+def backends_cmd(
+    as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout."),
+    policy: Optional[str] = PolicyOpt,
+) -> None:
+    """List the configured backends with zone, price, capability, measured p50 TTFT (or the
+    policy's prior), requests in flight across processes and any cooldown. Calls no backend.
+
+    \b
+    Example:
+      hrouter backends
+    """
+    from .core import Router
+    from .router import RouteContext
+    pol = _load(policy)
+    ctx = Router(pol, audit=False).with_state(RouteContext())
+    rows = []
+    for name, b in pol.backends.items():
+        measured = ctx.measured_ttft_ms.get(name)
+        rows.append({"name": name, "kind": b.kind, "model": b.model, "zone": b.zone,
+                     "price": {"input_per_mtok": b.price.input_per_mtok, "output_per_mtok": b.price.output_per_mtok},
+                     "capability": b.capability,
+                     "ttft_ms": round(measured[0], 1) if measured else b.ttft_ms, "ttft_measured": bool(measured),
+                     "samples": measured[1] if measured else 0,
+                     "inflight": (ctx.inflight or {}).get(name), "max_inflight": b.max_inflight,
+                     "cooldown": ctx.cooldowns.get(name)})
+    if as_json:
+        for row in rows:
+            _print_json(row)
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("backend", "kind", "model", "zone", "USD in/out per Mtok", "cap.", "TTFT p50", "in flight", "cooldown"):
+        table.add_column(col)
+    for r in rows:
+        ttft = f"{r['ttft_ms']:.0f} ms" + (f" ({r['samples']} samples)" if r["ttft_measured"] else " (prior)")
+        load = "-" if r["inflight"] is None else f"{r['inflight']}/{r['max_inflight'] or '∞'}"
+        table.add_row(Text(r["name"]), r["kind"], Text(r["model"]), r["zone"],
+                      f"{r['price']['input_per_mtok']:g}/{r['price']['output_per_mtok']:g}", str(r["capability"]),
+                      ttft, load, Text(r["cooldown"] or ""))
+    out = Console(highlight=False)
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out = Console(highlight=False, width=200)
+    out.print(table)
+
+
 # --------------------------------------------------------------------------- budget
 
 budget_app = typer.Typer(help="Show or reset a session's spend.", rich_markup_mode=None, invoke_without_command=True)
