@@ -116,6 +116,15 @@ def _context(backend, sla, max_tokens, session):
     return RouteContext(forced_backend=backend, sla_ms=sla, max_tokens=max_tokens, session=session or default_session())
 
 
+def _stdout_console(width: int = 200):
+    """A Rich console on stdout; off a terminal (and without COLUMNS) wide enough not to wrap rows."""
+    from rich.console import Console
+    out = Console(highlight=False)
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out = Console(highlight=False, width=width)
+    return out
+
+
 def _print_json(obj) -> None:
     import json
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=None) + "\n")
@@ -284,7 +293,7 @@ def _lines(stream, limit: int):
 def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
     import json
     from collections import Counter
-    from .prompt import Prompt, decode_text
+    from .prompt import Prompt
     from .render import jsonl_summary, stderr_console
 
     import gc
@@ -366,7 +375,7 @@ def policy_validate(
       hrouter policy validate ./hrouter.yaml
       hrouter policy validate          # the policy hrouter would use here
     """
-    from .policy import discover_policy_path, load_policy
+    from .policy import discover_policy_path
     if path and policy and path != policy:
         raise InputError(f"give the policy once: PATH {path!r} or --policy {policy!r}, not both")
     target = path or policy
@@ -426,7 +435,6 @@ def doctor_cmd(
     if as_json:
         _print_json({"ok": not failed, "checks": [c.to_json() for c in checks]})
     else:
-        from rich.console import Console
         from rich.table import Table
         from rich.text import Text
         table = Table(box=None, header_style="bold", pad_edge=False)
@@ -436,9 +444,7 @@ def doctor_cmd(
             mark = Text("ok", style="green") if c.ok else Text("FAIL" if c.required else "warn",
                                                                 style="bold red" if c.required else "yellow")
             table.add_row(mark, Text(c.name), Text(c.detail))
-        out = Console(highlight=False)
-        if not out.is_terminal and not os.environ.get("COLUMNS"):
-            out = Console(highlight=False, width=200)
+        out = _stdout_console(200)
         out.print(table)
     if failed:
         raise typer.Exit(1)
@@ -474,7 +480,6 @@ def backends_cmd(
         for row in rows:
             _print_json(row)
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -486,9 +491,7 @@ def backends_cmd(
         table.add_row(Text(r["name"]), r["kind"], Text(r["model"]), r["zone"],
                       f"{r['price']['input_per_mtok']:g}/{r['price']['output_per_mtok']:g}", str(r["capability"]),
                       ttft, load, Text(r["cooldown"] or ""))
-    out = Console(highlight=False)
-    if not out.is_terminal and not os.environ.get("COLUMNS"):
-        out = Console(highlight=False, width=200)
+    out = _stdout_console(200)
     out.print(table)
 
 
@@ -695,7 +698,6 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
     from rich.table import Table
     from rich.text import Text
     from .render import stderr_console
-    from rich.console import Console
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col, just in (("time (UTC)", "left"), ("session", "left"), ("backend", "left"), ("zone", "left"),
                       ("tier", "left"), ("rule", "left"), ("status", "left"), ("tokens in/out", "right"),
@@ -709,9 +711,7 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
                       Text(f"{r.get('cost_usd') or 0:.4f}"),
                       Text("-" if r.get("ttft_ms") is None else f"{r['ttft_ms']:.0f}"),
                       Text("yes" if r.get("cloud_egress") else "no"))
-    out = Console(highlight=False)
-    if not out.is_terminal and not os.environ.get("COLUMNS"):
-        out = Console(highlight=False, width=200)
+    out = _stdout_console(200)
     out.print(table)
     stderr_console().print(Text(f"{len(recs)} record(s)", style="dim"))
 
@@ -742,18 +742,7 @@ def log_cmd(n: int = _LogN, since: Optional[str] = _Since, until: Optional[str] 
     _show_log(n, since, until, backend, tier, egress, session, status, as_json, policy)
 
 
-@audit_app.command("show", short_help="Same as `hrouter log`.")
-def audit_show(n: int = _LogN, since: Optional[str] = _Since, until: Optional[str] = _Until,
-               backend: Optional[str] = _Backend, tier: Optional[str] = _Tier, egress: Optional[bool] = _Egress,
-               session: Optional[str] = SessionOpt, status: Optional[str] = _Status, as_json: bool = _LogJson,
-               policy: Optional[str] = PolicyOpt) -> None:
-    """Show recent audit records (alias of `hrouter log`).
-
-    \b
-    Example:
-      hrouter audit show --since 7d --egress
-    """
-    _show_log(n, since, until, backend, tier, egress, session, status, as_json, policy)
+audit_app.command("show", short_help="Same as `hrouter log`.")(log_cmd)
 
 
 @audit_app.command("match", short_help="Was this exact text sent, and when? (needs the key)")
@@ -832,12 +821,9 @@ def stats_cmd(
         n = export_otlp(st, otlp_endpoint)
         sys.stderr.write(f"sent {n} metric series for {st['requests']} request(s) over OTLP\n")
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-    out = Console(highlight=False)
-    if not out.is_terminal and not os.environ.get("COLUMNS"):
-        out = Console(highlight=False, width=160)
+    out = _stdout_console(160)
     out.print(Text(f"{st['requests']} request(s) since {since}; cloud share {st['cloud_share']:.0%}; "
                    f"{st['fallbacks']} fallback(s), {st['refusals']} refusal(s)", style="bold"))
     split = Table(box=None, header_style="bold", pad_edge=False, title=f"local/cloud split per {by}",

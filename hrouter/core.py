@@ -21,7 +21,7 @@ from datetime import date, datetime, timezone
 from typing import Callable
 
 from .errors import (AuditError, BackendAuthError, BackendError, BackendUnavailable, ExitStatus,
-                     HrouterError, RefusedError)
+                     RefusedError)
 from .policy_model import Policy
 from .prompt import Prompt
 from .router import Decision, RouteContext, Signals, route

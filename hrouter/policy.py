@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import PolicyError
 from .policy_model import (AuditConfig, BackendConfig, BudgetConfig, ComplexityConfig, CustomRule,
