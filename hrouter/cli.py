@@ -164,7 +164,7 @@ def ask(
     pol = _load(policy)
     p = _read_prompt(prompt, files, system, no_stdin)
     ctx = _context(backend, sla, max_tokens, session)
-    router = Router(pol)
+    router = Router(pol, probe_load=True)
     err = stderr_console()
     def on_decision(decision) -> None:
         if not quiet and not decision.refused:  # a refusal is reported once, by the error boundary

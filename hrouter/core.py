@@ -113,14 +113,18 @@ class Router:
 
     ``backend_factory(name, config)`` builds backends (default:
     :func:`hrouter.backends.create_backend`); ``audit`` False disables the audit log
-    regardless of the policy (for library users who log elsewhere).
+    regardless of the policy (for library users who log elsewhere); ``probe_load`` reads
+    backends' own load endpoints (vLLM ``/metrics``) when deciding (``ask`` does, ``explain``
+    never touches the network).
     """
 
-    def __init__(self, policy: Policy, *, backend_factory: Callable | None = None, audit: bool = True) -> None:
+    def __init__(self, policy: Policy, *, backend_factory: Callable | None = None, audit: bool = True,
+                 probe_load: bool = False) -> None:
         self.policy = policy
         self._backend_factory = backend_factory
         self._audit_enabled = audit and policy.audit.enabled
         self._last_redaction = None
+        self._probe_load = probe_load
 
     @classmethod
     def from_policy_file(cls, path: str | os.PathLike | None = None, **kwargs) -> "Router":
@@ -207,6 +211,19 @@ class Router:
         hours = self.policy.budget.window_hours
         return hours * 3600 if hours else None
 
+    def _server_loads(self, inflight: dict[str, int]) -> dict[str, int]:
+        """``inflight`` raised to each backend's own load (vLLM ``/metrics``: running + waiting,
+        all clients included) when ``probe_load`` is on."""
+        if not self._probe_load:
+            return inflight
+        from .load import read_load
+        for name, cfg in self.policy.backends.items():
+            if cfg.max_inflight is not None and getattr(cfg, "load_metrics", None):
+                server = read_load(cfg)
+                if server is not None and server > inflight.get(name, 0):
+                    inflight[name] = server
+        return inflight
+
     def with_state(self, context: RouteContext) -> RouteContext:
         """``context`` with session spend, measured TTFT (p50 over the last 50 successful calls,
         once there are 3), in-flight counts and cooldowns read from the state db. No db yet
@@ -218,7 +235,7 @@ class Router:
             return context
         from .paths import STATE_DB, state_dir
         if getattr(self, "_statedb", None) is None and not (state_dir() / STATE_DB).exists():
-            return dataclasses.replace(context, inflight={},
+            return dataclasses.replace(context, inflight=self._server_loads({}),
                                        session_spent_usd=0.0 if context.session_spent_usd is None else
                                        context.session_spent_usd)
         from .state import StateError
@@ -235,6 +252,7 @@ class Router:
                     measured[name] = (stats.ttft_p50_ms, stats.ok_count)
                 if cfg.max_inflight is not None:
                     inflight[name] = db.inflight(name)
+            inflight = self._server_loads(inflight)
             cooldowns = dict(context.cooldowns)
             for cd in db.cooldowns():
                 if cd.backend in self.policy.backends:

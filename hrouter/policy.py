@@ -148,6 +148,8 @@ def policy_to_dict(policy: Policy) -> dict:
         b.pop("base_url" if b["kind"] == "ollama" else "host", None)
         if b["kind"] != "openai":
             b.pop("api_key_env", None)
+            b.pop("load_metrics", None)
+            b.pop("metrics_url", None)
     sens = out["sensitivity"]
     sens["tiers"] = {k: list(v) for k, v in sens["tiers"].items()}
     sens["internal_domains"] = list(sens["internal_domains"])
@@ -308,7 +310,7 @@ class _Validator:
 
     _BACKEND_KEYS = ("kind", "model", "zone", "host", "base_url", "price", "max_tokens", "context_window",
                      "capability", "ttft_ms", "timeout_s", "connect_timeout_s", "images", "max_inflight",
-                     "api_key_env")
+                     "api_key_env", "load_metrics", "metrics_url")
 
     def backend(self, node, key: str) -> BackendConfig:
         m = self.mapping(node, key, self._BACKEND_KEYS)
@@ -338,6 +340,12 @@ class _Validator:
                 self.fail(m["api_key_env"][1], f"{key}.api_key_env",
                           f"must be an environment variable name (the key itself never goes in the policy), got {name!r}")
             values["api_key_env"] = name
+        if "load_metrics" in m:
+            values["load_metrics"] = self.string(m["load_metrics"][1], f"{key}.load_metrics", choices=("vllm",))
+            if kind != "openai":
+                self.fail(m["load_metrics"][0], f"{key}.load_metrics", "only for kind openai (a vLLM server)")
+        if "metrics_url" in m:
+            values["metrics_url"] = self.url(m["metrics_url"][1], f"{key}.metrics_url")
         if kind == "anthropic" and values["zone"] != "public-cloud" and not values.get("base_url"):
             # Without base_url the SDK talks to ANTHROPIC_BASE_URL or api.anthropic.com: the public cloud.
             self.fail(m["zone"][1], f"{key}.zone",

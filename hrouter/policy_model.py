@@ -40,6 +40,9 @@ class BackendConfig:
     - ``max_inflight``: capacity hint (requests in flight); None = unbounded.
     - ``api_key_env``: (openai kind) the environment variable holding the API key; None = no key
       (local OpenAI-compatible servers: llama.cpp, vLLM, LM Studio).
+    - ``load_metrics``: ``vllm`` to read the server's Prometheus ``/metrics`` (running + waiting
+      requests) as load for the capacity rule; ``metrics_url`` overrides where (default: the
+      ``base_url`` root + ``/metrics``).
     """
 
     kind: str
@@ -57,6 +60,8 @@ class BackendConfig:
     images: bool = False
     max_inflight: int | None = None
     api_key_env: str | None = None
+    load_metrics: str | None = None
+    metrics_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -377,3 +377,53 @@ backends:
         assert check["ok"] and "qwen-7b" in check["detail"]
     rec = [x for x in audit_records(tmp_path / "home") if x["type"] == "request"][-1]
     assert rec["backend"] == "vllm" and rec["model_version"] == "qwen-7b" and rec["cloud_egress"] is False
+
+
+def test_vllm_metrics_waiting_queue_drives_a_spill(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from clitools import run_cli
+    from fakes import FakeOllama
+    from hrouter.load import parse_vllm_load
+
+    state = {"waiting": 5}
+
+    class Metrics(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = ("# HELP vllm:num_requests_waiting Requests waiting.\n# TYPE vllm:num_requests_waiting gauge\n"
+                    f'vllm:num_requests_waiting{{engine="0",model_name="qwen-7b"}} {state["waiting"]}.0\n'
+                    "# TYPE vllm:num_requests_running gauge\n"
+                    'vllm:num_requests_running{engine="0",model_name="qwen-7b"} 1.0\n').encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/plain; version=0.0.4")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with FakeOpenAI(chunks=["vllm"], served_model="qwen-7b") as vllm, \
+                FakeOllama(chunks=["ollama"], models=["llama3.2:3b"]) as local:
+            p = tmp_path / "p.yaml"
+            p.write_text(f"""version: 1
+backends:
+  vllm: {{kind: openai, model: qwen-7b, zone: local, base_url: '{vllm.url}', ttft_ms: 100, max_inflight: 4,
+          load_metrics: vllm, metrics_url: 'http://127.0.0.1:{server.server_address[1]}/metrics'}}
+  box: {{kind: ollama, model: 'llama3.2:3b', zone: local, host: '{local.url}', ttft_ms: 400}}
+""")
+            env = {"HROUTER_HOME": str(tmp_path / "home")}
+            r = run_cli(["ask", "--policy", str(p), "Summarize the contract for SSN 123-45-6789"], env=env)
+            assert r.returncode == 0 and r.stdout == b"ollama\n", r.stderr  # 5 waiting + 1 running >= 4: spill
+            assert b"capacity.spill" in r.stderr
+            state["waiting"] = 0
+            r = run_cli(["ask", "--policy", str(p), "Summarize the contract for SSN 123-45-6789"], env=env)
+            assert r.returncode == 0 and r.stdout == b"vllm\n", r.stderr
+            d = json.loads(run_cli(["explain", "--json", "--policy", str(p), "hi"], env=env).stdout)
+            assert d["backend"] == "vllm"  # explain never probes the network
+    finally:
+        server.shutdown()
+    assert parse_vllm_load('vllm:num_requests_waiting{model_name="other"} 9\n', "qwen-7b") is None
