@@ -24,6 +24,11 @@ app = typer.Typer(
     help="A hybrid LLM router: each prompt is tagged for sensitivity, scored for complexity and sent "
          "to a local (Ollama) or cloud (Anthropic) model under a YAML policy.",
     no_args_is_help=True,
+    epilog=("Examples: hrouter ask \"What is the capital of France?\" · "
+            "hrouter explain \"Summarize the contract for SSN 123-45-6789\" · "
+            "hrouter explain --jsonl < prompts.txt · hrouter policy show · hrouter doctor · hrouter log --since 2h · "
+            "hrouter stats --by hour · hrouter budget · hrouter audit verify. "
+            "`hrouter COMMAND --help` shows each command's own examples."),
     add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
