@@ -23,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from typing import Iterator
 
 from ..errors import BackendAuthError, BackendError, BackendResponseError, BackendUnavailable
+from ._transport import map_http_status, map_transport
 from .base import Backend, Completion, CompletionRequest
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -235,7 +236,6 @@ class AnthropicBackend(Backend):
         import json
 
         import anthropic
-        import httpx2
         import pydantic
 
         where = self._where()
@@ -254,24 +254,12 @@ class AnthropicBackend(Backend):
                     return BackendAuthError(msg, backend=self.name, status=200)
                 return BackendResponseError(msg, backend=self.name, status=200)
             msg = self._scrub(f"{where}: {detail} (status {status}" + (f", request-id {rid})" if rid else ")"))
-            cls = map_status(status)
-            if cls is BackendUnavailable:
-                return BackendUnavailable(msg, backend=self.name, status=status,
-                                          retry_after_s=retry_after_s(exc.response.headers))
-            return cls(msg, backend=self.name, status=status)
-        if isinstance(exc, (anthropic.APITimeoutError, httpx2.TimeoutException)):
-            cause = exc.__cause__ if isinstance(exc, anthropic.APITimeoutError) else exc
-            if isinstance(cause, (httpx2.ConnectTimeout, httpx2.PoolTimeout)):
-                what = f"connect timed out after {self.config.connect_timeout_s:g}s"
-            else:
-                what = f"timed out after {self.config.timeout_s:g}s waiting for the reply"
-            return BackendUnavailable(f"{where}: {what}", backend=self.name,
-                                      sent=False if isinstance(cause, httpx2.ConnectTimeout) else None)
-        if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):
-            cause = exc.__cause__ if isinstance(exc, anthropic.APIConnectionError) else exc
-            detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
-            return BackendUnavailable(self._scrub(f"{where}: cannot connect ({detail})"), backend=self.name,
-                                      sent=False if isinstance(cause, httpx2.ConnectError) else None)
+            return map_http_status(map_status(status), msg, backend=self.name, status=status,
+                                   headers=exc.response.headers)
+        mapped = map_transport(exc, timeout_cls=anthropic.APITimeoutError, connection_cls=anthropic.APIConnectionError,
+                               where=where, config=self.config, backend=self.name, scrub=self._scrub)
+        if mapped is not None:
+            return mapped
         if isinstance(exc, anthropic.CredentialsError):
             return BackendAuthError(self._scrub(f"{where}: credentials: {exc}"), backend=self.name)
         if isinstance(exc, (anthropic.AnthropicError, pydantic.ValidationError, json.JSONDecodeError)):

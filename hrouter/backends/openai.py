@@ -36,7 +36,8 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import BackendAuthError, BackendError, BackendResponseError, BackendUnavailable, InputError
-from .anthropic import map_status, retry_after_s
+from .anthropic import map_status
+from ._transport import map_http_status, map_transport
 from .base import Backend, Completion, CompletionRequest
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -250,7 +251,6 @@ class OpenAIBackend(Backend):
         """
         import json
 
-        import httpx2
         import openai
         import pydantic
 
@@ -263,24 +263,12 @@ class OpenAIBackend(Backend):
             rid = exc.request_id
             detail = f"{etype}: {text}" if etype else str(text)
             msg = self._scrub(f"{where}: {detail} (status {status}" + (f", x-request-id {rid})" if rid else ")"))
-            cls = map_status(status)
-            if cls is BackendUnavailable:
-                return BackendUnavailable(msg, backend=self.name, status=status,
-                                          retry_after_s=retry_after_s(exc.response.headers))
-            return cls(msg, backend=self.name, status=status)
-        if isinstance(exc, (openai.APITimeoutError, httpx2.TimeoutException)):
-            cause = exc.__cause__ if isinstance(exc, openai.APITimeoutError) else exc
-            if isinstance(cause, (httpx2.ConnectTimeout, httpx2.PoolTimeout)):
-                what = f"connect timed out after {self.config.connect_timeout_s:g}s"
-            else:
-                what = f"timed out after {self.config.timeout_s:g}s waiting for the reply"
-            return BackendUnavailable(f"{where}: {what}", backend=self.name,
-                                      sent=False if isinstance(cause, httpx2.ConnectTimeout) else None)
-        if isinstance(exc, (openai.APIConnectionError, httpx2.TransportError)):
-            cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) else exc
-            detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
-            return BackendUnavailable(self._scrub(f"{where}: cannot connect ({detail})"), backend=self.name,
-                                      sent=False if isinstance(cause, httpx2.ConnectError) else None)
+            return map_http_status(map_status(status), msg, backend=self.name, status=status,
+                                   headers=exc.response.headers)
+        mapped = map_transport(exc, timeout_cls=openai.APITimeoutError, connection_cls=openai.APIConnectionError,
+                               where=where, config=self.config, backend=self.name, scrub=self._scrub)
+        if mapped is not None:
+            return mapped
         if isinstance(exc, openai.APIResponseValidationError):
             return BackendResponseError(self._scrub(f"{where}: malformed reply: {exc.message}"),
                                         backend=self.name, status=exc.status_code)
