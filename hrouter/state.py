@@ -54,6 +54,7 @@ message is one line naming the database path.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -70,7 +71,7 @@ from typing import Callable, Iterator
 from .errors import ExitStatus, HrouterError
 
 from .paths import STATE_DB as DB_FILE  # noqa: E402 - one name for the file
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STALE_AFTER_S = 15 * 60.0
 """Reservations and in-flight entries older than this (s) are stale even if their owner lives."""
 BUSY_TIMEOUT_S = 5.0
@@ -86,6 +87,8 @@ INLINE_CHECKPOINT_PAGES = 4000
 CLOSE_CHECKPOINT_BYTES = 4 * 1024 * 1024
 """WAL size past which :meth:`StateDB.close` checkpoints."""
 NANO = 1_000_000_000
+RECENT_REQUESTS_KEEP = 10_000
+"""Per-request features kept for ``hrouter feedback ID`` (oldest trimmed past this count)."""
 """Money is stored as integer nano-USD (``round(usd * NANO)``): sums and ceiling checks are exact."""
 
 
@@ -377,6 +380,44 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             reason   TEXT NOT NULL,
             since_ts REAL NOT NULL
         )""",
+    ),
+    1: (
+        # Labels for the learned router ("was the local answer sufficient?"). ``key`` makes a label
+        # idempotent: ``req:<request id>`` for feedback on a past answer (re-labelling replaces it),
+        # ``imp:<prompt hmac>`` for bulk imports. ``prompt`` is NULL unless the policy allows storing
+        # text (audit.log_prompt: raw); ``features`` (JSON) is what training needs instead.
+        """CREATE TABLE feedback (
+            id         INTEGER PRIMARY KEY,
+            key        TEXT NOT NULL UNIQUE,
+            ts         REAL NOT NULL,
+            request_id TEXT,
+            label      TEXT,
+            local_ok   INTEGER,
+            source     TEXT NOT NULL,
+            note       TEXT,
+            tier       TEXT,
+            backend    TEXT,
+            zone       TEXT,
+            prompt     TEXT,
+            features   TEXT
+        )""",
+        # What `ask` knew about a request, so a later `feedback ID good|bad` can label it.
+        """CREATE TABLE recent_request (
+            request_id TEXT PRIMARY KEY,
+            ts         REAL NOT NULL,
+            tier       TEXT,
+            backend    TEXT,
+            zone       TEXT,
+            prompt     TEXT,
+            features   TEXT
+        ) WITHOUT ROWID""",
+        "CREATE INDEX recent_request_ts ON recent_request(ts)",
+        # LLM-judge verdicts by prompt HMAC (never the prompt) and judge model.
+        """CREATE TABLE judge_cache (
+            key     TEXT PRIMARY KEY,
+            ts      REAL NOT NULL,
+            verdict TEXT NOT NULL
+        ) WITHOUT ROWID""",
     ),
 }
 
@@ -965,6 +1006,102 @@ class StateDB:
         """End ``backend``'s cooldown now (e.g. after it served a request)."""
         with self._write() as conn:
             conn.execute("DELETE FROM cooldown WHERE backend = ?", (backend,))
+
+
+    # ------------------------------------------------------------------ labels and judge cache
+
+    @_guard
+    def remember_request(self, request_id: str, *, tier: str | None, backend: str | None,
+                         zone: str | None, features: dict | None, prompt: str | None = None) -> None:
+        """Keep what ``ask`` knew about ``request_id`` (router features as a JSON-able dict; the prompt
+        text only when the caller's policy allows storing it) so ``feedback`` can label it later.
+        The newest :data:`RECENT_REQUESTS_KEEP` requests are kept."""
+        now = self._now()
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO recent_request(request_id, ts, tier, backend, zone, prompt, "
+                         "features) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (request_id, now, tier, backend, zone, prompt,
+                          None if features is None else json.dumps(features, separators=(",", ":"))))
+            conn.execute("DELETE FROM recent_request WHERE ts < (SELECT ts FROM recent_request "
+                         "ORDER BY ts DESC LIMIT 1 OFFSET ?)", (RECENT_REQUESTS_KEEP - 1,))
+
+    @_guard
+    def recent_request(self, request_id: str) -> dict | None:
+        """What :meth:`remember_request` kept for ``request_id`` (dict with ``request_id, ts, tier,
+        backend, zone, prompt, features``), or None when it is unknown or trimmed."""
+        row = self._connection().execute(
+            "SELECT request_id, ts, tier, backend, zone, prompt, features FROM recent_request "
+            "WHERE request_id = ?", (request_id,)).fetchone()
+        return None if row is None else _recent_dict(row)
+
+    @_guard
+    def add_feedback(self, rows: list[dict]) -> int:
+        """Insert or replace labels in one transaction; returns how many rows were written.
+
+        Each row: ``key`` (str, unique: ``req:<request id>`` or ``imp:<prompt hmac>``; a row with
+        an existing key replaces it), ``source`` (str), and optionally ``request_id``, ``label``
+        ("good"/"bad"), ``local_ok`` (bool or None when the label says nothing about the local
+        model), ``note``, ``tier``, ``backend``, ``zone``, ``prompt`` (None unless storing text is
+        allowed), ``features`` (JSON-able dict), ``ts`` (default now).
+        """
+        now = self._now()
+        values = []
+        for r in rows:
+            ok = r.get("local_ok")
+            feats = r.get("features")
+            values.append((str(r["key"]), float(r.get("ts") or now), r.get("request_id"), r.get("label"),
+                           None if ok is None else int(bool(ok)), str(r["source"]), r.get("note"),
+                           r.get("tier"), r.get("backend"), r.get("zone"), r.get("prompt"),
+                           None if feats is None else json.dumps(feats, separators=(",", ":"))))
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO feedback(key, ts, request_id, label, local_ok, source, note, tier, backend, zone, "
+                "prompt, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "ts = excluded.ts, request_id = excluded.request_id, label = excluded.label, "
+                "local_ok = excluded.local_ok, source = excluded.source, note = excluded.note, "
+                "tier = excluded.tier, backend = excluded.backend, zone = excluded.zone, "
+                "prompt = excluded.prompt, features = excluded.features", values)
+        return len(values)
+
+    @_guard
+    def feedback(self, *, labelled_only: bool = False) -> list[dict]:
+        """Every stored label, oldest first, as dicts with the keys :meth:`add_feedback` takes plus
+        ``id``; ``local_ok`` is a bool or None, ``features`` a dict or None. ``labelled_only`` keeps
+        the rows whose ``local_ok`` is known (the training set)."""
+        sql = ("SELECT id, key, ts, request_id, label, local_ok, source, note, tier, backend, zone, prompt, "
+               "features FROM feedback" + (" WHERE local_ok IS NOT NULL" if labelled_only else "") + " ORDER BY id")
+        out = []
+        for r in self._connection().execute(sql):
+            out.append({"id": r[0], "key": r[1], "ts": r[2], "request_id": r[3], "label": r[4],
+                        "local_ok": None if r[5] is None else bool(r[5]), "source": r[6], "note": r[7],
+                        "tier": r[8], "backend": r[9], "zone": r[10], "prompt": r[11],
+                        "features": None if r[12] is None else json.loads(r[12])})
+        return out
+
+    @_guard
+    def judge_cache_get(self, key: str, *, max_age_s: float | None = None) -> dict | None:
+        """The cached judge verdict (dict) under ``key`` (an HMAC of model + prompt, never the prompt),
+        or None when absent or older than ``max_age_s`` seconds."""
+        row = self._connection().execute("SELECT ts, verdict FROM judge_cache WHERE key = ?", (key,)).fetchone()
+        if row is None or (max_age_s is not None and self._now() - float(row[0]) > max_age_s):
+            return None
+        try:
+            value = json.loads(row[1])
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    @_guard
+    def judge_cache_put(self, key: str, verdict: dict) -> None:
+        """Store a judge verdict (JSON-able dict) under ``key``, replacing an older one."""
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO judge_cache(key, ts, verdict) VALUES (?, ?, ?)",
+                         (key, self._now(), json.dumps(verdict, separators=(",", ":"))))
+
+
+def _recent_dict(row) -> dict:
+    return {"request_id": row[0], "ts": row[1], "tier": row[2], "backend": row[3], "zone": row[4],
+            "prompt": row[5], "features": None if row[6] is None else json.loads(row[6])}
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:

@@ -702,3 +702,64 @@ def test_threads_share_one_store(db):
     assert not errors
     sp = db.session_spend("t", window_s=None)
     assert sp.entries == 50 and sp.spent_usd == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------- schema v2: labels, judge cache
+
+
+def test_v1_database_migrates_to_v2_keeping_its_rows(tmp_path):
+    path = tmp_path / "state.db"
+    conn = sqlite3.connect(path)
+    for statement in state_mod._MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO cooldown(backend, until_ts, reason, since_ts) VALUES ('b', 9e12, 'x', 0)")
+    conn.commit()
+    conn.close()
+    with StateDB(path) as db:
+        assert db.cooldown("b").reason == "x"
+        assert db.feedback() == []
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
+
+
+def test_feedback_upserts_by_key_and_filters_labelled(tmp_path):
+    clock = [1000.0]
+    with StateDB(tmp_path / "s.db", clock=lambda: clock[0]) as db:
+        assert db.add_feedback([
+            {"key": "req:a", "source": "cli", "request_id": "a", "label": "bad", "local_ok": False,
+             "zone": "local", "features": {"tokens": 12}},
+            {"key": "req:b", "source": "cli", "request_id": "b", "label": "good", "local_ok": None,
+             "zone": "public-cloud"},
+        ]) == 2
+        clock[0] = 2000.0
+        db.add_feedback([{"key": "req:a", "source": "cli", "request_id": "a", "label": "good",
+                          "local_ok": True, "note": "fine after all"}])
+        rows = db.feedback()
+        assert [(r["key"], r["label"], r["local_ok"]) for r in rows] == [("req:a", "good", True),
+                                                                          ("req:b", "good", None)]
+        assert rows[0]["ts"] == 2000.0 and rows[0]["note"] == "fine after all" and rows[0]["features"] is None
+        assert [r["key"] for r in db.feedback(labelled_only=True)] == ["req:a"]
+
+
+def test_recent_requests_are_trimmed_to_the_newest(tmp_path, monkeypatch):
+    monkeypatch.setattr(state_mod, "RECENT_REQUESTS_KEEP", 3)
+    clock = [0.0]
+    with StateDB(tmp_path / "s.db", clock=lambda: clock[0]) as db:
+        for i in range(5):
+            clock[0] = float(i)
+            db.remember_request(f"r{i}", tier="public", backend="local", zone="local", features={"i": i})
+        assert db.recent_request("r1") is None
+        assert db.recent_request("r4")["features"] == {"i": 4}
+        assert [db.recent_request(f"r{i}") is not None for i in range(5)] == [False, False, True, True, True]
+
+
+def test_judge_cache_roundtrip_and_expiry(tmp_path):
+    clock = [100.0]
+    with StateDB(tmp_path / "s.db", clock=lambda: clock[0]) as db:
+        assert db.judge_cache_get("k") is None
+        db.judge_cache_put("k", {"complexity": 0.4, "needs_cloud": False})
+        clock[0] = 150.0
+        assert db.judge_cache_get("k", max_age_s=60) == {"complexity": 0.4, "needs_cloud": False}
+        assert db.judge_cache_get("k", max_age_s=10) is None
