@@ -299,7 +299,8 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
     import json
     from collections import Counter
     from .prompt import Prompt
-    from .render import jsonl_summary, stderr_console
+    from .agreement import Agreement, LabelError, labels_of, predicted_of
+    from .render import agreement_summary, jsonl_summary, stderr_console
 
     import gc
     gc.enable()  # a long corpus run: let the cyclic collector work (main() disables it for short runs)
@@ -308,6 +309,7 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
         raise InputError("--jsonl reads prompts from stdin: hrouter explain --jsonl < prompts.txt")
     backends, tiers, rules = Counter(), Counter(), Counter()
     total = bad = 0
+    agreements = {family: Agreement(family) for family in ("route", "sensitivity")}
     from .prompt import MAX_PROMPT_BYTES
 
     def reject(constant: str):
@@ -327,7 +329,7 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
             continue
         if not line:
             continue
-        extra = {}
+        extra, labels = {}, {}
         if line.startswith("{"):
             try:
                 obj = json.loads(line, parse_constant=reject)
@@ -347,6 +349,12 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
                 continue
             if "id" in obj:
                 extra["id"] = obj["id"]
+            try:
+                labels = labels_of(obj)
+            except LabelError as exc:
+                err.print(f"hrouter: stdin:{n}: {exc}", markup=False)
+                bad += 1
+                continue
         else:
             text, line_system = line, system
         if "\x00" in text:
@@ -355,6 +363,11 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
             continue
         decision = router.decide(Prompt(text=text, system=line_system), ctx)
         out = {"line": n, **extra, **decision.to_json()}
+        if labels:
+            predicted = predicted_of(out)
+            out["labels"] = {family: {"expected": expected, "predicted": predicted[family],
+                                      "agree": agreements[family].add(expected, predicted[family])}
+                             for family, expected in labels.items()}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         total += 1
         backends[decision.backend or "(refused)"] += 1
@@ -362,6 +375,8 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
         rules[decision.rule] += 1
     sys.stdout.flush()
     err.print(jsonl_summary(backends, tiers, rules, total, bad))
+    if any(a.total for a in agreements.values()):
+        err.print(agreement_summary([a for a in agreements.values() if a.total]))
     return int(ExitStatus.USAGE) if bad else 0
 
 

@@ -179,3 +179,31 @@ def jsonl_summary(backends: Counter, tiers: Counter, rules: Counter, total: int,
             t.add_row(Text(str(key)), str(n), f"{n / total:.0%}" if total else "-")
         parts.append(t)
     return Group(*parts)
+
+
+def agreement_summary(agreements) -> Group:
+    """Agreement with the labels of an ``explain --jsonl`` run: per family (route, sensitivity) the
+    share agreed, per-class precision/recall and the confusion table (rows expected, columns
+    predicted). ``agreements``: :class:`hrouter.agreement.Agreement` objects with labels."""
+    def pct(x):
+        return "-" if x is None else f"{x:.1%}"
+
+    parts = []
+    for a in agreements:
+        parts.append(Text(f"{a.family}: {a.agreed}/{a.total} agree ({pct(a.accuracy)})", style="bold"))
+        t = Table(show_edge=False, box=None, header_style="dim", pad_edge=False)
+        for col, justify in (("class", "left"), ("precision", "right"), ("recall", "right"), ("n", "right")):
+            t.add_column(col, justify=justify)
+        for sc in a.scores():
+            t.add_row(sc.label, pct(sc.precision), pct(sc.recall), str(sc.support))
+        parts.append(t)
+        classes, matrix = a.confusion()
+        c = Table(show_edge=False, box=None, header_style="dim", pad_edge=False, title_justify="left")
+        c.add_column("expected \\ predicted")
+        for cls in classes:
+            c.add_column(cls, justify="right")
+        for cls, row in zip(classes, matrix):
+            c.add_row(cls, *(str(v) for v in row))
+        parts.append(c)
+    return Group(*parts)
+
