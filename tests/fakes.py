@@ -63,7 +63,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["FakeOllama", "FakeAnthropic", "RecordedRequest", "Failure", "free_port",
-           "OLLAMA_BUSY_TEXT", "split_text"]
+           "OLLAMA_BUSY_TEXT", "split_text", "ScriptedReply"]
 
 #: Ollama's exact queue-full text (PROTOCOLS.md §1.6; note the two spaces).
 OLLAMA_BUSY_TEXT = "server busy, please try again.  maximum pending requests exceeded"
@@ -127,6 +127,23 @@ class Failure:
     headers: dict[str, str] | None = None
     error_type: str | None = None
     remaining: int | None = 1
+
+
+@dataclass
+class ScriptedReply:
+    """One scripted ``/api/chat`` reply for :meth:`FakeOllama.script_chat`.
+
+    ``content``: the assistant message's whole content (sent as a single chunk, verbatim, so a
+    test controls exactly what the client parses); ``delay_s``: pause (s) before any response
+    byte (the status line included), ended early by :meth:`_FakeServer.stop`; ``status``: HTTP
+    status (200 = a normal reply; anything else = an Ollama error body ``{"error": error}``);
+    ``error``: the error text (None = the fake's default for ``status``).
+    """
+
+    content: str = ""
+    delay_s: float = 0.0
+    status: int = 200
+    error: str | None = None
 
 
 def _now_rfc3339() -> str:
@@ -455,6 +472,19 @@ class FakeOllama(_FakeServer):
         self.busy = busy
         self.version = version
         self._loaded: dict[str, float] = {}
+        self._scripts: list[ScriptedReply] = []
+
+    def script_chat(self, *replies: "ScriptedReply | str") -> None:
+        """Queue scripted replies for the next ``/api/chat`` requests, one each, in order (a
+        ``str`` is ``ScriptedReply(content=str)``). Scripted replies apply after the request is
+        validated (a bad model still gets 404) and after :meth:`fail_next` failures; once the
+        queue is empty the fake answers from ``chunks`` again."""
+        with self._lock:
+            self._scripts.extend(r if isinstance(r, ScriptedReply) else ScriptedReply(content=r) for r in replies)
+
+    def _take_script(self) -> "ScriptedReply | None":
+        with self._lock:
+            return self._scripts.pop(0) if self._scripts else None
 
     def digest(self, model: str) -> str:
         """The digest ``/api/tags`` reports for ``model`` (tag optional)."""
@@ -541,6 +571,12 @@ class FakeOllama(_FakeServer):
         self._loaded[_ollama_name(model)] = time.time()
 
         chunks = list(self.chunks)
+        scripted = self._take_script() if chat else None
+        if scripted is not None:
+            self._sleep(scripted.delay_s)
+            if scripted.status != 200:
+                return self._error(h, scripted.status, scripted.error or self._default_text(scripted.status, model))
+            chunks = [scripted.content]
         done_reason = self.done_reason
         num_predict = ((body.get("options") or {}).get("num_predict"))
         if isinstance(num_predict, int) and 0 <= num_predict < len(chunks):
