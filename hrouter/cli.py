@@ -202,8 +202,8 @@ def ask(
         stop_spinner()
         if previous is not None:
             from rich.text import Text
-            err.print(Text(f"{previous.backend} unavailable ({previous.error}); falling back to {name}",
-                           style="yellow"))
+            nxt = "trying its next host" if previous.host and previous.backend == name else f"falling back to {name}"
+            err.print(Text(f"{previous.backend} unavailable ({previous.error}); {nxt}", style="yellow"))
         start_spinner(name)
 
     try:
@@ -228,6 +228,8 @@ def ask(
     if not quiet:
         from rich.text import Text
         served = result.backend if result.backend == result.decision.backend else f"{result.backend} (fallback)"
+        if result.host:
+            served += f" @ {result.host}"
         err.print(Text(f"{served} · {result.input_tokens} in / {result.output_tokens} out tokens · "
                        f"${result.cost_usd:.4f} · TTFT {result.ttft_ms or 0:.0f} ms · {result.latency_ms or 0:.0f} ms",
                        style="dim"))
@@ -476,7 +478,8 @@ def backends_cmd(
     policy: Optional[str] = PolicyOpt,
 ) -> None:
     """List the configured backends with zone, price, capability, measured p50 TTFT (or the
-    policy's prior), requests in flight across processes and any cooldown. Calls no backend.
+    policy's prior), requests in flight across processes and any cooldown; a pool's hosts
+    follow its line, each with its own in-flight count, p50 TTFT and cooldown. Calls no backend.
 
     \b
     Example:
@@ -485,17 +488,22 @@ def backends_cmd(
     from .core import Router
     from .router import RouteContext
     pol = _load(policy)
-    ctx = Router(pol, audit=False).with_state(RouteContext())
+    router = Router(pol, audit=False)
+    ctx = router.with_state(RouteContext())
     rows = []
     for name, b in pol.backends.items():
         measured = ctx.measured_ttft_ms.get(name)
+        hosts = router.pools.get(name)
         rows.append({"name": name, "kind": b.kind, "model": b.model, "zone": b.zone,
                      "price": {"input_per_mtok": b.price.input_per_mtok, "output_per_mtok": b.price.output_per_mtok},
                      "capability": b.capability,
                      "ttft_ms": round(measured[0], 1) if measured else b.ttft_ms, "ttft_measured": bool(measured),
                      "samples": measured[1] if measured else 0,
-                     "inflight": (ctx.inflight or {}).get(name), "max_inflight": b.max_inflight,
+                     "inflight": sum(h.inflight for h in hosts) if hosts else (ctx.inflight or {}).get(name),
+                     "max_inflight": b.max_inflight,
                      "cooldown": ctx.cooldowns.get(name)})
+        if hosts:  # a pool: max_inflight is per host
+            rows[-1]["hosts"] = [h.to_json() for h in hosts]
     if as_json:
         for row in rows:
             _print_json(row)
@@ -507,10 +515,15 @@ def backends_cmd(
         table.add_column(col)
     for r in rows:
         ttft = f"{r['ttft_ms']:.0f} ms" + (f" ({r['samples']} samples)" if r["ttft_measured"] else " (prior)")
-        load = "-" if r["inflight"] is None else f"{r['inflight']}/{r['max_inflight'] or '∞'}"
+        cap = r["max_inflight"] * len(r["hosts"]) if r.get("hosts") and r["max_inflight"] else r["max_inflight"]
+        load = "-" if r["inflight"] is None else f"{r['inflight']}/{cap or '∞'}"
         table.add_row(Text(r["name"]), r["kind"], Text(r["model"]), r["zone"],
                       f"{r['price']['input_per_mtok']:g}/{r['price']['output_per_mtok']:g}", str(r["capability"]),
                       ttft, load, Text(r["cooldown"] or ""))
+        for h in r.get("hosts") or ():
+            hs = f"{h['ttft_p50_ms']:.0f} ms ({h['samples']} samples)" if h["samples"] else "-"
+            table.add_row(Text(f"  {h['url']}", style="dim"), "", "", "", "", "", hs,
+                          f"{h['inflight']}/{r['max_inflight'] or '∞'}", Text(h["cooldown"] or ""))
     out = _stdout_console(200)
     out.print(table)
 
@@ -880,6 +893,8 @@ def stats_cmd(
     for sh in st["shifts"]:
         out.print(Text(f"warning: {sh['bucket']}: cloud share {sh['cloud_share']:.0%} vs trailing average "
                        f"{sh['trailing']:.0%}: a sudden shift toward the cloud", style="bold red"))
+
+
 
 
 # --------------------------------------------------------------------------- error boundary

@@ -22,7 +22,7 @@ from typing import Callable
 
 from .errors import (AuditError, BackendAuthError, BackendError, BackendUnavailable, ExitStatus,
                      RefusedError)
-from .policy_model import Policy
+from .policy_model import Policy, host_key
 from .prompt import Prompt
 from .router import Decision, RouteContext, Signals, route
 
@@ -44,10 +44,12 @@ class Attempt:
     """One backend call: ``backend`` name, ``status`` (``ok`` or the error class), ``error`` text,
     ``http_status`` when the server answered, ``ttft_ms``/``latency_ms`` (ms, None if not reached),
     ``sent`` whether the request may have left (False when it failed before sending, e.g. no key);
-    ``egress_id`` the write-ahead audit record written before a non-local call."""
+    ``egress_id`` the write-ahead audit record written before a non-local call; ``host`` the
+    server called when the backend is a pool (``hosts``), else None."""
 
     backend: str
     status: str
+    host: str | None = None
     sent: bool = False
     egress_id: str | None = None
     redacted: dict | None = None
@@ -69,7 +71,9 @@ class AskResult:
     """The outcome of :meth:`Router.ask`.
 
     ``completion`` is the answer text; ``backend``/``model``/``zone`` what actually served;
-    ``model_version`` the server-reported digest or dated id; ``usage`` token counts;
+    ``model_version`` the server-reported digest or dated id; ``host`` the pool host that served
+    (None for a single-server backend); ``input_tokens``/``output_tokens`` token counts
+    (``usage_estimated`` True when the server reported none and hrouter counted them);
     ``cost_usd`` from the policy's prices (USD); ``ttft_ms``/``latency_ms`` of the serving call
     (ms, from sending the request); ``server_ms`` the server's own timings (ms, Ollama);
     ``request_id`` the server's request id; ``attempts`` every call made, in order; ``id`` the
@@ -83,8 +87,10 @@ class AskResult:
     model: str | None = None
     model_version: str | None = None
     zone: str | None = None
+    host: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    usage_estimated: bool = False
     cost_usd: float = 0.0
     ttft_ms: float | None = None
     latency_ms: float | None = None
@@ -97,15 +103,72 @@ class AskResult:
     def to_json(self) -> dict:
         """The ``ask --json`` contract (README, "JSON contract")."""
         return {"id": self.id, "completion": self.completion, "backend": self.backend, "model": self.model,
-                "model_version": self.model_version, "zone": self.zone, "decision": self.decision.to_json(),
+                "model_version": self.model_version, "zone": self.zone, "host": self.host,
+                "decision": self.decision.to_json(),
                 "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                          "cost_usd": round(self.cost_usd, 6)},
+                          "cost_usd": round(self.cost_usd, 6),
+                          **({"estimated": True} if self.usage_estimated else {})},
                 "ttft_ms": _r(self.ttft_ms), "latency_ms": _r(self.latency_ms), "stop_reason": self.stop_reason,
                 "status": self.status, "attempts": [a.to_json() for a in self.attempts]}
 
 
 def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 1)
+
+
+class HostState:
+    """One host of a backend pool (``hosts``) as hrouter sees it now, from the state db.
+
+    ``url`` as written in the policy; ``key`` its state-db key (:func:`hrouter.policy_model.host_key`);
+    ``index`` its position in ``hosts``; ``inflight`` hrouter requests in flight to it across
+    processes; ``server_load`` the server's own running + waiting requests (vLLM ``/metrics``,
+    ``ask`` only; None = not read); ``ttft_p50_ms`` the p50 time to first token (ms) over its last
+    50 successful calls and ``samples`` how many there were (None/0 = never measured);
+    ``cooldown`` why it is cooling down and ``cooldown_left_s`` for how long still (s), None when
+    it is not. (A plain class, not a dataclass: it is built only for pools, and a dataclass
+    would cost every ``explain`` its generation at import.)
+    """
+
+    __slots__ = ("url", "key", "index", "inflight", "server_load", "ttft_p50_ms", "samples", "cooldown",
+                 "cooldown_left_s")
+
+    def __init__(self, url: str, key: str, index: int, inflight: int = 0, server_load: int | None = None,
+                 ttft_p50_ms: float | None = None, samples: int = 0, cooldown: str | None = None,
+                 cooldown_left_s: float | None = None) -> None:
+        self.url, self.key, self.index = url, key, index
+        self.inflight, self.server_load = inflight, server_load
+        self.ttft_p50_ms, self.samples = ttft_p50_ms, samples
+        self.cooldown, self.cooldown_left_s = cooldown, cooldown_left_s
+
+    def __repr__(self) -> str:
+        return "HostState(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
+
+    @property
+    def load(self) -> int:
+        """Requests in flight used to pick a host: hrouter's own count, or the server's when higher."""
+        return max(self.inflight, self.server_load or 0)
+
+    def to_json(self) -> dict:
+        """``{url, inflight, server_load, ttft_p50_ms, samples, cooldown}`` (cooldown as
+        ``"<reason>; N s left"`` or null)."""
+        return {"url": self.url, "inflight": self.inflight, "server_load": self.server_load,
+                "ttft_p50_ms": _r(self.ttft_p50_ms), "samples": self.samples,
+                "cooldown": None if self.cooldown is None else f"{self.cooldown}; {self.cooldown_left_s:.0f} s left"}
+
+
+def order_hosts(states: list[HostState]) -> list[HostState]:
+    """The order in which a pool's hosts are tried (pure).
+
+    Hosts not cooling down first: fewest requests in flight (:attr:`HostState.load`), then hosts
+    never measured (so a new or recovered host gets its first samples; this also spreads the
+    first requests over the pool), then lowest measured p50 TTFT, then policy order. Hosts
+    cooling down go last, the soonest to recover first: they are tried only when every other
+    host has failed for this prompt.
+    """
+    ready = sorted((s for s in states if s.cooldown is None),
+                   key=lambda s: (s.load, s.ttft_p50_ms is not None, s.ttft_p50_ms or 0.0, s.index))
+    cooled = sorted((s for s in states if s.cooldown is not None), key=lambda s: (s.cooldown_left_s or 0.0, s.index))
+    return ready + cooled
 
 
 class Router:
@@ -116,6 +179,9 @@ class Router:
     regardless of the policy (for library users who log elsewhere); ``probe_load`` reads
     backends' own load endpoints (vLLM ``/metrics``) when deciding (``ask`` does, ``explain``
     never touches the network).
+
+    After :meth:`with_state` (and so :meth:`decide`), ``pools`` maps each pool backend's name to
+    its hosts' :class:`HostState`, in policy order.
     """
 
     def __init__(self, policy: Policy, *, backend_factory: Callable | None = None, audit: bool = True,
@@ -125,6 +191,7 @@ class Router:
         self._audit_enabled = audit and policy.audit.enabled
         self._last_redaction = None
         self._probe_load = probe_load
+        self.pools: dict[str, list[HostState]] = {}
 
     @classmethod
     def from_policy_file(cls, path: str | os.PathLike | None = None, **kwargs) -> "Router":
@@ -192,7 +259,12 @@ class Router:
         """
         sig = self.signals(prompt)
         self._last_redaction = sig.redaction
-        return route(sig, self.with_state(context or RouteContext()), self.policy)
+        decision = route(sig, self.with_state(context or RouteContext()), self.policy)
+        if self.pools:
+            # Which host of each pool would be called, in order (chosen at dispatch, not by the rules).
+            decision.considerations["pools"] = {name: [s.to_json() for s in order_hosts(states)]
+                                                for name, states in self.pools.items()}
+        return decision
 
     # ------------------------------------------------------------------ shared state
     def _db(self):
@@ -218,24 +290,65 @@ class Router:
             return inflight
         from .load import read_load
         for name, cfg in self.policy.backends.items():
-            if cfg.max_inflight is not None and getattr(cfg, "load_metrics", None):
+            if cfg.max_inflight is not None and getattr(cfg, "load_metrics", None) and not cfg.hosts:
                 server = read_load(cfg)
                 if server is not None and server > inflight.get(name, 0):
                     inflight[name] = server
         return inflight
 
+    def _pool_states(self, name: str, cfg, db) -> list[HostState]:
+        """The hosts of pool ``name`` in policy order, read from ``db`` (None = no db yet: all idle,
+        unmeasured). Raises StateError."""
+        states = []
+        for i, url in enumerate(cfg.hosts):
+            s = HostState(url=url, key=host_key(name, url), index=i)
+            if db is not None:
+                s.inflight = db.inflight(s.key)
+                stats = db.latency_stats(s.key)
+                if stats and stats.ok_count and stats.ttft_p50_ms is not None:
+                    s.ttft_p50_ms, s.samples = stats.ttft_p50_ms, stats.ok_count
+                cd = db.cooldown(s.key)
+                if cd is not None:
+                    s.cooldown, s.cooldown_left_s = cd.reason, cd.remaining_s()
+            if self._probe_load and getattr(cfg, "load_metrics", None):
+                from .load import read_load
+                s.server_load = read_load(cfg.for_host(url))
+            states.append(s)
+        return states
+
+    def _pool_context(self, db, inflight: dict, cooldowns: dict) -> None:
+        """Fill ``self.pools`` and each pool's backend-level view for the rules: its in-flight count
+        (when it has ``max_inflight``, which is per host) is the least loaded usable host's, so the
+        capacity rule sees it full only when every host is; it counts as cooling down only when
+        every host is."""
+        self.pools = {}
+        for name, cfg in self.policy.backends.items():
+            if not cfg.hosts:
+                continue
+            states = self.pools[name] = self._pool_states(name, cfg, db)
+            usable = [s for s in states if s.cooldown is None] or states
+            if cfg.max_inflight is not None:
+                inflight[name] = min(s.load for s in usable)
+            if all(s.cooldown is not None for s in states):
+                left = min(s.cooldown_left_s or 0.0 for s in states)
+                cooldowns.setdefault(name, f"all {len(states)} hosts of the pool failing; {left:.0f} s left")
+
     def with_state(self, context: RouteContext) -> RouteContext:
         """``context`` with session spend, measured TTFT (p50 over the last 50 successful calls,
         once there are 3), in-flight counts and cooldowns read from the state db. No db yet
         means nothing was recorded: zero in flight, nothing spent. A broken db is noted in
-        ``state_error`` (the session budget then fails closed)."""
+        ``state_error`` (the session budget then fails closed). Pools: see :meth:`_pool_context`;
+        their hosts' states are left in ``self.pools``."""
         import dataclasses
 
         if context.inflight is not None or context.state_error:
             return context
         from .paths import STATE_DB, state_dir
         if getattr(self, "_statedb", None) is None and not (state_dir() / STATE_DB).exists():
-            return dataclasses.replace(context, inflight=self._server_loads({}),
+            inflight = self._server_loads({})
+            cooldowns = dict(context.cooldowns)
+            self._pool_context(None, inflight, cooldowns)
+            return dataclasses.replace(context, inflight=inflight, cooldowns=cooldowns,
                                        session_spent_usd=0.0 if context.session_spent_usd is None else
                                        context.session_spent_usd)
         from .state import StateError
@@ -250,24 +363,30 @@ class Router:
                 stats = db.latency_stats(name)
                 if name not in measured and stats and stats.ok_count >= 3 and stats.ttft_p50_ms is not None:
                     measured[name] = (stats.ttft_p50_ms, stats.ok_count)
-                if cfg.max_inflight is not None:
+                if cfg.max_inflight is not None and not cfg.hosts:
                     inflight[name] = db.inflight(name)
             inflight = self._server_loads(inflight)
             cooldowns = dict(context.cooldowns)
             for cd in db.cooldowns():
-                if cd.backend in self.policy.backends:
+                if cd.backend in self.policy.backends and not self.policy.backends[cd.backend].hosts:
                     cooldowns.setdefault(cd.backend, f"{cd.reason}; {cd.remaining_s():.0f} s left")
+            self._pool_context(db, inflight, cooldowns)
         except StateError as exc:
             return dataclasses.replace(context, state_error=str(exc))
         return dataclasses.replace(context, session_spent_usd=spent, measured_ttft_ms=measured,
                                    inflight=inflight, cooldowns=cooldowns)
 
     # ------------------------------------------------------------------ dispatch
-    def _make_backend(self, name: str):
+    def _make_backend(self, name: str, host: str | None = None):
+        """The backend object for ``name``; for a pool, narrowed to ``host`` (its config's
+        ``host``/``base_url`` set to it, see :meth:`~hrouter.policy_model.BackendConfig.for_host`)."""
+        cfg = self.policy.backends[name]
+        if host is not None:
+            cfg = cfg.for_host(host)
         if self._backend_factory is not None:
-            return self._backend_factory(name, self.policy.backends[name])
+            return self._backend_factory(name, cfg)
         from .backends import create_backend
-        return create_backend(name, self.policy.backends[name])
+        return create_backend(name, cfg)
 
     def ask(self, prompt: Prompt, context: RouteContext | None = None, *,
             on_chunk: Callable[[str], None] | None = None,
@@ -285,6 +404,10 @@ class Router:
         on disk (fsynced), and the ``request`` record that follows names it. A log that cannot
         be written refuses every call (``audit.required_for: all``) or cloud egress only
         (``cloud``): :class:`RefusedError`, exit 3.
+        A pool backend (``hosts``) is called host by host (:meth:`_pool_slot` picks the least
+        loaded): an availability failure before the first token cools that host down for every
+        process and tries the pool's next host before the next backend; after the first token
+        nothing is retried. ``result.host`` and each attempt's ``host`` name the host called.
         Returns an :class:`AskResult`. Raises :class:`RefusedError` (exit 3) when no backend is
         permitted; :class:`BackendError` subclasses after fallbacks (exit 4 when nothing permitted
         was reachable, 5 for credentials, 1 otherwise); :class:`AuditError` when the record
@@ -319,115 +442,140 @@ class Router:
         failures: list[BackendError] = []
         skipped: list[str] = []
         shown = False
+        stop = False  # a failure that must not be routed around (or retried on another host)
         previous: Attempt | None = None
         try:
             for i, name in enumerate(order):
                 cfg = self.policy.backends[name]
-                attempt = Attempt(backend=name, status="started")
-                result.attempts.append(attempt)
-                max_tokens = context.max_tokens or cfg.max_tokens
-                slot = self._acquire_slot(name, cfg, last=(i == len(order) - 1), on_notice=on_notice)
-                if slot is False:
-                    attempt.status, attempt.error = "skipped", "at max_inflight"
-                    skipped.append(f"{name}: at max_inflight")
-                    continue
-                reservation = None
-                estimate = cfg.price.cost_usd(decision.tokens, max_tokens)
-                if estimate > 0 and self.policy.budget.session_usd is not None:
-                    reservation = self._reserve(context.session, name, estimate)
-                    if reservation is None:
-                        self._end_slot(slot)
-                        attempt.status, attempt.error = "skipped", "session budget reached"
-                        skipped.append(f"{name}: session budget reached")
-                        continue
-                if on_attempt:
-                    on_attempt(name, previous)
-                completion = Completion()
-                redacted = name in decision.to_json()["redacted_backends"] and self._last_redaction is not None
-                request = CompletionRequest(prompt=self._last_redaction.text if redacted else prompt.text,
-                                            system=prompt.system, max_tokens=max_tokens, images=prompt.images)
-                restorer = None
-                if redacted:
-                    from .redact import Restorer
-                    restorer = Restorer(self._last_redaction.mapping)
-                    attempt.redacted = decision.redaction
-                t0 = time.perf_counter()
-                try:
-                    backend = self._make_backend(name)
-                    backend.prepare()  # credentials and imports: nothing sent yet
-                    try:
-                        attempt.egress_id = self._write_ahead(prompt, result, context, name)
-                    except RefusedError as exc:  # no record, no call: try the next permitted backend
-                        self._state_op("release", reservation)
-                        attempt.status, attempt.error = "skipped", str(exc)
-                        skipped.append(f"{name}: {exc}")
-                        continue
-                    attempt.sent = True
-                    t0 = time.perf_counter()
-                    for chunk in backend.stream(request, completion):
-                        if not chunk:
-                            continue
-                        if attempt.ttft_ms is None:
-                            attempt.ttft_ms = (time.perf_counter() - t0) * 1000
-                        shown = True
-                        if restorer is not None:
-                            chunk = restorer.feed(chunk)
-                        if on_chunk and chunk:
-                            on_chunk(chunk)
-                    if restorer is not None:
-                        tail = restorer.flush()
-                        if on_chunk and tail:
-                            on_chunk(tail)
-                        completion.text = _restore_all(completion.text, self._last_redaction.mapping)
-                except BackendError as exc:
-                    attempt.latency_ms = (time.perf_counter() - t0) * 1000
-                    attempt.status, attempt.error, attempt.http_status = type(exc).__name__, str(exc), exc.status
-                    if exc.sent is False:
-                        attempt.sent = False  # e.g. connection refused: the prompt never left
-                    exc.backend = exc.backend or name
-                    failures.append(exc)
-                    previous = attempt
-                    self._after_failure(name, attempt, exc, reservation, billed=shown)
-                    if shown:
-                        result.status = "error"
-                        raise BackendError(f"{name} failed after the answer began ({exc}); not retried on another "
-                                           "backend, which would splice two answers", backend=name,
-                                           status=exc.status) from None
-                    if not exc.retryable:
-                        break
-                    continue
-                except BaseException:
-                    if attempt.sent and reservation is not None:
-                        # sent, then interrupted: the provider may bill it; charge the reservation
-                        self._state_op("settle", reservation, reservation.amount_usd)
+                last = i == len(order) - 1
+                tried: list[str] = []  # a pool's hosts already called for this prompt
+                while True:
+                    # One call: to the backend, or to the next host of its pool. A pool moves on to
+                    # its next host after an availability failure (nothing streamed yet); anything
+                    # else leaves this backend (`break`), and `stop` ends the whole dispatch.
+                    host = None
+                    if cfg.hosts:
+                        host, slot = self._pool_slot(name, cfg, tried, last=last, on_notice=on_notice)
+                        if host is None:
+                            if slot is False:
+                                result.attempts.append(Attempt(backend=name, status="skipped",
+                                                               error="every host at max_inflight"))
+                                skipped.append(f"{name}: every host at max_inflight")
+                            break  # every host tried (or full): the next backend
+                        tried.append(host)
                     else:
-                        self._state_op("release", reservation)
-                    raise
-                finally:
-                    self._end_slot(slot)
-                attempt.latency_ms = (time.perf_counter() - t0) * 1000
-                attempt.status = "ok"
-                result.completion = completion.text
-                result.backend, result.model, result.zone = name, completion.model or cfg.model, cfg.zone
-                result.model_version = completion.model_version
-                result.input_tokens, result.output_tokens = completion.usage.input_tokens, completion.usage.output_tokens
-                result.cost_usd = cfg.price.cost_usd(result.input_tokens, result.output_tokens)
-                result.ttft_ms, result.latency_ms = attempt.ttft_ms, attempt.latency_ms
-                result.stop_reason = completion.stop_reason
-                result.request_id = completion.request_id
-                if completion.server_durations_ns:
-                    result.server_ms = {k: round(v / 1e6, 1) for k, v in completion.server_durations_ns.items()
-                                        if isinstance(v, (int, float))}
-                result.status = "ok"
-                self._after_success(name, attempt, reservation, result.cost_usd, context.session)
-                try:
-                    self._audit(prompt, result, context)
-                except AuditError as exc:
-                    if self.policy.audit.required_for == "all" or cfg.zone != "local":
+                        slot = self._acquire_slot(name, cfg, last=last, on_notice=on_notice)
+                    attempt = Attempt(backend=name, status="started", host=host)
+                    result.attempts.append(attempt)
+                    max_tokens = context.max_tokens or cfg.max_tokens
+                    if slot is False:
+                        attempt.status, attempt.error = "skipped", "at max_inflight"
+                        skipped.append(f"{name}: at max_inflight")
+                        break
+                    reservation = None
+                    estimate = cfg.price.cost_usd(decision.tokens, max_tokens)
+                    if estimate > 0 and self.policy.budget.session_usd is not None:
+                        reservation = self._reserve(context.session, name, estimate)
+                        if reservation is None:
+                            self._end_slot(slot)
+                            attempt.status, attempt.error = "skipped", "session budget reached"
+                            skipped.append(f"{name}: session budget reached")
+                            break
+                    if on_attempt:
+                        on_attempt(name, previous)
+                    completion = Completion()
+                    redacted = name in decision.to_json()["redacted_backends"] and self._last_redaction is not None
+                    request = CompletionRequest(prompt=self._last_redaction.text if redacted else prompt.text,
+                                                system=prompt.system, max_tokens=max_tokens, images=prompt.images)
+                    restorer = None
+                    if redacted:
+                        from .redact import Restorer
+                        restorer = Restorer(self._last_redaction.mapping)
+                        attempt.redacted = decision.redaction
+                    t0 = time.perf_counter()
+                    try:
+                        backend = self._make_backend(name, host)
+                        backend.prepare()  # credentials and imports: nothing sent yet
+                        try:
+                            attempt.egress_id = self._write_ahead(prompt, result, context, name, host)
+                        except RefusedError as exc:  # no record, no call: try the next permitted backend
+                            self._state_op("release", reservation)
+                            attempt.status, attempt.error = "skipped", str(exc)
+                            skipped.append(f"{name}: {exc}")
+                            break
+                        attempt.sent = True
+                        t0 = time.perf_counter()
+                        for chunk in backend.stream(request, completion):
+                            if not chunk:
+                                continue
+                            if attempt.ttft_ms is None:
+                                attempt.ttft_ms = (time.perf_counter() - t0) * 1000
+                            shown = True
+                            if restorer is not None:
+                                chunk = restorer.feed(chunk)
+                            if on_chunk and chunk:
+                                on_chunk(chunk)
+                        if restorer is not None:
+                            tail = restorer.flush()
+                            if on_chunk and tail:
+                                on_chunk(tail)
+                            completion.text = _restore_all(completion.text, self._last_redaction.mapping)
+                    except BackendError as exc:
+                        attempt.latency_ms = (time.perf_counter() - t0) * 1000
+                        attempt.status, attempt.error, attempt.http_status = type(exc).__name__, str(exc), exc.status
+                        if exc.sent is False:
+                            attempt.sent = False  # e.g. connection refused: the prompt never left
+                        exc.backend = exc.backend or name
+                        failures.append(exc)
+                        previous = attempt
+                        self._after_failure(name, attempt, exc, reservation, billed=shown, host=host)
+                        if shown:
+                            result.status = "error"
+                            raise BackendError(f"{name} failed after the answer began ({exc}); not retried on another "
+                                               "backend, which would splice two answers", backend=name,
+                                               status=exc.status) from None
+                        if not exc.retryable:
+                            stop = True
+                            break
+                        if host is not None:
+                            continue  # the pool's next host (tried ones are left out)
+                        break
+                    except BaseException:
+                        if attempt.sent and reservation is not None:
+                            # sent, then interrupted: the provider may bill it; charge the reservation
+                            self._state_op("settle", reservation, reservation.amount_usd)
+                        else:
+                            self._state_op("release", reservation)
                         raise
-                    if on_notice:  # required_for: cloud, a local answer: warn, the answer stands
-                        on_notice(f"the audit record could not be written ({exc})")
-                return result
+                    finally:
+                        self._end_slot(slot)
+                    attempt.latency_ms = (time.perf_counter() - t0) * 1000
+                    attempt.status = "ok"
+                    result.completion = completion.text
+                    result.backend, result.model, result.zone = name, completion.model or cfg.model, cfg.zone
+                    result.host = host
+                    result.model_version = completion.model_version
+                    result.input_tokens, result.output_tokens = completion.usage.input_tokens, completion.usage.output_tokens
+                    result.usage_estimated = completion.usage.estimated
+                    result.cost_usd = cfg.price.cost_usd(result.input_tokens, result.output_tokens)
+                    result.ttft_ms, result.latency_ms = attempt.ttft_ms, attempt.latency_ms
+                    result.stop_reason = completion.stop_reason
+                    result.request_id = completion.request_id
+                    if completion.server_durations_ns:
+                        result.server_ms = {k: round(v / 1e6, 1) for k, v in completion.server_durations_ns.items()
+                                            if isinstance(v, (int, float))}
+                    result.status = "ok"
+                    self._after_success(name, attempt, reservation, result.cost_usd, context.session, host=host)
+                    try:
+                        self._audit(prompt, result, context)
+                    except AuditError as exc:
+                        if self.policy.audit.required_for == "all" or cfg.zone != "local":
+                            raise
+                        if on_notice:  # required_for: cloud, a local answer: warn, the answer stands
+                            on_notice(f"the audit record could not be written ({exc})")
+                    return result
+                if stop:
+                    break
             if not failures and skipped:
                 result.status = "refused"
                 self._audit_quietly(prompt, result, context, "; ".join(skipped))
@@ -490,6 +638,47 @@ class Router:
                 told = True
             time.sleep(0.2)
 
+    def _pool_slot(self, name: str, cfg, tried: list[str], *, last: bool, on_notice=None):
+        """The next host of pool ``name`` to call, with its in-flight slot.
+
+        Hosts in ``tried`` (already called for this prompt) are left out; the rest are taken in
+        :func:`order_hosts` order (not cooling down, fewest in flight, unmeasured, fastest p50 TTFT,
+        policy order; hosts cooling down last), and the first with room under ``max_inflight``
+        (per host; None = always room) gets an atomic slot, which also counts it in flight for
+        the other processes' choice. Returns ``(url, token)``; ``(None, None)`` when every host has
+        been tried; ``(None, False)`` when every remaining host is at ``max_inflight`` and a later
+        candidate may take the prompt. As the last permitted candidate it waits up to
+        ``dispatch.wait_s`` for a slot, then raises :class:`RefusedError` (exit 3). A state db
+        that cannot be used gives the remaining hosts in policy order, without slots.
+        """
+        from .state import StateError
+        deadline = time.monotonic() + self.policy.dispatch.wait_s
+        told = False
+        while True:
+            try:
+                db = self._db()
+                states = [s for s in order_hosts(self._pool_states(name, cfg, db)) if s.url not in tried]
+                if not states:
+                    return None, None
+                for s in states:
+                    token = db.try_begin_request(s.key, cfg.max_inflight)
+                    if token is not None:
+                        return s.url, token
+            except StateError:
+                rest = [u for u in cfg.hosts if u not in tried]
+                return (rest[0], None) if rest else (None, None)
+            if not last:
+                return None, False
+            if time.monotonic() >= deadline:
+                raise RefusedError(f"refused: every host of {name} is at max_inflight ({cfg.max_inflight} per host) "
+                                   "and no other permitted backend can take this prompt; waited "
+                                   f"{self.policy.dispatch.wait_s:g} s (dispatch.wait_s)")
+            if on_notice and not told:
+                on_notice(f"every host of {name} is at max_inflight ({cfg.max_inflight} per host); waiting up to "
+                          f"{self.policy.dispatch.wait_s:g} s for a slot")
+                told = True
+            time.sleep(0.2)
+
     def _end_slot(self, slot) -> None:
         if slot:
             self._state_op("end_request", slot)
@@ -504,26 +693,39 @@ class Router:
         except StateError:
             return None
 
-    def _after_failure(self, name: str, attempt: Attempt, exc: BackendError, reservation, *, billed: bool) -> None:
+    def _after_failure(self, name: str, attempt: Attempt, exc: BackendError, reservation, *, billed: bool,
+                       host: str | None = None) -> None:
+        """Settle or release the reservation, record the failed sample and, for an availability
+        failure before any answer, cool down the backend, or only the failing ``host`` of a pool
+        (the pool counts as cooling down once all its hosts do)."""
         if billed:
             self._state_op("settle", reservation, reservation.amount_usd if reservation else 0.0)
         else:
             self._state_op("release", reservation)
         if attempt.sent or exc.sent is False:
             self._state_op("record_latency", name, attempt.ttft_ms, attempt.latency_ms, False)
+            if host is not None:
+                self._state_op("record_latency", host_key(name, host), attempt.ttft_ms, attempt.latency_ms, False)
         if exc.retryable and not billed and self.policy.dispatch.cooldown_s > 0:
             what = f"HTTP {exc.status}" if exc.status not in (None, 200) else type(exc).__name__
+            if exc.status is None and exc.sent is False:
+                what = "unreachable"
             # A server's retry-after (429, 529, 503) is honoured: the backend stays last until then.
             seconds = max(self.policy.dispatch.cooldown_s, getattr(exc, "retry_after_s", None) or 0.0)
-            self._state_op("cool_down", name, seconds, what)
+            self._state_op("cool_down", name if host is None else host_key(name, host), seconds, what)
 
-    def _after_success(self, name: str, attempt: Attempt, reservation, cost_usd: float, session: str | None) -> None:
+    def _after_success(self, name: str, attempt: Attempt, reservation, cost_usd: float, session: str | None,
+                       host: str | None = None) -> None:
+        """Settle the spend, record the latency sample (the backend's, and the pool host's) and end
+        the cooldown of what served."""
         if reservation is not None:
             self._state_op("settle", reservation, cost_usd)
         elif cost_usd > 0:
             self._state_op("record_spend", session or "default", name, cost_usd)
         self._state_op("record_latency", name, attempt.ttft_ms, attempt.latency_ms, True)
-        self._state_op("clear_cooldown", name)  # it works again
+        if host is not None:
+            self._state_op("record_latency", host_key(name, host), attempt.ttft_ms, attempt.latency_ms, True)
+        self._state_op("clear_cooldown", name if host is None else host_key(name, host))  # it works again
 
     # ------------------------------------------------------------------ audit
     def _log(self):
@@ -532,10 +734,12 @@ class Router:
         return AuditLog(resolve_log_path(self.policy.audit.path),
                         rotate_bytes=int(mb * 1024 * 1024) if mb else None)
 
-    def _write_ahead(self, prompt: Prompt, result: AskResult, context: RouteContext, backend: str) -> str | None:
+    def _write_ahead(self, prompt: Prompt, result: AskResult, context: RouteContext, backend: str,
+                     host: str | None = None) -> str | None:
         """Write (fsynced) the record of a prompt about to be sent, before it is: an ``egress``
         record for a non-local zone, a ``dispatch`` record for a local one when
-        ``audit.required_for`` is ``all``. Returns its id (None when none is needed).
+        ``audit.required_for`` is ``all``; ``host`` names the pool host it goes to (else null).
+        Returns its id (None when none is needed).
         Raises RefusedError when it cannot be written: no egress (no call, under ``all``) without a record."""
         if not self._audit_enabled:
             return None
@@ -551,7 +755,7 @@ class Router:
             self._log().append({
                 "type": "dispatch" if local else "egress", "ts": _now(), "id": egress_id, "request": result.id,
                 "session": context.session,
-                "backend": backend, "model": cfg.model, "zone": cfg.zone, "tier": d.sensitivity.tier,
+                "backend": backend, "host": host, "model": cfg.model, "zone": cfg.zone, "tier": d.sensitivity.tier,
                 "rule": d.rule, "prompt_hmac": prompt_hmac(prompt.text, load_or_create_key()),
                 "redacted": d.redaction if backend in d.to_json()["redacted_backends"] else None,
                 "policy_digest": self.policy.digest})
@@ -580,6 +784,7 @@ class Router:
             "id": result.id,
             "session": context.session,
             "backend": result.backend,
+            "host": result.host,
             "model": result.model,
             "model_version": result.model_version,
             "zone": result.zone,
@@ -599,6 +804,7 @@ class Router:
             "request_id": result.request_id,
             "input_tokens": result.input_tokens,
             "output_tokens": result.output_tokens,
+            "usage_estimated": result.usage_estimated,
             "estimated_cost_usd": None if d.estimated_cost_usd is None else round(d.estimated_cost_usd, 6),
             "cost_usd": round(result.cost_usd, 6),
             "status": result.status,

@@ -6,6 +6,9 @@ prompts); otherwise a failing backend is reported but does not fail the run. Net
 use short timeouts (connect 2 s, read 5 s) and only the backends' own list endpoints:
 Ollama ``GET /api/tags`` (is the model pulled?), OpenAI-compatible ``GET /v1/models``,
 Anthropic ``GET /v1/models/{model}`` (credentials accepted, model known).
+
+A pool (``hosts``) is checked host by host: one check per host (a warning when it fails) and
+one for the backend, which passes when at least one host is ready (and is required as above).
 """
 
 from __future__ import annotations
@@ -113,9 +116,32 @@ def run_checks(policy: Policy) -> list[Check]:
     checks.append(Check("audit key", True, str(default_key_path())))
     required = _required_backends(policy)
     for name, cfg in policy.backends.items():
+        if cfg.hosts:
+            checks += _check_pool(name, cfg, required=name in required)
+            continue
         ok, detail = check_backend(name, cfg)
         where = zone_mismatch(cfg)
         if where:
             detail += f"; WARNING: declared local but {where} is public"
         checks.append(Check(f"backend {name} ({cfg.kind}, {cfg.zone})", ok, detail, required=name in required))
     return checks
+
+
+def _check_pool(name: str, cfg, *, required: bool) -> list[Check]:
+    """A pool's checks: its backend line (ok when at least one host is ready; ``required`` as for
+    any backend), then one line per host (reachable, model present; a failure is a warning)."""
+    per_host = []
+    for url in cfg.hosts:
+        one = cfg.for_host(url)
+        ok, detail = check_backend(name, one)
+        if not detail.startswith(url) and url not in detail:
+            detail = f"{url}: {detail}"
+        where = zone_mismatch(one)
+        if where:
+            detail += f"; WARNING: declared local but {where} is public"
+        per_host.append(Check(f"backend {name} host {url}", ok, detail, required=False))
+    ready = sum(c.ok for c in per_host)
+    head = Check(f"backend {name} ({cfg.kind}, {cfg.zone})", ready > 0,
+                 f"pool: {ready} of {len(per_host)} hosts ready" + ("" if ready else " (none reachable with the model)"),
+                 required=required)
+    return [head] + per_host

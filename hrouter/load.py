@@ -6,6 +6,10 @@ them with a short timeout, parses them with prometheus_client's text parser, and
 running + waiting requests for the backend's model as its load next to hrouter's own
 in-flight count. Results are cached per process for ``CACHE_S``. Any failure gives None:
 the capacity rule then uses hrouter's own count alone.
+
+For a pool (``hosts``), each host's own ``/metrics`` is read (the functions here take the
+single-host config of :meth:`hrouter.policy_model.BackendConfig.for_host`): it orders the hosts
+and, through the least loaded usable host, feeds the backend's capacity rule.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ _cache: dict[str, tuple[float, int | None]] = {}
 
 def metrics_url(cfg) -> str | None:
     """The ``/metrics`` URL for a backend with ``load_metrics: vllm`` (``metrics_url``, else the
-    ``base_url`` with a trailing ``/v1`` replaced by ``/metrics``)."""
+    ``base_url`` with a trailing ``/v1`` replaced by ``/metrics``); for one host of a pool, pass
+    ``cfg.for_host(url)``. None when ``load_metrics`` is not set."""
     if getattr(cfg, "load_metrics", None) != "vllm":
         return None
     if getattr(cfg, "metrics_url", None):

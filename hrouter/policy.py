@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PolicyError
-from .policy_model import (AuditConfig, BackendConfig, BudgetConfig, ComplexityConfig, CustomRule,
-                           DEFAULT_DETECTORS, DispatchConfig, LatencyConfig, Policy, Price, SensitivityConfig)
+from .policy_model import (DEFAULT_DETECTORS, ROUTER_LOGICS, AuditConfig, BackendConfig, BudgetConfig, CascadeConfig,
+                           ComplexityConfig, CustomRule, DispatchConfig, JudgeConfig, LatencyConfig, LearnedConfig,
+                           Policy, Price, SensitivityConfig)
 from .signals import TIERS, ZONES
 
 BUILTIN_POLICY = Path(__file__).parent / "policies" / "default.yaml"
@@ -117,25 +118,27 @@ def parse_policy(data: bytes | str, *, source: str = "<policy>", builtin: bool =
 def zone_mismatch(cfg: BackendConfig) -> str | None:
     """For a backend declared ``zone: local``: its host when that is neither loopback nor a
     private/link-local address (RFC 1918, RFC 4193, RFC 6598 shared space) nor a single-label or
-    ``.local``/``.localhost`` name; else None. Names are not resolved (no network at load)."""
+    ``.local``/``.localhost`` name; else None. Names are not resolved (no network at load).
+    For a pool (``hosts``) every host is checked and the first public one is returned."""
     if cfg.zone != "local":
         return None
     import ipaddress
     from urllib.parse import urlsplit
-    url = cfg.host or cfg.base_url
-    if not url:
-        return "the provider's public API (no host or base_url)"
-    host = urlsplit(url if "://" in url else "http://" + url).hostname or ""
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa")) \
-                or "." not in host:
-            return None
+    for url in getattr(cfg, "hosts", ()) or (cfg.host or cfg.base_url,):  # a pool: every host is checked
+        if not url:
+            return "the provider's public API (no host or base_url)"
+        host = urlsplit(url if "://" in url else "http://" + url).hostname or ""
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa")) \
+                    or "." not in host:
+                continue
+            return host
+        if ip.is_loopback or ip.is_private or ip.is_link_local:
+            continue
         return host
-    if ip.is_loopback or ip.is_private or ip.is_link_local:
-        return None
-    return host
+    return None
 
 
 def policy_to_dict(policy: Policy) -> dict:
@@ -146,6 +149,12 @@ def policy_to_dict(policy: Policy) -> dict:
     out.pop("warnings", None)
     for b in out["backends"].values():
         b.pop("base_url" if b["kind"] == "ollama" else "host", None)
+        if b.get("hosts"):  # a pool: hosts replaces host/base_url
+            b["hosts"] = list(b["hosts"])
+            b.pop("host", None)
+            b.pop("base_url", None)
+        else:
+            b.pop("hosts", None)
         if b["kind"] != "openai":
             b.pop("api_key_env", None)
             b.pop("load_metrics", None)
@@ -156,6 +165,19 @@ def policy_to_dict(policy: Policy) -> dict:
     sens["custom"] = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in rule.items()
                        if v not in ((), None)} for rule in sens["custom"]]
     return out
+
+
+def _url_identity(url: str, kind: str) -> tuple:
+    """What makes two policy URLs the same server: scheme, lower-case host, port (defaulted) and
+    path without a trailing ``/``. Ollama URLs are first normalised as its client does (a bare
+    ``host:port`` is ``http://host:port``, no port is 11434)."""
+    from urllib.parse import urlsplit
+    if kind == "ollama":
+        from .backends.ollama import normalize_host
+        url = normalize_host(url)
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
 
 
 # --------------------------------------------------------------------------- validation
@@ -258,7 +280,8 @@ class _Validator:
     # -- sections
     def policy(self, root) -> Policy:
         top = self.mapping(root, "", ("version", "backends", "sensitivity", "complexity", "latency",
-                                      "budget", "audit", "dispatch", "strict_zones"))
+                                      "budget", "audit", "dispatch", "strict_zones", "router", "learned",
+                                      "judge", "cascade"))
         if "version" not in top:
             self.fail(root, "version", "missing (add 'version: 1')")
         vk, vn = top["version"]
@@ -275,6 +298,7 @@ class _Validator:
         audit = self.audit(top["audit"][1]) if "audit" in top else AuditConfig()
         dispatch = self.dispatch(top["dispatch"][1]) if "dispatch" in top else DispatchConfig()
         strict = self.boolean(top["strict_zones"][1], "strict_zones") if "strict_zones" in top else False
+        judgement = self.judgement(top, backends)
         warnings = []
         for name, cfg in backends.items():
             where = zone_mismatch(cfg)
@@ -287,7 +311,60 @@ class _Validator:
                 warnings.append(msg)
         return Policy(backends=backends, sensitivity=sensitivity, complexity=complexity, latency=latency,
                       budget=budget, audit=audit, dispatch=dispatch, version=version, strict_zones=strict,
-                      warnings=tuple(warnings))
+                      warnings=tuple(warnings), **judgement)
+
+    def judgement(self, top, backends) -> dict:
+        """``router``, ``learned``, ``judge`` and ``cascade``: which logic decides local vs cloud."""
+        root = top.get("router", (None, None))[1]
+        router = self.string(root, "router", choices=ROUTER_LOGICS) if root is not None else "rules"
+        learned, judge, cascade = LearnedConfig(), JudgeConfig(), CascadeConfig()
+        if "learned" in top:
+            m = self.mapping(top["learned"][1], "learned", ("model", "threshold"))
+            values: dict[str, Any] = {}
+            if "model" in m:
+                path = self.string(m["model"][1], "learned.model", nullable=True)
+                if path is not None:
+                    path = os.path.expanduser(path)
+                    if not os.path.isabs(path) and not self.source.startswith("<"):
+                        path = os.path.join(os.path.dirname(os.path.abspath(self.source)), path)
+                values["model"] = path
+            if "threshold" in m:
+                values["threshold"] = float(self.number(m["threshold"][1], "learned.threshold", lo=0, hi=1))
+            learned = LearnedConfig(**values)
+        if "judge" in top:
+            m = self.mapping(top["judge"][1], "judge", ("backend", "timeout_ms", "cache_ttl_s"))
+            values = {}
+            name = self.string(m["backend"][1], "judge.backend", nullable=True) if "backend" in m else None
+            if name is not None:
+                cfg = backends.get(name)
+                if cfg is None:
+                    self.fail(m["backend"][1], "judge.backend", f"no backend named {name!r}")
+                if cfg.kind != "ollama" or cfg.zone != "local":
+                    self.fail(m["backend"][1], "judge.backend",
+                              f"{name!r} is kind {cfg.kind}, zone {cfg.zone}: the judge sees every prompt, "
+                              "so it must be an ollama backend in zone local")
+                values["backend"] = name
+            if "timeout_ms" in m:
+                values["timeout_ms"] = float(self.number(m["timeout_ms"][1], "judge.timeout_ms", lo=50, hi=120_000))
+            if "cache_ttl_s" in m:
+                values["cache_ttl_s"] = float(self.number(m["cache_ttl_s"][1], "judge.cache_ttl_s", lo=0))
+            judge = JudgeConfig(**values)
+        if "cascade" in top:
+            m = self.mapping(top["cascade"][1], "cascade", ("band", "second"))
+            values = {}
+            if "band" in m:
+                values["band"] = float(self.number(m["band"][1], "cascade.band", lo=0, hi=1))
+            if "second" in m:
+                values["second"] = self.string(m["second"][1], "cascade.second", choices=("learned", "judge"))
+            cascade = CascadeConfig(**values)
+        needs = {router} | ({cascade.second} if router == "cascade" else set())
+        if "learned" in needs and learned.model is None:
+            self.fail(root, "learned.model", f"router: {router} needs 'learned: {{model: PATH}}' "
+                      "(a model file written by hrouter train)")
+        if "judge" in needs and judge.backend is None:
+            self.fail(root, "judge.backend", f"router: {router} needs 'judge: {{backend: NAME}}' "
+                      "(an ollama backend in zone local)")
+        return {"router": router, "learned": learned, "judge": judge, "cascade": cascade}
 
     def dispatch(self, node) -> DispatchConfig:
         m = self.mapping(node, "dispatch", ("wait_s", "cooldown_s"))
@@ -310,7 +387,7 @@ class _Validator:
 
     _BACKEND_KEYS = ("kind", "model", "zone", "host", "base_url", "price", "max_tokens", "context_window",
                      "capability", "ttft_ms", "timeout_s", "connect_timeout_s", "images", "max_inflight",
-                     "api_key_env", "load_metrics", "metrics_url")
+                     "api_key_env", "load_metrics", "metrics_url", "hosts")
 
     def backend(self, node, key: str) -> BackendConfig:
         m = self.mapping(node, key, self._BACKEND_KEYS)
@@ -322,6 +399,8 @@ class _Validator:
         values["kind"] = kind
         values["model"] = self.string(m["model"][1], f"{key}.model")
         values["zone"] = self.string(m["zone"][1], f"{key}.zone", choices=ZONES)
+        if "hosts" in m:
+            values.update(self.hosts(m, kind, key))
         if "host" in m:
             if kind != "ollama":
                 self.fail(m["host"][0], f"{key}.host", f"only for kind ollama; {kind} backends use base_url")
@@ -330,7 +409,7 @@ class _Validator:
             if kind == "ollama":
                 self.fail(m["base_url"][0], f"{key}.base_url", "ollama backends use host")
             values["base_url"] = self.url(m["base_url"][1], f"{key}.base_url", nullable=True)
-        if kind == "openai" and not values.get("base_url"):
+        if kind == "openai" and not values.get("base_url") and not values.get("hosts"):
             self.fail(node, f"{key}.base_url", "missing (required for kind openai: the server's /v1 URL)")
         if "api_key_env" in m:
             if kind != "openai":
@@ -345,8 +424,12 @@ class _Validator:
             if kind != "openai":
                 self.fail(m["load_metrics"][0], f"{key}.load_metrics", "only for kind openai (a vLLM server)")
         if "metrics_url" in m:
+            if "hosts" in m:
+                self.fail(m["metrics_url"][0], f"{key}.metrics_url",
+                          "names one server; a pool (hosts) reads each host's own /metrics")
             values["metrics_url"] = self.url(m["metrics_url"][1], f"{key}.metrics_url")
-        if kind == "anthropic" and values["zone"] != "public-cloud" and not values.get("base_url"):
+        if kind == "anthropic" and values["zone"] != "public-cloud" and not values.get("base_url") \
+                and not values.get("hosts"):
             # Without base_url the SDK talks to ANTHROPIC_BASE_URL or api.anthropic.com: the public cloud.
             self.fail(m["zone"][1], f"{key}.zone",
                       f"an anthropic backend in zone {values['zone']} needs an explicit base_url "
@@ -369,6 +452,31 @@ class _Validator:
         if "images" in m:
             values["images"] = self.boolean(m["images"][1], f"{key}.images")
         return BackendConfig(**values)
+
+    def hosts(self, m: dict, kind: str, key: str) -> dict[str, Any]:
+        """A pool's ``hosts``: a non-empty list of URLs (each checked like ``host`` for ollama or
+        ``base_url`` otherwise), no duplicates, not together with ``host``/``base_url``. Returns
+        the values to set (``hosts``, and ``host``/``base_url`` None)."""
+        import yaml
+        knode, node = m["hosts"]
+        single = "host" if kind == "ollama" else "base_url"
+        for other in ("host", "base_url"):
+            if other in m:
+                self.fail(m[other][0], f"{key}.{other}",
+                          f"give either {single} (one server) or hosts (a pool), not both")
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, f"{key}.hosts", f"must be a list of {single} URLs, got {self._kind(node)}")
+        if not node.value:
+            self.fail(node, f"{key}.hosts", "must list at least one host")
+        urls, seen = [], {}
+        for i, item in enumerate(node.value):
+            url = self.url(item, f"{key}.hosts[{i}]", bare_ok=(kind == "ollama"))
+            ident = _url_identity(url, kind)
+            if ident in seen:
+                self.fail(item, f"{key}.hosts[{i}]", f"duplicate host {url!r} (same server as hosts[{seen[ident]}])")
+            seen[ident] = i
+            urls.append(url)
+        return {"hosts": tuple(urls), "host": None, "base_url": None}
 
     def url(self, node, key: str, *, bare_ok=False, nullable=False) -> str | None:
         value = self.string(node, key, nullable=nullable)

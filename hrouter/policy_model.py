@@ -6,7 +6,7 @@ module can import the types cheaply. All money is USD, all latencies ms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,12 @@ class BackendConfig:
 
     - ``kind``: ``ollama``, ``anthropic`` or ``openai`` (any OpenAI-compatible Chat Completions server).
     - ``model``: model name as the server knows it.
-    - ``host``: Ollama base URL (ollama only).
-    - ``base_url``: API base URL (anthropic only; None = the SDK's default).
+    - ``host``: Ollama base URL (ollama only; None for a pool).
+    - ``base_url``: API base URL (openai, anthropic; None = the SDK's default, or a pool).
+    - ``hosts``: a pool: several servers of the same model (Ollama URLs for kind ollama, API base
+      URLs for openai/anthropic), used instead of ``host``/``base_url``; empty = one server.
+      Each request goes to the least loaded reachable host (see :meth:`hrouter.core.Router.ask`);
+      ``max_inflight`` then counts per host.
     - ``zone``: ``local`` | ``private-cloud`` | ``public-cloud``.
     - ``price``: USD per million tokens.
     - ``max_tokens``: output cap per request (tokens).
@@ -37,7 +41,8 @@ class BackendConfig:
     - ``ttft_ms``: expected time to first token (ms), the prior used by the latency rule.
     - ``timeout_s``: read timeout per call (s); connect timeout is ``connect_timeout_s``.
     - ``images``: whether the model accepts image input.
-    - ``max_inflight``: capacity hint (requests in flight); None = unbounded.
+    - ``max_inflight``: capacity hint (requests in flight); None = unbounded. For a pool it is
+      per host: the pool takes ``max_inflight`` × ``len(hosts)`` requests at once.
     - ``api_key_env``: (openai kind) the environment variable holding the API key; None = no key
       (local OpenAI-compatible servers: llama.cpp, vLLM, LM Studio).
     - ``load_metrics``: ``vllm`` to read the server's Prometheus ``/metrics`` (running + waiting
@@ -62,6 +67,30 @@ class BackendConfig:
     api_key_env: str | None = None
     load_metrics: str | None = None
     metrics_url: str | None = None
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def endpoints(self) -> tuple[str | None, ...]:
+        """Every server URL of this backend: the pool's ``hosts``, else ``(host or base_url,)``
+        (``(None,)`` for an anthropic backend on the SDK's default URL)."""
+        return self.hosts or (self.host or self.base_url,)
+
+    def for_host(self, url: str) -> "BackendConfig":
+        """This backend narrowed to one server of its pool: ``host`` (ollama) or ``base_url``
+        (openai, anthropic) set to ``url``, ``hosts`` empty. The backends only ever see such
+        single-server configs."""
+        if self.kind == "ollama":
+            return replace(self, host=url, hosts=())
+        return replace(self, base_url=url, hosts=())
+
+
+def host_key(backend: str, url: str) -> str:
+    """The state-db key of one host of a pool: ``"<backend>@<url>"`` (trailing ``/`` dropped).
+
+    In-flight slots, latency samples and cooldowns of a pool's hosts are kept under these keys
+    (shared by every process using the same policy); the backend's own name keeps the
+    backend-level latency samples the latency rule reads."""
+    return f"{backend}@{url.rstrip('/')}"
 
 
 @dataclass(frozen=True)
@@ -182,6 +211,39 @@ class AuditConfig:
     rotate_mb: float | None = None
 
 
+ROUTER_LOGICS = ("rules", "learned", "judge", "cascade")
+
+
+@dataclass(frozen=True)
+class LearnedConfig:
+    """The learned router (``hrouter train``). ``model``: path of its JSON model file (a relative
+    path is resolved against the policy file's directory; None = not configured); ``threshold``:
+    the cloud tier is preferred when P(local answer insufficient) = 1 - P(local ok) >= threshold."""
+
+    model: str | None = None
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """The LLM-as-judge: ``backend`` names a policy backend of kind ollama in zone local (the only
+    kind of judge a prompt may go to); ``timeout_ms``: the whole judge call's bound (ms), past which
+    the rules decide; ``cache_ttl_s``: how long a verdict is reused for the same prompt (s)."""
+
+    backend: str | None = None
+    timeout_ms: float = 2000.0
+    cache_ttl_s: float = 7 * 86400.0
+
+
+@dataclass(frozen=True)
+class CascadeConfig:
+    """``router: cascade``: the rules decide when the complexity score is at least ``band`` away
+    from the threshold; inside the band the ``second`` opinion (``learned`` or ``judge``) decides."""
+
+    band: float = 0.1
+    second: str = "learned"
+
+
 @dataclass(frozen=True)
 class Policy:
     """The whole policy. ``source`` is where it was loaded from (a path or ``<built-in>``);
@@ -194,6 +256,11 @@ class Policy:
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    #: Which logic decides local vs cloud among permitted backends: one of :data:`ROUTER_LOGICS`.
+    router: str = "rules"
+    learned: LearnedConfig = field(default_factory=LearnedConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    cascade: CascadeConfig = field(default_factory=CascadeConfig)
     version: int = 1
     strict_zones: bool = False
     source: str = "<built-in>"

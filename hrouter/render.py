@@ -63,6 +63,19 @@ def route_line(decision: Decision) -> Text:
     return t
 
 
+def host_summary(h: dict) -> str:
+    """One pool host (:meth:`hrouter.core.HostState.to_json`) in a few words: URL, requests in
+    flight, measured p50 TTFT, cooldown."""
+    out = f"{h['url']} {h['inflight']} in flight"
+    if h.get("server_load") is not None:
+        out += f" (server {h['server_load']})"
+    if h.get("samples"):
+        out += f", TTFT p50 {h['ttft_p50_ms']:.0f} ms ({h['samples']} samples)"
+    if h.get("cooldown"):
+        out += f", cooling down ({h['cooldown']})"
+    return out
+
+
 def print_route(console: Console, decision: Decision) -> None:
     """The compact decision line ``ask`` shows before the answer."""
     console.print(route_line(decision))
@@ -134,6 +147,9 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
             for k, v in (cap.get("max_inflight") or {}).items()))
         for name, why in (cap.get("cooldowns") or {}).items():
             lines.append(f"cooldown: {name}: {why}")
+    for name, hosts in (cons.get("pools") or {}).items():
+        lines.append(f"pool {name} (hosts in the order they would be tried): "
+                     + "; ".join(host_summary(h) for h in hosts))
     if b.get("session_spent_usd") is not None:
         lines.append(f"session spend: ${b['session_spent_usd']:.4f}"
                      + (f" ({b['session_share']:.0%} of the session budget)" if b.get("session_share") is not None else ""))

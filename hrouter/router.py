@@ -44,6 +44,34 @@ class Signals:
     redacted_tier: str | None = None
     #: The :class:`hrouter.redact.Redaction` behind ``redacted_tier`` (its mapping never leaves).
     redaction: object = None
+    #: The learned model's / judge's opinion (None: ``router: rules``).
+    judgement: Judgement | None = None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A second opinion on local vs cloud, from ``router: learned | judge | cascade`` (computed
+    with I/O by :class:`hrouter.core.Router`, consumed here without any).
+
+    ``logic``: the policy's router logic; ``decided_by``: ``rules``, ``learned`` or ``judge``
+    (``rules`` when the other model was not asked, failed, or the cascade found the case clear);
+    ``score``/``threshold``: the deciding model's cloud score and threshold in [0, 1] (learned:
+    1 - P(local ok); judge: its complexity); ``needs_cloud``: the judge's verdict (None for the
+    others); ``outputs``: every model's output, for ``explain`` and the audit record; ``notes``:
+    trace lines (e.g. a judge timeout and that the rules decided).
+    """
+
+    logic: str
+    decided_by: str
+    score: float | None = None
+    threshold: float | None = None
+    needs_cloud: bool | None = None
+    outputs: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"router": self.logic, "decided_by": self.decided_by, "score": self.score,
+                "threshold": self.threshold, "needs_cloud": self.needs_cloud, "outputs": self.outputs}
 
 
 @dataclass(frozen=True)
@@ -120,10 +148,12 @@ class Decision:
     refused: bool = False
     refusal: str | None = None
     redaction: dict | None = None
+    judgement: Judgement | None = None
 
     def to_json(self) -> dict:
         """The documented JSON contract (README, "JSON contract")."""
-        return {
+        extra = {"judgement": self.judgement.to_json()} if self.judgement is not None else {}
+        return {**extra,
             "backend": self.backend, "model": self.model, "zone": self.zone,
             "fallbacks": list(self.fallbacks), "rule": self.rule,
             "refused": self.refused, "refusal": self.refusal, "redaction": self.redaction,
@@ -238,6 +268,7 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
         trace.append(f"budget.per_request: cap {_usd(budget.per_request_usd)}; estimates "
                      + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in cands if c.removed_by in (None, "budget.per_request")))
     threshold = policy.complexity.threshold
+    downgrade = 0.0  # how far the budget downgrade has raised thresholds toward 1.0 (0-1)
     if context.state_error:
         trace.append(f"state: unavailable ({context.state_error})")
     if budget.session_usd is not None:
@@ -263,7 +294,8 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
                 # policy value at downgrade_at to 1.0 at the ceiling, so ever fewer prompts earn
                 # the expensive backends as the session budget runs out.
                 span = max(1e-9, 1.0 - budget.downgrade_at)
-                raised = threshold + (1.0 - threshold) * min(1.0, (share - budget.downgrade_at) / span)
+                downgrade = min(1.0, (share - budget.downgrade_at) / span)
+                raised = threshold + (1.0 - threshold) * downgrade
                 trace.append(f"budget.downgrade: {share:.0%} of session budget spent (>= {budget.downgrade_at:.0%}): "
                              f"complexity threshold raised {threshold:.2f} -> {raised:.2f}")
                 considerations["budget"]["threshold_raised_to"] = round(raised, 4)
@@ -285,9 +317,28 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
         return _refused(signals, policy, trace, cands, context, reason, considerations)
 
     # -- preference
-    above = comp.score >= threshold
-    rule = "only_candidate" if len(left) == 1 else (
-        "complexity.above_threshold" if above else "complexity.below_threshold")
+    judged = signals.judgement
+    for note in (judged.notes if judged is not None else ()):
+        trace.append(note)
+    if judged is None or judged.decided_by == "rules":
+        above = comp.score >= threshold
+        rule = "complexity.above_threshold" if above else "complexity.below_threshold"
+    elif judged.decided_by == "judge":
+        # The judge's needs_cloud decides; under the budget downgrade its complexity must also
+        # clear the raised threshold, as the rules' score would.
+        above = bool(judged.needs_cloud) and (downgrade == 0.0 or (judged.score or 0.0) >= threshold)
+        rule = "judge.needs_cloud" if above else "judge.local_ok"
+        trace.append(f"judge: needs_cloud {str(judged.needs_cloud).lower()}, complexity {judged.score:.2f}"
+                     + (f" (budget threshold {threshold:.2f})" if downgrade else "")
+                     + f": {'most capable' if above else 'cheapest'} first")
+    else:
+        model_threshold = judged.threshold + (1.0 - judged.threshold) * downgrade
+        above = judged.score >= model_threshold
+        rule = "learned.above_threshold" if above else "learned.below_threshold"
+        trace.append(f"learned: P(local insufficient) {judged.score:.2f} {'>=' if above else '<'} threshold "
+                     f"{model_threshold:.2f}: {'most capable' if above else 'cheapest'} first")
+    if len(left) == 1:
+        rule = "only_candidate"
     if above:
         order = sorted(left, key=lambda c: (-c.capability, c.estimated_cost_usd, c.expected_ttft_ms))
         trace.append(f"complexity: score {comp.score:.2f} >= threshold {threshold:.2f}: most capable first ("
@@ -296,8 +347,15 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
         order = sorted(left, key=lambda c: (c.estimated_cost_usd, c.expected_ttft_ms, -c.capability))
         trace.append(f"complexity: score {comp.score:.2f} < threshold {threshold:.2f}: cheapest first ("
                      + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in order) + ")")
-    if "threshold_raised_to" in considerations["budget"] and comp.score >= policy.complexity.threshold and not above:
-        rule = "budget.downgrade"
+    if "threshold_raised_to" in considerations["budget"] and not above:
+        if judged is None or judged.decided_by == "rules":
+            would = comp.score >= policy.complexity.threshold
+        elif judged.decided_by == "judge":
+            would = bool(judged.needs_cloud)
+        else:
+            would = judged.score >= judged.threshold
+        if would:  # capable without the downgrade: the budget decided
+            rule = "budget.downgrade"
     if sla is not None:
         head = order[0]
         fast = [c for c in order if c.expected_ttft_ms <= sla]
@@ -356,7 +414,7 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
     return Decision(backend=chosen.name, model=chosen.model, zone=chosen.zone, fallbacks=fallbacks, rule=rule,
                     sensitivity=sens, complexity=comp, threshold=threshold, tokens=signals.tokens,
                     estimated_cost_usd=chosen.estimated_cost_usd, trace=trace, candidates=cands,
-                    considerations=considerations, redaction=summary)
+                    considerations=considerations, redaction=summary, judgement=judged)
 
 
 def _refused(signals: Signals, policy: Policy, trace: list[str], cands: list[Candidate],
@@ -366,4 +424,4 @@ def _refused(signals: Signals, policy: Policy, trace: list[str], cands: list[Can
                     sensitivity=signals.sensitivity, complexity=signals.complexity,
                     threshold=policy.complexity.threshold, tokens=signals.tokens, estimated_cost_usd=None,
                     trace=trace, candidates=cands, considerations=considerations or {},
-                    refused=True, refusal=reason)
+                    refused=True, refusal=reason, judgement=signals.judgement)

@@ -90,6 +90,8 @@ class FakeOpenAI(_FakeServer):
     - ``api_key``: if set, the only accepted ``Authorization: Bearer`` key (others and a
       missing header get 401); None accepts any request, as a local server started without
       ``--api-key`` does.
+    - ``send_usage``: False = ignore ``stream_options.include_usage`` and stream no usage chunk, as
+      llama-cpp-python's server does (default True).
     - ``error_type`` / ``error_message``: the mid-stream ``{"error":..}`` event sent after
       ``error_after`` chunks (default ``server_error`` / ``The server had an error``).
     - the timing knobs of ``fakes._FakeServer`` (``first_chunk_delay_s``, ``chunk_delay_s``,
@@ -107,8 +109,10 @@ class FakeOpenAI(_FakeServer):
 
     def __init__(self, *, served_model: str | None = None, models: Iterable[str] | None = None,
                  prompt_tokens: int = 17, completion_tokens: int | None = None, finish_reason: str = "stop",
-                 api_key: str | None = None, error_type: str = "server_error", **kwargs: Any) -> None:
+                 api_key: str | None = None, error_type: str = "server_error", send_usage: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.send_usage = send_usage
         self.served_model = served_model
         self.models = None if models is None else list(models)
         self.prompt_tokens = prompt_tokens
@@ -220,7 +224,7 @@ class FakeOpenAI(_FakeServer):
                 "usage": usage(out), "service_tier": "default", "system_fingerprint": "fp_fake0001"},
                 {"x-request-id": rid})
 
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        include_usage = self.send_usage and bool((body.get("stream_options") or {}).get("include_usage"))
 
         def event(data: Any) -> bytes:
             text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))

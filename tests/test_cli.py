@@ -322,7 +322,7 @@ def test_bad_policy_one_line_error_exit_2(tmp_path):
         lines = r.stderr.decode().strip().splitlines()
         assert lines == [f"hrouter: error: {p}:7: backends.local.colour: unknown key (allowed: kind, model, zone, "
                          "host, base_url, price, max_tokens, context_window, capability, ttft_ms, timeout_s, "
-                         "connect_timeout_s, images, max_inflight, api_key_env, load_metrics, metrics_url)"]
+                         "connect_timeout_s, images, max_inflight, api_key_env, load_metrics, metrics_url, hosts)"]
 
 
 def test_policy_validate_and_show(tmp_path):

@@ -34,10 +34,14 @@ class CompletionRequest:
 
 @dataclass
 class Usage:
-    """Token counts reported by the server: ``input_tokens`` and ``output_tokens`` (tokens)."""
+    """Token counts reported by the server: ``input_tokens`` and ``output_tokens`` (tokens).
+
+    ``estimated`` is True when the server reported none and hrouter counted/estimated them
+    (see :func:`hrouter.backends.openai.estimate_usage`)."""
 
     input_tokens: int = 0
     output_tokens: int = 0
+    estimated: bool = False
 
 
 @dataclass

@@ -66,6 +66,20 @@ def max_tokens_field(base_url: str) -> str:
     return "max_tokens"
 
 
+def estimate_usage(completion: Completion, request: CompletionRequest, deltas: int) -> None:
+    """Fill ``completion.usage`` for a server that streamed no usage chunk (it ignores
+    ``stream_options.include_usage``, as llama-cpp-python's server does) and mark it
+    ``estimated``: output tokens = the content deltas received (such servers stream one token
+    per delta), input tokens = hrouter's estimate of the system prompt and prompt
+    (:func:`hrouter.signals.tokens.estimate_tokens`; the server's chat template adds a few more).
+    Without this a priced server would settle every call at $0 against the session budget."""
+    from ..signals.tokens import estimate_tokens
+    text = request.prompt if not request.system else request.system + "\n\n" + request.prompt
+    completion.usage.input_tokens = estimate_tokens(text)
+    completion.usage.output_tokens = deltas
+    completion.usage.estimated = True
+
+
 def _import_sdk():
     """The ``openai`` module, or :class:`InputError` naming the extra when it is not installed."""
     try:
@@ -156,7 +170,7 @@ class OpenAIBackend(Backend):
         """Stream ``request`` through ``POST {base_url}/chat/completions``; yields content deltas.
 
         Fills ``completion``: text; usage (``prompt_tokens`` / ``completion_tokens`` of the usage
-        chunk, tokens); model and model_version (the ``model`` the chunks report, e.g. a dated
+        chunk, tokens; estimated by :func:`estimate_usage` when the server sends none); model and model_version (the ``model`` the chunks report, e.g. a dated
         id); stop_reason (``finish_reason``: ``stop``, ``length``, ...); request_id.
         Raises :class:`BackendAuthError` (no key, 401), :class:`BackendUnavailable` or
         :class:`BackendResponseError` (see :meth:`map_error`), before or during iteration.
@@ -188,7 +202,8 @@ class OpenAIBackend(Backend):
                         max_tokens_field(base_url): request.max_tokens}
         if extra_headers:
             kwargs["extra_headers"] = extra_headers
-        chunks = 0
+        chunks = deltas = 0
+        usage_seen = False
         try:
             try:
                 with client.chat.completions.create(**kwargs) as events:
@@ -201,6 +216,7 @@ class OpenAIBackend(Backend):
                             completion.model_version = model
                         usage = getattr(chunk, "usage", None)
                         if usage is not None:
+                            usage_seen = True
                             completion.usage.input_tokens = getattr(usage, "prompt_tokens", None) or 0
                             completion.usage.output_tokens = getattr(usage, "completion_tokens", None) or 0
                         for choice in getattr(chunk, "choices", None) or ():
@@ -211,6 +227,7 @@ class OpenAIBackend(Backend):
                             delta = getattr(choice, "delta", None)
                             text = getattr(delta, "content", None) if delta is not None else None
                             if text:
+                                deltas += 1
                                 completion.text += text
                                 yield text
             except Exception as exc:  # noqa: BLE001 - narrowed by map_error, re-raised otherwise
@@ -223,6 +240,8 @@ class OpenAIBackend(Backend):
         if not chunks:
             raise BackendResponseError(f"{self._where()}: malformed reply: the stream had no chunks",
                                        backend=self.name, status=200)
+        if not usage_seen:
+            estimate_usage(completion, request, deltas)
         if completion.stop_reason == "content_filter":
             raise BackendResponseError(
                 f"{self._where()}: the answer was withheld by a content filter (finish_reason 'content_filter')",
