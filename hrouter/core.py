@@ -224,9 +224,38 @@ class Router:
             scanned = prompt.system + "\n\n" + prompt.text
         tokens = estimate_tokens(scanned)
         comp = score_complexity(prompt.text, self.policy.complexity, images=len(prompt.images), tokens=tokens)
-        redacted_tier, redaction = self._redaction(prompt, sens)
+        judgement = None
+        if self.policy.router != "rules":
+            # The learned model / local judge (hrouter.deciders): may raise the tier, never lower it.
+            from .deciders import second_opinion
+            opinion = second_opinion(self.policy, prompt.text, comp, tokens, len(prompt.images), sens.tier,
+                                     judge_factory=self._judge)
+            judgement = opinion.judgement
+            if opinion.raised_tier is not None:
+                from .signals import Finding
+                sens.findings.append(Finding("judge", opinion.raised_tier, 0, 0, "(local judge verdict)",
+                                             verdict=f"judge raised the tier {sens.tier} -> {opinion.raised_tier}"))
+                sens.tier = opinion.raised_tier
+                redaction_off = True
+            else:
+                redaction_off = False
+        else:
+            redaction_off = False
+        # A tier raised by the judge is not lowered again by redact-then-send (fail closed).
+        redacted_tier, redaction = (None, None) if redaction_off else self._redaction(prompt, sens)
         return Signals(sensitivity=sens, complexity=comp, tokens=tokens, images=len(prompt.images),
-                       redacted_tier=redacted_tier, redaction=redaction)
+                       redacted_tier=redacted_tier, redaction=redaction, judgement=judgement)
+
+    def _judge(self, policy):
+        """The local judge for ``router: judge | cascade`` (verdicts cached in the state db when it opens)."""
+        if getattr(self, "_judge_instance", None) is None:
+            from .deciders import default_judge
+            try:
+                state = self._db()
+            except Exception:  # no cache, still a judge
+                state = None
+            self._judge_instance = default_judge(policy, state)
+        return self._judge_instance
 
     def _redaction(self, prompt: Prompt, sens):
         """Redact-then-send: the tier the prompt would have with ``sensitivity.redact`` findings of
@@ -829,7 +858,27 @@ class Router:
                 from .signals.sensitivity import tag_sensitivity
                 record["system"] = mask_findings(prompt.system,
                                                  tag_sensitivity(prompt.system, self.policy.sensitivity).findings)
+        if d.judgement is not None:
+            record["judgement"] = d.judgement.to_json()
+            judge = d.judgement.outputs.get("judge")
+            if judge is not None:
+                record["judge_ms"] = judge.get("latency_ms")
         self._log().append(record)
+        if result.status == "ok" and result.backend:
+            self._remember(prompt, result)
+
+    def _remember(self, prompt: Prompt, result: AskResult) -> None:
+        """Keep the request's text-free features (and the prompt only under ``audit.log_prompt: raw``)
+        in the state db, so ``hrouter feedback ID good|bad`` can label it later. Never fails the ask."""
+        from .learn.features import record_from_complexity
+        d = result.decision
+        try:
+            features = record_from_complexity(prompt.text, d.complexity, d.tokens, len(prompt.images))
+            self._db().remember_request(result.id, tier=d.sensitivity.tier, backend=result.backend,
+                                        zone=result.zone, features=features,
+                                        prompt=prompt.text if self.policy.audit.log_prompt == "raw" else None)
+        except Exception:  # labels are a convenience: the answer and its audit record stand
+            pass
 
 
 def _restore_all(text: str, mapping: dict[str, str]) -> str:

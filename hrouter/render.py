@@ -81,6 +81,32 @@ def print_route(console: Console, decision: Decision) -> None:
     console.print(route_line(decision))
 
 
+def _judgement_lines(j) -> list[Text]:
+    """``Router:`` block of ``explain``: each model's output and which one decided."""
+    out = [Text(), Text.assemble(("Router: ", "bold"), f"{j.logic}; decided by ", (j.decided_by, "bold"))]
+    rules = j.outputs.get("rules") or {}
+    if rules:
+        out.append(Text(f"  rules: complexity {rules['score']:.2f} vs threshold {rules['threshold']:.2f}"))
+    learned = j.outputs.get("learned")
+    if learned:
+        out.append(Text(f"  learned: unavailable ({learned['error']})", style="red") if "error" in learned else
+                   Text(f"  learned: P(local ok) {learned['p_local_ok']:.2f}; P(local insufficient) "
+                        f"{learned['score']:.2f} vs threshold {learned['threshold']:.2f}"))
+    judge = j.outputs.get("judge")
+    if judge:
+        if judge.get("complexity") is None:
+            out.append(Text(f"  judge: {judge['status']} after {judge['latency_ms']:.0f} ms ({judge.get('detail')})",
+                            style="red"))
+        else:
+            out.append(Text(f"  judge ({judge['status']}, {judge['latency_ms']:.0f} ms): complexity "
+                            f"{judge['complexity']:.2f}, needs_cloud {str(judge['needs_cloud']).lower()}, "
+                            f"tier {judge['tier']} (effective {judge['effective_tier']})"))
+    for note in j.notes:
+        if note.startswith("cascade"):
+            out.append(Text(f"  {note}", style="dim"))
+    return out
+
+
 def explain_view(decision: Decision, formula: str | None = None) -> Group:
     """The full ``explain`` view: route, sensitivity findings, complexity breakdown,
     considerations (tokens, cost, budget, latency, capacity), candidates and the trace."""
@@ -122,6 +148,8 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
     parts.append(ct)
     if formula:
         parts.append(Text(f"  score = {formula}", style="dim"))
+    if decision.judgement is not None:
+        parts.extend(_judgement_lines(decision.judgement))
 
     # considerations
     cons = decision.considerations
