@@ -895,6 +895,8 @@ def stats_cmd(
                        f"{sh['trailing']:.0%}: a sudden shift toward the cloud", style="bold red"))
 
 
+from .cli_learn import register as _register_learn  # noqa: E402 - feedback, train, calibrate, eval
+_register_learn(app)
 
 
 # --------------------------------------------------------------------------- error boundary
