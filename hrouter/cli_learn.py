@@ -554,10 +554,13 @@ def eval_cmd(
                            help="Learned router cross-fitted on FILE itself: each prompt scored by a model "
                                 "trained (K folds) without it. Needs no model file."),
     subset: Optional[str] = _SubsetOpt,
+    judge: Optional[str] = typer.Option(None, "--judge", metavar="NAME",
+                                        help="Live: answer every prompt on the local and the cloud backend and "
+                                             "grade both answers with this local (ollama) judge backend."),
     as_json: bool = _JsonOpt,
     policy: Optional[str] = _PolicyOpt,
 ) -> None:
-    """The quality-vs-cost table across thresholds, and RouteLLM's APGR, from labelled prompts.
+    """The quality-vs-cost table across thresholds, and RouteLLM's APGR, from graded prompts.
 
     \b
     Each prompt needs both models' judged quality (0-1): local_quality/cloud_quality in JSONL,
@@ -567,10 +570,14 @@ def eval_cmd(
     all-cloud recovered (PGR); APGR is its average over cloud shares 0-100% (0.5 = random).
     A learned model scored on the data it was trained on looks better than it is: --cv K
     trains K models on FILE and scores each prompt with the one that did not see it.
+    --judge NAME grades live instead: each prompt is asked on the cheapest local and the most
+    capable cloud backend (as hrouter ask would, audited; a prompt whose tier keeps it off the
+    cloud is answered and graded locally only, and listed apart), and NAME scores both answers.
     Examples:
       hrouter eval ../shared/data/routellm/ --subset gsm8k
       hrouter eval ../shared/data/routellm/ --subset gsm8k --router learned --cv 5
       hrouter eval graded.jsonl --router learned --model m.json --json | jq .apgr
+      hrouter eval prompts.jsonl --judge judge
     """
     from .learn.report import EvalItem, quality_cost_report
     pol = _load(policy)
@@ -589,10 +596,16 @@ def eval_cmd(
         except ValueError:
             raise InputError(f"--thresholds {thresholds!r}: comma-separated numbers, e.g. 0.2,0.35,0.5") from None
     rows = _prompt_rows(pol, file, subset)
+    live = _live(pol, rows, judge) if judge else None
+    if live is not None:
+        rows = live.graded
     graded = [r for r in rows if r.local_quality is not None and r.cloud_quality is not None]
+    if not graded and live is not None:
+        raise InputError(f"{file}: no prompt was answered and graded by both backends "
+                         f"({len(live.local_only)} local only, {len(live.failed)} failed)")
     if not graded:
         raise InputError(f"{file}: no prompt carries both local_quality and cloud_quality "
-                         "(or weak_correct/strong_correct in the RouteLLM CSV)")
+                         "(or weak_correct/strong_correct in the RouteLLM CSV); --judge NAME grades live")
     if len(graded) < len(rows):
         _note(f"{len(rows) - len(graded)} prompt(s) without both qualities left out")
     if cv:
@@ -616,9 +629,10 @@ def eval_cmd(
         _note(f"costs estimated: local = {price(lo)}, cloud = {price(hi)}; input tokens estimated, "
               f"{output_tokens} output tokens per answer (--output-tokens)")
     rep = quality_cost_report(items, wanted, points=points, marks={current: "policy"})
+    extra = {} if live is None else {"live": {"judge": judge, "kept_local": live.local_only, "failed": live.failed}}
     if as_json:
         _print_json({"router": name, "key": ".".join(keypath), "current_threshold": current,
-                     "costs_estimated": estimated, **rep.to_json()})
+                     "costs_estimated": estimated, **rep.to_json(), **extra})
         return
     gap = rep.cloud_quality - rep.local_quality
     print(f"{rep.n} prompts, router {name}: all local quality {rep.local_quality:.3f} "
@@ -631,6 +645,37 @@ def eval_cmd(
               f"{row.quality:>8.3f} {_pct(row.pgr):>14}" + (f"  ← {row.mark} ({'.'.join(keypath)})" if row.mark else ""))
     cpt = ", ".join(f"{int(k * 100)}% of the gap at {_pct(v)} cloud" for k, v in rep.cpt.items())
     print(f"APGR {_num(rep.apgr)} (random routing 0.5, oracle {_num(rep.oracle_apgr)}); {cpt}")
+
+
+def _live(pol, rows, judge_name: str):
+    """Answer and grade ``rows`` live (``eval --judge``): see :mod:`hrouter.learn.live`."""
+    from .core import Router
+    from .judge import Judge
+    from .learn.live import run_live
+    cfg = pol.backends.get(judge_name)
+    if cfg is None:
+        raise InputError(f"--judge {judge_name}: no backend of that name in {pol.source}")
+    if cfg.kind != "ollama" or cfg.zone != "local":
+        raise InputError(f"--judge {judge_name}: kind {cfg.kind}, zone {cfg.zone}; the judge sees every prompt "
+                         "and answer, so it must be an ollama backend in zone local")
+    lo, hi = _pick_backends(pol)
+    if lo is None or hi is None:
+        raise InputError("eval --judge compares a local and a cloud backend: the policy needs one of each")
+    judge = Judge(cfg, name=judge_name, timeout_ms=pol.judge.timeout_ms)  # refuses a non-local judge
+    router = Router(pol)
+    progress = _Progress(f"answering on {lo[0]} and {hi[0]}, grading with {judge_name}")
+    try:
+        live = run_live(router, rows, judge, lo[0], hi[0], progress)
+    finally:
+        router.close()
+    progress.done(f"{len(live.graded)} prompt(s) graded on both, {len(live.local_only)} local only, "
+                  f"{len(live.failed)} failed")
+    for item in live.local_only:
+        _note(f"line {item['line']}: tier {item['tier']}: evaluated locally only "
+              f"(quality {item['local_quality']:.2f}); not in the table")
+    for item in live.failed:
+        _note(f"line {item['line']}: {item['stage']} failed: {item['why']}")
+    return live
 
 
 # --------------------------------------------------------------------------- registration
