@@ -895,8 +895,28 @@ def stats_cmd(
                        f"{sh['trailing']:.0%}: a sudden shift toward the cloud", style="bold red"))
 
 
-from .cli_learn import register as _register_learn  # noqa: E402 - feedback, train, calibrate, eval
-_register_learn(app)
+_learn_registered = False
+
+
+def register_learn_commands() -> None:
+    """Add ``feedback``, ``train``, ``calibrate`` and ``eval`` (hrouter.cli_learn) to :data:`app`.
+
+    :func:`main` does this only when they can be needed (root help, one of them, an unknown
+    command, shell completion): building their Click commands costs ~2.5 ms on every start,
+    and ``explain`` is budgeted at 150 ms. Embedders running :data:`app` themselves call it first."""
+    global _learn_registered
+    if not _learn_registered:
+        from .cli_learn import register
+        register(app)
+        _learn_registered = True
+
+
+def _core_command(args: List[str]) -> bool:
+    """Whether the command line names one of the commands defined in this module."""
+    command = next((a for a in args if not a.startswith("-")), None)  # root options are flags only
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups}
+    return command in names and not any(k.startswith("_HROUTER_COMPLETE") for k in os.environ)
 
 
 # --------------------------------------------------------------------------- error boundary
@@ -930,6 +950,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     debug = os.environ.get("HROUTER_DEBUG", "") not in ("", "0") or "--debug" in head
     if "--debug" in head:  # accepted anywhere before `--`, not only before the command
         args = [a for a in head if a != "--debug"] + args[len(head):]
+    if not _core_command(args):
+        register_learn_commands()
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="hrouter", standalone_mode=False)
