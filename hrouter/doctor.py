@@ -93,6 +93,21 @@ def check_backend(name: str, cfg) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {text}"
 
 
+def model_deprecation(cfg) -> str | None:
+    """The end-of-life date of ``cfg.model`` when its SDK lists it as deprecated, else None.
+
+    Source: the anthropic SDK's own table (``anthropic._data.DEPRECATED_MODELS``, the one it warns
+    from at call time; see https://docs.anthropic.com/en/docs/resources/model-deprecations). The
+    ollama and openai SDKs carry no such table. Offline; never raises."""
+    if cfg.kind != "anthropic":
+        return None
+    try:
+        from anthropic._data import DEPRECATED_MODELS
+    except Exception:  # an SDK without the table (or none installed): nothing known
+        return None
+    return DEPRECATED_MODELS.get(cfg.model)
+
+
 def run_checks(policy: Policy) -> list[Check]:
     """Every check, in order: policy, paths, then each backend."""
     checks = [Check("policy", True, f"{policy.source}: {len(policy.backends)} backend(s) valid")]
@@ -124,6 +139,11 @@ def run_checks(policy: Policy) -> list[Check]:
         if where:
             detail += f"; WARNING: declared local but {where} is public"
         checks.append(Check(f"backend {name} ({cfg.kind}, {cfg.zone})", ok, detail, required=name in required))
+    for name, cfg in policy.backends.items():
+        eol = model_deprecation(cfg)
+        if eol:
+            checks.append(Check(f"model {name}", False, f"{cfg.model} is deprecated (end of life {eol}, per the "
+                                f"{cfg.kind} SDK); move backends.{name}.model to a current model", required=False))
     return checks
 
 

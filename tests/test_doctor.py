@@ -48,3 +48,19 @@ def test_backends_lists_prior_then_measured_ttft(tmp_path):
         local_row = rows[0]
         assert local_row["ttft_measured"] and local_row["samples"] == 3 and local_row["inflight"] == 0
         assert local_row["max_inflight"] == 2
+
+
+def test_doctor_flags_a_model_the_sdk_lists_as_deprecated(tmp_path):
+    from anthropic._data import DEPRECATED_MODELS
+    model, eol = next(iter(DEPRECATED_MODELS.items()))
+    with FakeOllama(models=["llama3.2:3b"]) as local, FakeAnthropic() as cloud:
+        p = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url)
+        p.write_text(p.read_text().replace("model: claude-sonnet-4-6", f"model: {model}"))
+        r = run_cli(["doctor", "--json", "--policy", str(p)], env=KEY)
+    d = json.loads(r.stdout)
+    check = next(c for c in d["checks"] if c["name"] == "model cloud")
+    assert check == {"name": "model cloud", "ok": False, "required": False,
+                     "detail": f"{model} is deprecated (end of life {eol}, per the anthropic SDK); "
+                               "move backends.cloud.model to a current model"}
+    assert r.returncode == 0  # a warning: the model still answers until its end of life
+    assert not any(c["name"] == "model local" for c in d["checks"])
