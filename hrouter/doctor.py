@@ -139,12 +139,27 @@ def run_checks(policy: Policy) -> list[Check]:
         if where:
             detail += f"; WARNING: declared local but {where} is public"
         checks.append(Check(f"backend {name} ({cfg.kind}, {cfg.zone})", ok, detail, required=name in required))
+    if policy.learned.model and (policy.router == "learned"
+                                 or (policy.router == "cascade" and policy.cascade.second == "learned")):
+        checks.append(_check_learned(policy.learned.model))
     for name, cfg in policy.backends.items():
         eol = model_deprecation(cfg)
         if eol:
             checks.append(Check(f"model {name}", False, f"{cfg.model} is deprecated (end of life {eol}, per the "
                                 f"{cfg.kind} SDK); move backends.{name}.model to a current model", required=False))
     return checks
+
+
+def _check_learned(path: str) -> Check:
+    """The learned router's model file loads (a failure is a warning: the rules then decide)."""
+    try:
+        from .deciders import load_learned
+        model = load_learned(path)
+    except Exception as exc:  # noqa: BLE001 - reported in one line
+        return Check("learned model", False, f"{' '.join(str(exc).split())}; the rules decide meanwhile", required=False)
+    rows = model.training.get("rows") if isinstance(model.training, dict) else None
+    return Check("learned model", True, f"{path}: loads ({model.buckets} buckets"
+                 + (f", trained on {rows} rows" if rows else "") + ")", required=False)
 
 
 def _check_pool(name: str, cfg, *, required: bool) -> list[Check]:

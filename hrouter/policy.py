@@ -309,6 +309,12 @@ class _Validator:
                     knode = next(k for k, _ in top["backends"][1].value if k.value == name)
                     self.fail(knode, f"backends.{name}.zone", msg.split(": ", 1)[1] + " (strict_zones: true)")
                 warnings.append(msg)
+        model = judgement["learned"].model
+        router = judgement["router"]
+        uses_learned = router == "learned" or (router == "cascade" and judgement["cascade"].second == "learned")
+        if uses_learned and model and not os.path.isfile(model):
+            warnings.append(f"learned.model: {model}: no such file; the rules decide until "
+                            f"`hrouter train --out {model}` writes it")
         return Policy(backends=backends, sensitivity=sensitivity, complexity=complexity, latency=latency,
                       budget=budget, audit=audit, dispatch=dispatch, version=version, strict_zones=strict,
                       warnings=tuple(warnings), **judgement)

@@ -60,7 +60,25 @@ def route_line(decision: Decision) -> Text:
     if decision.fallbacks:
         t.append("  fallbacks ", style="dim")
         t.append(", ".join(decision.fallbacks))
+    failed = second_opinion_failure(decision)
+    if failed:
+        t.append(f"  ({failed}; the rules decided)", style="yellow")
     return t
+
+
+def second_opinion_failure(decision: Decision) -> str | None:
+    """``"judge timeout"`` / ``"learned model unavailable"`` when the policy's router asked for a
+    second opinion and could not get it (so the rules decided), else None."""
+    j = decision.judgement
+    if j is None or j.decided_by != "rules":
+        return None
+    learned = j.outputs.get("learned") or {}
+    if "error" in learned:
+        return "learned model unavailable"
+    judge = j.outputs.get("judge") or {}
+    if judge and judge.get("status") not in ("ok", "cached"):
+        return f"judge {judge.get('status')}"
+    return None
 
 
 def host_summary(h: dict) -> str:

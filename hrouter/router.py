@@ -339,14 +339,20 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
                      f"{model_threshold:.2f}: {'most capable' if above else 'cheapest'} first")
     if len(left) == 1:
         rule = "only_candidate"
+    # The trace names the deciding model: the complexity comparison only when the rules decided
+    # (a learned/judge line above says why otherwise).
+    by_rules = judged is None or judged.decided_by == "rules"
     if above:
         order = sorted(left, key=lambda c: (-c.capability, c.estimated_cost_usd, c.expected_ttft_ms))
-        trace.append(f"complexity: score {comp.score:.2f} >= threshold {threshold:.2f}: most capable first ("
-                     + ", ".join(f"{c.name} {c.capability}" for c in order) + ")")
+        head = (f"complexity: score {comp.score:.2f} >= threshold {threshold:.2f}" if by_rules
+                else f"{judged.decided_by}: capable tier")
+        trace.append(f"{head}: most capable first (" + ", ".join(f"{c.name} {c.capability}" for c in order) + ")")
     else:
         order = sorted(left, key=lambda c: (c.estimated_cost_usd, c.expected_ttft_ms, -c.capability))
-        trace.append(f"complexity: score {comp.score:.2f} < threshold {threshold:.2f}: cheapest first ("
-                     + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in order) + ")")
+        head = (f"complexity: score {comp.score:.2f} < threshold {threshold:.2f}" if by_rules
+                else f"{judged.decided_by}: cheap tier")
+        trace.append(f"{head}: cheapest first (" + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in order)
+                     + ")")
     if "threshold_raised_to" in considerations["budget"] and not above:
         if judged is None or judged.decided_by == "rules":
             would = comp.score >= policy.complexity.threshold

@@ -50,6 +50,8 @@ def test_eval_live_end_to_end(tmp_path, hrouter_home):
     assert "line 3: tier confidential: evaluated locally only" in err
     egress = [x for x in audit_records(hrouter_home) if x["type"] == "egress"]
     assert len(egress) == 2  # every cloud answer went through the audited path
+    requests = [x for x in audit_records(hrouter_home) if x["type"] == "request"]
+    assert len(requests) == 5 and all(x["session"] for x in requests)  # the default session, as ask
 
 
 def test_eval_live_refuses_a_cloud_judge_and_drops_ungraded_prompts(tmp_path):
@@ -66,3 +68,17 @@ def test_eval_live_refuses_a_cloud_judge_and_drops_ungraded_prompts(tmp_path):
     err = r.stderr.decode()
     assert r.returncode == 2
     assert "line 1: judge failed: malformed" in err and "no prompt was answered and graded by both" in err
+
+
+def test_eval_live_budget_refusal_is_a_failure_not_a_tier(tmp_path, hrouter_home):
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"prompt": "What is the capital of France?"}) + "\n")
+    with FakeOllama(models=[MODEL]) as local, FakeAnthropic() as cloud:
+        pol = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
+                           extra="budget: {per_request_usd: 0.000001}\n")
+        r = run_cli(["eval", str(data), "--judge", "local", "--policy", str(pol)], env={"ANTHROPIC_API_KEY": "sk-test"})
+        assert cloud.requests == [] and local.requests_to("/api/chat") == []
+    err = r.stderr.decode()
+    assert r.returncode == 2
+    assert "line 1: cloud failed: no backend permitted" in err and "per-request budget" in err
+    assert "evaluated locally only" not in err

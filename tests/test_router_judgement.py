@@ -114,3 +114,12 @@ def test_learned_model_path_is_relative_to_the_policy_file(tmp_path):
     p = load_policy(path)
     assert (p.router, p.learned.model, p.learned.threshold) == ("cascade", str(tmp_path / "sub" / "models" / "m.json"), 0.6)
     assert (p.cascade.band, p.cascade.second, p.judge.backend) == (0.05, "learned", None)
+
+
+def test_trace_never_states_a_false_complexity_comparison(policy):
+    d = route(sig(score=0.02, judgement=learned(0.9)), RouteContext(), policy)
+    assert d.backend == "cloud"
+    assert not any(t.startswith("complexity: score") for t in d.trace)
+    assert any(t.startswith("learned: capable tier: most capable first (cloud 9, local 3)") for t in d.trace)
+    d = route(sig(score=0.9, judgement=learned(0.1)), RouteContext(), policy)
+    assert any(t.startswith("learned: cheap tier: cheapest first (local $0") for t in d.trace)

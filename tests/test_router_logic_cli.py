@@ -106,3 +106,17 @@ def test_judge_timeout_leaves_the_rules_deciding(tmp_path, hrouter_home):
     assert d["judgement"]["decided_by"] == "rules" and d["rule"] == "complexity.below_threshold"
     assert d["judgement"]["outputs"]["judge"]["status"] == "timeout"
     assert any("timeout" in t and "the rules decide" in t for t in d["trace"])
+
+
+def test_missing_model_is_a_warning_everywhere_and_the_route_line_says_the_rules_decided(tmp_path):
+    pol = write_policy(tmp_path, ollama_url="http://127.0.0.1:9", anthropic_url="http://127.0.0.1:9",
+                       extra="router: learned\nlearned: {model: absent.json}\n")
+    warning = f"hrouter: warning: learned.model: {tmp_path / 'absent.json'}: no such file"
+    r = run_cli(["policy", "validate", str(pol)])
+    assert r.returncode == 0 and warning in r.stderr.decode()
+    r = run_cli(["explain", "--policy", str(pol), SIMPLE], env={"COLUMNS": "250"})
+    err = r.stderr.decode()
+    assert warning in err and "(learned model unavailable; the rules decided)" in err
+    r = run_cli(["doctor", "--json", "--policy", str(pol)])
+    check = next(c for c in json.loads(r.stdout)["checks"] if c["name"] == "learned model")
+    assert check["ok"] is False and check["required"] is False and "the rules decide meanwhile" in check["detail"]

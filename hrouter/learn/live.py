@@ -42,19 +42,30 @@ def run_live(router, rows, judge, local: str, cloud: str,
     from ..prompt import Prompt
     from ..router import RouteContext
 
+    from ..core import default_session
+
     out = LiveResult()
     total = len(rows)
+    session = default_session()
     for i, row in enumerate(rows, 1):
         if row.prompt is None:
             out.failed.append({"line": row.line, "stage": "input", "why": "no prompt text (features only)"})
         else:
             prompt = Prompt(text=row.prompt, sources=("eval",))
-            probe = router.decide(prompt, RouteContext(forced_backend=cloud))  # no model called
-            permitted = not probe.refused
+            probe = router.decide(prompt, RouteContext(forced_backend=cloud, session=session))  # no model called
+            # Kept local only when the tier forbids the cloud backend's zone; any other refusal
+            # (budget, input too long, ...) is a failure to evaluate, reported as such.
+            kept_local = any(c.name == cloud and c.removed_by == "sensitivity" for c in probe.candidates)
+            permitted = not kept_local
+            if probe.refused and not kept_local:
+                out.failed.append({"line": row.line, "stage": cloud, "why": (probe.refusal or "refused")[:200]})
+                if progress:
+                    progress(i, total)
+                continue
             answers: dict[str, tuple[float, float]] = {}
             for name in ((local, cloud) if permitted else (local,)):
                 try:
-                    res = router.ask(prompt, RouteContext(forced_backend=name))
+                    res = router.ask(prompt, RouteContext(forced_backend=name, session=session))
                 except HrouterError as exc:
                     out.failed.append({"line": row.line, "stage": name, "why": " ".join(str(exc).split())[:200]})
                     break
