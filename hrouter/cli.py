@@ -514,14 +514,14 @@ def backends_cmd(
     for col in ("backend", "kind", "model", "zone", "USD in/out per Mtok", "cap.", "TTFT p50", "in flight", "cooldown"):
         table.add_column(col)
     for r in rows:
-        ttft = f"{r['ttft_ms']:.0f} ms" + (f" ({r['samples']} samples)" if r["ttft_measured"] else " (prior)")
+        ttft = f"{r['ttft_ms']:.0f} ms" + (f" ({r['samples']} sample{'s' if r['samples'] != 1 else ''})" if r["ttft_measured"] else " (prior)")
         cap = r["max_inflight"] * len(r["hosts"]) if r.get("hosts") and r["max_inflight"] else r["max_inflight"]
         load = "-" if r["inflight"] is None else f"{r['inflight']}/{cap or '∞'}"
         table.add_row(Text(r["name"]), r["kind"], Text(r["model"]), r["zone"],
                       f"{r['price']['input_per_mtok']:g}/{r['price']['output_per_mtok']:g}", str(r["capability"]),
                       ttft, load, Text(r["cooldown"] or ""))
         for h in r.get("hosts") or ():
-            hs = f"{h['ttft_p50_ms']:.0f} ms ({h['samples']} samples)" if h["samples"] else "-"
+            hs = f"{h['ttft_p50_ms']:.0f} ms ({h['samples']} sample{'s' if h['samples'] != 1 else ''})" if h["samples"] else "-"
             table.add_row(Text(f"  {h['url']}", style="dim"), "", "", "", "", "", hs,
                           f"{h['inflight']}/{r['max_inflight'] or '∞'}", Text(h["cooldown"] or ""))
     out = _stdout_console(200)

@@ -266,7 +266,7 @@ def _labelled(pol, source: str, subset: Optional[str]):
 
 def train_cmd(
     source: str = typer.Option("audit", "--from", metavar="audit|FILE",
-                               help="audit: the labels in the state db (hrouter feedback); or a JSONL / RouteLLM CSV file."),
+                               help="audit: every label in the state db (hrouter feedback and feedback import); or a JSONL / RouteLLM CSV file."),
     out: Optional[str] = typer.Option(None, "--out", metavar="PATH",
                                       help="Where to write the model (default: <state dir>/learned-router.json)."),
     subset: Optional[str] = _SubsetOpt,
@@ -518,7 +518,8 @@ def calibrate_cmd(
         if yaml_line:
             print(yaml_line)
         if written:
-            print(f"wrote {write_policy} (a copy of {written['from']} with {key}: {cal.threshold!r})")
+            also = f", router: learned, learned.model: {mpath}" if name == "learned" else ""
+            print(f"wrote {write_policy} (a copy of {written['from']} with {key}: {cal.threshold!r}{also})")
     if write_policy and not written:
         _note(f"--write-policy {write_policy}: not written: the target is not reachable within ±{tolerance:g} pp")
     if not cal.within:

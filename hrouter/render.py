@@ -88,7 +88,7 @@ def host_summary(h: dict) -> str:
     if h.get("server_load") is not None:
         out += f" (server {h['server_load']})"
     if h.get("samples"):
-        out += f", TTFT p50 {h['ttft_p50_ms']:.0f} ms ({h['samples']} samples)"
+        out += f", TTFT p50 {h['ttft_p50_ms']:.0f} ms ({h['samples']} sample{'s' if h['samples'] != 1 else ''})"
     if h.get("cooldown"):
         out += f", cooling down ({h['cooldown']})"
     return out
