@@ -241,8 +241,15 @@ class Router:
                 redaction_off = False
         else:
             redaction_off = False
-        # A tier raised by the judge is not lowered again by redact-then-send (fail closed).
+        # A tier raised by the judge is not lowered again by redact-then-send (fail closed); nor
+        # may redaction go below the judge's own tier (its verdict is about the whole prompt, and
+        # placeholders replace only the tagger's findings).
         redacted_tier, redaction = (None, None) if redaction_off else self._redaction(prompt, sens)
+        judge_tier = ((judgement.outputs.get("judge") or {}).get("tier") if judgement is not None else None)
+        if redacted_tier is not None and judge_tier is not None:
+            from .signals import tier_rank
+            if tier_rank(judge_tier) > tier_rank(redacted_tier):
+                redacted_tier, redaction = None, None
         return Signals(sensitivity=sens, complexity=comp, tokens=tokens, images=len(prompt.images),
                        redacted_tier=redacted_tier, redaction=redaction, judgement=judgement)
 

@@ -362,6 +362,11 @@ class Judge:
         if getattr(config, "kind", None) != "ollama":
             raise PolicyError(f"judge backend '{name}' is of kind {getattr(config, 'kind', None)!r}; "
                               "the judge must be an ollama backend", key="judge.backend")
+        if not getattr(config, "host", None):
+            # A pool (hosts:) or no host: the ollama client would fall back to $OLLAMA_HOST, an
+            # address the policy never vetted. The judge needs one vetted host.
+            raise PolicyError(f"judge backend '{name}' has no single host (a pool cannot be the judge); "
+                              "name an ollama backend with host:", key="judge.backend")
         if getattr(config, "zone", None) != "local":
             raise PolicyError(f"judge backend '{name}' is in zone {getattr(config, 'zone', None)!r}; "
                               "the judge must be in zone local (a prompt never goes to a non-local judge)",

@@ -115,6 +115,20 @@ def parse_policy(data: bytes | str, *, source: str = "<policy>", builtin: bool =
                      "source": "<built-in>" if builtin else source, "digest": digest})
 
 
+def _legacy_ipv4(host: str):
+    """``host`` as the IPv4 address the C resolver (``inet_aton``) reads it as, for the forms
+    :mod:`ipaddress` refuses — ``134744072``, ``0x08080808``, ``127.1``, ``010.0.0.1`` (octal) —
+    which HTTP clients connect to as addresses, not names; None for anything else."""
+    import ipaddress
+    import socket
+    if not host or not all(c in "0123456789abcdefxABCDEFX." for c in host) or not host[0].isdigit():
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
 def zone_mismatch(cfg: BackendConfig) -> str | None:
     """For a backend declared ``zone: local``: its host when that is neither loopback nor a
     private/link-local address (RFC 1918, RFC 4193, RFC 6598 shared space) nor a single-label or
@@ -131,11 +145,14 @@ def zone_mismatch(cfg: BackendConfig) -> str | None:
         try:
             ip = ipaddress.ip_address(host)
         except ValueError:
-            if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa")) \
-                    or "." not in host:
-                continue
-            return host
-        if ip.is_loopback or ip.is_private or ip.is_link_local:
+            ip = _legacy_ipv4(host)
+            if ip is None:
+                if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa")) \
+                        or "." not in host:
+                    continue
+                return host
+        # RFC 6598 shared space (carrier-grade NAT; Tailscale-style overlays) is not routed publicly.
+        if ip.is_loopback or ip.is_private or ip.is_link_local or ip in ipaddress.ip_network("100.64.0.0/10"):
             continue
         return host
     return None
@@ -349,6 +366,9 @@ class _Validator:
                     self.fail(m["backend"][1], "judge.backend",
                               f"{name!r} is kind {cfg.kind}, zone {cfg.zone}: the judge sees every prompt, "
                               "so it must be an ollama backend in zone local")
+                if cfg.hosts:
+                    self.fail(m["backend"][1], "judge.backend",
+                              f"{name!r} is a pool (hosts:); the judge needs one ollama backend with host:")
                 values["backend"] = name
             if "timeout_ms" in m:
                 values["timeout_ms"] = float(self.number(m["timeout_ms"][1], "judge.timeout_ms", lo=50, hi=120_000))

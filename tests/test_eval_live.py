@@ -82,3 +82,21 @@ def test_eval_live_budget_refusal_is_a_failure_not_a_tier(tmp_path, hrouter_home
     assert r.returncode == 2
     assert "line 1: cloud failed: no backend permitted" in err and "per-request budget" in err
     assert "evaluated locally only" not in err
+
+
+def test_eval_live_honours_the_files_tier_as_a_floor(tmp_path):
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"prompt": "Summarise our acquisition of Zentrix Labs before it is announced",
+                                "tier": "confidential"}) + "\n"
+                    + json.dumps({"prompt": "Draft the Q3 reorg memo", "tier": "internal"}) + "\n")
+    with FakeOllama(models=[MODEL]) as local, FakeOllama(models=["judge-model"]) as judge, FakeAnthropic() as cloud:
+        judge.script_chat(grade(0.5), grade(0.6))
+        pol = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
+                           extra=f"  judge: {{kind: ollama, model: judge-model, host: '{judge.url}', zone: local}}\n")
+        r = run_cli(["eval", str(data), "--judge", "judge", "--json", "--policy", str(pol)],
+                    env={"ANTHROPIC_API_KEY": "sk-test"})
+        assert cloud.requests == []  # neither left: internal may not reach public-cloud either
+    assert r.returncode == 2  # nothing graded on both sides
+    err = r.stderr.decode()
+    assert "line 1: tier confidential: evaluated locally only" in err
+    assert "line 2: tier internal: evaluated locally only" in err

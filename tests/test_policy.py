@@ -183,3 +183,29 @@ def test_public_host_declared_local_warns_or_fails_when_strict():
                           "confidential prompts would leave the machine",)
     msg = err("version: 1\nstrict_zones: true\n" + text)
     assert msg.startswith("p.yaml:4: backends.a.zone: declared zone local, but 8.8.8.8") and "strict_zones" in msg
+
+
+@pytest.mark.parametrize("host, public", [
+    ("http://134744072:11434", True),       # 8.8.8.8 written as one integer: HTTP clients connect to it
+    ("http://0x08080808:11434", True),      # the same in hex
+    ("http://8.8.8.8:11434", True),
+    ("http://2130706433:11434", False),     # 127.0.0.1
+    ("http://127.1:11434", False),
+    ("http://0177.0.0.1:11434", False),     # octal 127.0.0.1
+    ("http://100.101.102.103:11434", False),  # RFC 6598 shared space (CGNAT, tailnets)
+    ("http://gpu-box:11434", False),        # a single-label name
+    ("http://1e100.net:11434", True),       # a public name that starts with a digit
+])
+def test_zone_check_reads_numeric_hosts_as_the_resolver_does(host, public):
+    from hrouter.policy import zone_mismatch
+    from hrouter.policy_model import BackendConfig
+    found = zone_mismatch(BackendConfig(kind="ollama", model="m", zone="local", host=host))
+    assert (found is not None) == public, found
+
+
+def test_strict_zones_rejects_an_integer_ipv4_host_in_a_local_pool():
+    from hrouter.errors import PolicyError
+    text = ("version: 1\nstrict_zones: true\nbackends:\n  local:\n    kind: ollama\n    model: m\n    zone: local\n"
+            "    hosts: [http://127.0.0.1:1, 'http://134744072:1']\n")
+    with pytest.raises(PolicyError, match="134744072 is not a loopback or private address"):
+        parse_policy(text, source="p.yaml")

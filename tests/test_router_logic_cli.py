@@ -120,3 +120,33 @@ def test_missing_model_is_a_warning_everywhere_and_the_route_line_says_the_rules
     r = run_cli(["doctor", "--json", "--policy", str(pol)])
     check = next(c for c in json.loads(r.stdout)["checks"] if c["name"] == "learned model")
     assert check["ok"] is False and check["required"] is False and "the rules decide meanwhile" in check["detail"]
+
+
+def test_judge_confidential_verdict_turns_redact_then_send_off(tmp_path):
+    """The tagger finds only an email (redactable); the judge says the whole prompt is confidential:
+    the redacted prompt must not go to the cloud (the judge's tier is a floor for redaction too)."""
+    prompt = "Our secret merger plan with Acme closes 3 March; write to bob@acme-corp.com and prove the synergy maths"
+    with FakeOllama(models=[MODEL], chunks=("ok",)) as ollama, FakeAnthropic() as cloud:
+        ollama.script_chat(verdict(complexity=0.9, needs_cloud=True, sensitivity="confidential"),
+                           verdict(complexity=0.9, needs_cloud=True, sensitivity="confidential"))
+        pol = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url,
+                           extra="router: judge\njudge: {backend: local, cache_ttl_s: 0}\n"
+                                 "sensitivity: {redact: [email]}\n")
+        d = json.loads(run_cli(["explain", "--json", "--policy", str(pol), prompt]).stdout)
+        assert (d["backend"], d["redacted_backends"]) == ("local", [])
+        r = run_cli(["ask", "--backend", "cloud", "--policy", str(pol), prompt], env={"ANTHROPIC_API_KEY": "sk-test"})
+        assert r.returncode == 3 and cloud.requests == []
+
+
+def test_a_pool_cannot_be_the_judge(tmp_path):
+    pol = write_policy(tmp_path, ollama_url="http://127.0.0.1:9",
+                       extra="  pool: {kind: ollama, model: m, zone: local, hosts: ['http://127.0.0.1:7', 'http://127.0.0.1:8']}\n"
+                             "router: judge\njudge: {backend: pool}\n")
+    r = run_cli(["policy", "validate", str(pol)])
+    assert r.returncode == 2 and b"judge.backend: 'pool' is a pool (hosts:)" in r.stderr
+    from hrouter.errors import PolicyError
+    from hrouter.judge import Judge
+    from hrouter.policy_model import BackendConfig
+    import pytest
+    with pytest.raises(PolicyError, match="no single host"):
+        Judge(BackendConfig(kind="ollama", model="m", zone="local", hosts=("http://127.0.0.1:7",)))

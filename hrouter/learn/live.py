@@ -34,7 +34,8 @@ def run_live(router, rows, judge, local: str, cloud: str,
     """Answer and grade every row that has a prompt.
 
     ``router``: a :class:`hrouter.core.Router`; ``rows``: :class:`hrouter.learn.data.LabelledRow`
-    (rows without text are skipped into ``failed``); ``judge``: a :class:`hrouter.judge.Judge`;
+    (rows without text are skipped into ``failed``; a row's ``tier`` is a floor: a prompt the file
+    marks confidential or internal never goes to a cloud zone its tier forbids); ``judge``: a :class:`hrouter.judge.Judge`;
     ``local``/``cloud``: policy backend names; ``progress(done, total)`` after each prompt.
     Never raises for a failing backend or judge: the prompt goes to ``failed``.
     """
@@ -56,6 +57,15 @@ def run_live(router, rows, judge, local: str, cloud: str,
             # Kept local only when the tier forbids the cloud backend's zone; any other refusal
             # (budget, input too long, ...) is a failure to evaluate, reported as such.
             kept_local = any(c.name == cloud and c.removed_by == "sensitivity" for c in probe.candidates)
+            # A tier given in the file (e.g. "tier": "confidential") is a floor the tagger cannot lower:
+            # the file's author knows things about the prompt that no detector sees.
+            if row.tier is not None and not kept_local:
+                from ..signals import tier_rank
+                tier = max(row.tier, probe.sensitivity.tier, key=tier_rank)
+                zones = router.policy.sensitivity.tiers.get(tier, ())
+                kept_local = router.policy.backends[cloud].zone not in zones
+                if kept_local:
+                    probe.sensitivity.tier = tier
             permitted = not kept_local
             if probe.refused and not kept_local:
                 out.failed.append({"line": row.line, "stage": cloud, "why": (probe.refusal or "refused")[:200]})
