@@ -144,11 +144,35 @@ Failing closed: a detector that raises makes the prompt ``confidential``; its
 error (``"<detector>: <ExceptionType>: <message>"``) is recorded and the other
 detectors still run.
 
-Cost: only :mod:`re` at import; regexes compile on first use; ``unicodedata``,
-``phonenumbers`` and ``stdnum`` are imported only when a prompt needs them. Digit
-patterns start with a digit so the regex engine skips fast; word-triggered patterns
-run only in windows around substring hits of their trigger words (``str.find``), so
-a 16k-character prompt tags in a few milliseconds. The invisible characters are a
+Cost (``bench/sensitivity.py`` measures it): only :mod:`re` at import; regexes compile on
+first use; ``unicodedata``, ``phonenumbers``, ``stdnum`` and ``ahocorasick_rs`` are imported
+only when a prompt needs them. The work per prompt is a few passes over the whole text, each
+in C, and pattern matching only where a match can be:
+
+- Normalisation looks at the odd characters alone (a byte-level delete of printable ASCII);
+  when each of them becomes exactly one character, the text is folded with ``str.replace``
+  and needs no offset map (offsets unchanged). Only invisible, expanding or combining
+  characters take the per-run path with an offset map.
+- Trigger words: one Aho-Corasick pass (``ahocorasick_rs``) over the lower-case text finds
+  every needle of every detector (windows exactly those of a ``str.find`` loop per needle);
+  without the library, or on a lone surrogate, a trie-shaped regex finds the same hits.
+  Word patterns run in those windows; case-insensitive ones as case-sensitive twins on a
+  lower-case copy (``_match_copy``), every alternative led by a literal so the engine skips
+  to candidate characters (tests check each twin against its original on random text).
+- Numbers: one scan of the text's byte shape (digits -> ``0``, separators -> ``-``) finds the
+  clusters of at least 7 digits; the digit patterns (SSN, card, phone, digit national ids)
+  scan only those clusters' windows, each with the digits its shape needs. IBANs, fiscal
+  codes and base64 runs are likewise found from a byte shape (``LL00``, six capitals, 20
+  base64 characters) and matched only there; ICD-10 codes from their period.
+- Anchored lookups: a prefixed API key is tried at its prefix, an email at the starts its
+  local part allows before each ``@``, a hostname from the start of its run of host
+  characters, a PEM ``END`` line at each ``END``, a phone number's context word only where
+  one of its needles lies; sentences are found around a position, not split whole.
+
+Every shortcut finds what the plain window scans find (tests in
+``tests/test_sensitivity_speed.py`` compare each with its plain form); the anchored API-key
+and email lookups also find a token longer than those windows were (2000 characters after a
+key prefix, 260 after an ``@``). A 16k-character prompt tags in a few milliseconds. The invisible characters are a
 precomputed range list (a test checks it against ``unicodedata``'s Cf category), folded
 with a ``str.translate`` table built at the first prompt that needs it. Custom ``pattern`` rules run as
 written over the whole text: a catastrophically backtracking user regex is not
@@ -224,13 +248,33 @@ _GROUP_SEP = r"(?:[ \t]{0,3}[-.][ \t]{0,3}(?:\r?\n[ \t]{0,8})?|[ \t]{1,3})"
 _SOURCES: dict[str, tuple[str, int]] = {
     # ---- normalisation: non-ASCII runs; what NFKC leaves that we still fold
     "odd": (r"[^\t\n\r\x20-\x7e]+", 0),  # runs of non-ASCII or ASCII control characters
-    "ascii_odd": (r"[^\t\n\r\x20-\x7e]", 0),
     "special": ("[" + _DASHES + _INVISIBLE + _SPACES + _MARKS + r"]|(?=[^\x00-\x7f])\d", 0),
     # the same as two charset-only patterns (an alternation defeats the engine's fast skip)
     "special_chars": ("[" + _DASHES + _INVISIBLE + _SPACES + _MARKS + "]", 0),
     "nonascii_digit": (r"[^\D0-9]", 0),
+    # ---- digit clusters: runs of at least 7 digits joined by separators (see _digit_windows);
+    # "A"/"B" join too, for the Corsican "2A"/"2B" of a French NIR
+    "cluster": (r"[0-9](?:[ \t\r\n().\-/+AB]*[0-9]){6,}", 0),
+    "cluster_any": (r"\d(?:[ \t\r\n().\-/+AB]*\d){6,}", 0),  # where other scripts' digits may occur
+    "cluster_bytes": (rb"0(?:-*0){6,}", 0),  # the same on the byte shape (_CLUSTER_BYTES)
+    "non_ascii_bytes": (rb"[\x80-\xff]+", 0),
+    # ---- small helpers (compiled once, not looked up in re's cache per call)
+    "blanks": (r"\s+", 0),
+    "local_tail": (r"[\w.%+\-]*\Z", 0),
+    # the run of host characters that ends at the search's end (IGNORECASE's extra letters too)
+    "host_run": (r"[A-Za-z0-9.\-\u0130\u0131\u017f\u212a]*", 0),
+    "alnum_run": (r"[^\W_]+", 0),
+    "non_digits": (r"\D", 0),
+    "hex_run": (r"[0-9A-Fa-f]+", 0),
+    "digit_run": (r"\d+", 0),
+    "any_digit": (r"\d", 0),
+    "phone_split": (r"[ \t]{2,}|[ \t]+(?=\()|[ \t]+[-/][ \t]+", 0),
+    "ipv4": (r"\d{1,3}(?:\.\d{1,3}){3}", 0),
+    "title_next": (r"[ \t]+\w", 0),
+    "key_tail": (r"[\"'\s:=>]+$", 0),
     # ---- decode pass: is there any base64 or percent-encoded run worth decoding?
     "decode_hint": (r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20}|%[0-9A-Fa-f]{2}", 0),
+    "pct_hint": (r"%[0-9A-Fa-f]{2}", 0),
     # ---- ssn
     "ssn": (r"(\d)" + _NUM_START + r"(?<!\+\d)(\d{2})(" + _GROUP_SEP + r")(\d{2})(" + _GROUP_SEP + r")(\d{4})"
             + _NUM_END, 0),
@@ -238,6 +282,10 @@ _SOURCES: dict[str, tuple[str, int]] = {
                 r"sozialversicherungs(?:nummer|-?nr\b\.?)|sv-?nummer|"
                 r"num[ée]ro[ \t]+de[ \t]+s[ée]curit[ée][ \t]+sociale|"
                 r"n[úu]mero[ \t]+(?:de(?:l)?[ \t]+)?seguro[ \t]+social|seguro[ \t]+social)", _I),
+    "ssn_ctx_lc": (r"s(?<!\ws)sns?|s(?<!\ws)ocial[\s\-]+security(?:[\s\-]+(?:number|no\b\.?|#))?|"
+                   r"s(?<!\ws)oc\.?[ \t]*sec\.?|s(?<!\ws)ozialversicherungs(?:nummer|-?nr\b\.?)|s(?<!\ws)v-?nummer|"
+                   r"n(?<!\wn)um[ée]ro[ \t]+de[ \t]+s[ée]curit[ée][ \t]+sociale|"
+                   r"n(?<!\wn)[úu]mero[ \t]+(?:de(?:l)?[ \t]+)?seguro[ \t]+social|s(?<!\ws)eguro[ \t]+social", 0),
     # nine digits, each optionally separated (only searched right after a context word)
     "ssn_loose": (r"\d" + _NUM_START + r"(?<!\d[ \t]\d)(?:[ \t]{0,3}[-.]?\s{0,3}\d){8}"
                   r"(?![ \t]{0,3}[-.]?[ \t]{0,3}\d)", 0),
@@ -265,6 +313,16 @@ _SOURCES: dict[str, tuple[str, int]] = {
                   r"t[ée]l[ée]phone|t[ée]l\b|portable|fixe|mon\s+num[ée]ro|num[ée]ro\s+de\s+t[ée]l[ée]phone|"
                   r"appel\w*|rappel\w*|joindre|tel[ée]fono|m[óo]vil|celular|llam\w*|mi\s+n[úu]mero|"
                   r"meine\s+nummer)", _I),
+    # phone_ctx for the lower-case copy, each alternative led by a literal (same order)
+    "phone_ctx_lc": (r"t(?<!\wt)elephone|p(?<!\wp)hone|t(?<!\wt)el\b|m(?<!\wm)obile?|m(?<!\wm)ob\b|"
+                     r"c(?<!\wc)ell(?:phone|ular)?\b|c(?<!\wc)all(?:\s+me)?\b|t(?<!\wt)ext\s+me|s(?<!\ws)ms|"
+                     r"w(?<!\ww)hats\s?app|f(?<!\wf)ax|l(?<!\wl)andline|r(?<!\wr)each\s+me|r(?<!\wr)ing\s+me|"
+                     r"c(?<!\wc)ontact\s+(?:me|number)|t(?<!\wt)elefon\w*|h(?<!\wh)andy\w*|m(?<!\wm)obil\w*|"
+                     r"f(?<!\wf)estnetz\w*|r(?<!\wr)ufnummer|a(?<!\wa)nruf\w*|r(?<!\wr)uf\s+mich|e(?<!\we)rreich\w*|"
+                     r"t(?<!\wt)[ée]l[ée]phone|t(?<!\wt)[ée]l\b|p(?<!\wp)ortable|f(?<!\wf)ixe|"
+                     r"m(?<!\wm)on\s+num[ée]ro|n(?<!\wn)um[ée]ro\s+de\s+t[ée]l[ée]phone|a(?<!\wa)ppel\w*|"
+                     r"r(?<!\wr)appel\w*|j(?<!\wj)oindre|t(?<!\wt)el[ée]fono|m(?<!\wm)[óo]vil|c(?<!\wc)elular|"
+                     r"l(?<!\wl)lam\w*|m(?<!\wm)i\s+n[úu]mero|m(?<!\wm)eine\s+nummer", 0),
     "phone_business": (r"\b(?:public|information\s+line|info\s+line|hotline|helpline|switchboard|reception|"
                        r"front\s+desk|customer\s+(?:service|support|care)|support\s+line|toll[\s\-]free|"
                        r"museum|embassy|consulate|kundenservice|kundendienst|zentrale|servicenummer|"
@@ -299,6 +357,20 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"credentials?|passwort|kennwort|mot[_\-]de[_\-]passe|contrase[ñn]a)"
         r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*", _I),
     "bare_value": (r"[^\s\"'`]+", 0),
+    # the same credential patterns for the lower-case copy (see _match_copy), each alternative
+    # led by a literal so the engine skips to candidate characters; same matches, same order
+    "key_assign_lc": (
+        r"(?:p(?<![A-Za-z]p)(?:ass|wd|w)|pass(?:word|wd|phrase)|secret(?:[_\-]?access)?[_\-]?key|secret|"
+        r"token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
+        r"credentials?|passwort|kennwort|mot[_\-]de[_\-]passe|contrase[ñn]a)"
+        r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*", 0),
+    "key_flag_lc": (r"-(?<![\w\-]-)-(?:password|passwd|pass|token|api-key|apikey|secret|client-secret)"
+                    r"(?:=|[ \t]+)", 0),
+    "key_auth_lc": (r"authorization(?<!\wauthorization)[\"']?[ \t]*[:=][ \t]*f?[\"']?[ \t]*"
+                    r"(?:bearer|basic|token|digest)[ \t]+", 0),
+    "key_prose_lc": (r"(?:p(?<!\wp)(?:assword|asswort)|k(?<!\wk)ennwort|p(?<!\wp)(?:assphrase|asscode)|"
+                     r"m(?<!\wm)ot\s+de\s+passe|c(?<!\wc)ontrase[ñn]a)"
+                     r"(?:\s+(?:for\s+\S+\s+)?(?:is|was|ist|lautet|war|est|es|era)\b)\s*:?\s*", 0),
     "key_flag": (r"(?<![\w\-])--(?:password|passwd|pass|token|api-key|apikey|secret|client-secret)(?:=|[ \t]+)", _I),
     "key_auth": (r"\bauthorization[\"']?[ \t]*[:=][ \t]*f?[\"']?[ \t]*(?:bearer|basic|token|digest)[ \t]+", _I),
     "key_url": (r"\b[a-z][a-z0-9+.\-]{1,20}://([^\s:/@'\"<>]{1,64}):([^\s@/'\"<>]{1,128})@[\w\-\[]", _I),
@@ -309,6 +381,14 @@ _SOURCES: dict[str, tuple[str, int]] = {
                     r"x{4,}|\*{3,}|#{4,}|•{3,}|(?-i:^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)", _I),
     "placeholder_word": (r"your|example|placeholder|changeme|change_me|redacted|dummy|insert|replace|"
                          r"goes_?here|fake|sample", _I),
+    # "placeholder" in three parts for the lower-case value (see _placeholder_shape): anywhere,
+    # at the start, and the case-sensitive CONSTANT_NAME; and "placeholder_word" likewise
+    "placeholder_any_lc": (r"\.\.\.|…|\{\{|\$\{|%\(|os\.environ|getenv|process\.env|e(?<!\we)nv\(|env\[|secrets\.|"
+                           r"vault|keyring|xxxx|\*\*\*|####|•••", 0),
+    "placeholder_start_lc": (r"<.*>$|\{.*\}$|\$\(?[a-z_]|%s$|%[a-z_]+%$", 0),
+    "placeholder_const": (r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$", 0),
+    "placeholder_word_lc": (r"your|example|placeholder|changeme|change_me|redacted|dummy|insert|replace|"
+                            r"goes_?here|fake|sample", 0),
     "reference": (r"^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+$|^[A-Za-z_][\w.]*[(\[]", 0),
     # ---- private key
     # any "BEGIN <WORDS> PRIVATE KEY" armor header (RFC 7468, OpenSSH, PGP "PRIVATE/SECRET KEY
@@ -356,6 +436,34 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"confidencial)(?:[ \t]*[-–—:/|][ \t]*(?:internal|intern|interne|interno)\b)?(?:\]|(?=[ \t]*(?::|[-–—][ \t]|$))))"
         r"|\b(?:CONFIDENTIAL|VERTRAULICH|CONFIDENTIEL|CONFIDENCIAL|TOP[ \t]+SECRET|NOFORN)\b"
         r"|\bSECRET//", _M),
+    # the marking pattern in three parts, in its order of preference: the case-insensitive
+    # alternatives (for the lower-case copy, each led by a literal), the line-start one, and
+    # the upper-case words (on the text itself); see detect_classification_marking
+    "marking_lc": (
+        r"c(?<!\wc)onfidential[ \t]*[-–—:/|][ \t]*internal\b"
+        r"|i(?<!\wi)nternal[ \t]*[-–—:/|][ \t]*confidential\b"
+        r"|f(?<!\wf)or[ \t]+internal[ \t]+use[ \t]+only\b"
+        r"|i(?<!\wi)nternal[ \t]+use[ \t]+only\b"
+        r"|i(?<!\wi)nternal[\s_\-]+only\b"
+        r"|c(?<!\wc)ompany[\s\-]+confidential\b|s(?<!\ws)trictly[ \t]+confidential\b"
+        r"|c(?<!\wc)onfidential[ \t]+(?:and|&)[ \t]+proprietary\b"
+        r"|p(?<!\wp)roprietary[ \t]+(?:and|&)[ \t]+confidential\b"
+        r"|n(?<!\wn)ot[ \t]+for[ \t]+(?:external[ \t]+|public[ \t]+)?(?:distribution|release|circulation)\b"
+        r"|d(?<!\wd)o[ \t]+not[ \t]+(?:forward|distribute|share[ \t]+externally)\b"
+        r"|n(?<!\wn)ur[ \t]+f(?:ü|ue)r[ \t]+den[ \t]+(?:internen[ \t]+)?(?:dienst)?gebrauch\b"
+        r"|s(?<!\ws)treng[ \t]+vertraulich\b|n(?<!\wn)ur[ \t]+intern\b"
+        r"|d(?<!\wd)iffusion[ \t]+restreinte\b|u(?<!\wu)sage[ \t]+interne\b"
+        r"|s(?<!\ws)trictement[ \t]+confidentiel\b"
+        r"|u(?<!\wu)so[ \t]+interno\b|e(?<!\we)strictamente[ \t]+confidencial\b"
+        r"|t(?<!\wt)lp[ \t]*:[ \t]*(?:amber|red)\b"
+        r"|\([ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
+        r"|\[[ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]", 0),
+    "marking_line_lc": (
+        r"^[ \t>*#\[]*(?:[\w&/]+[ \t]+){0,2}(?:internal|intern|confidential|vertraulich|confidentiel|"
+        r"confidencial)(?:[ \t]*[-–—:/|][ \t]*(?:internal|intern|interne|interno)\b)?"
+        r"(?:\]|(?=[ \t]*(?::|[-–—][ \t]|$)))", _M),
+    "marking_caps": (r"C(?<!\wC)ONFIDENTIAL\b|V(?<!\wV)ERTRAULICH\b|C(?<!\wC)ONFIDENTIEL\b|"
+                     r"C(?<!\wC)ONFIDENCIAL\b|T(?<!\wT)OP[ \t]+SECRET\b|N(?<!\wN)OFORN\b|S(?<!\wS)ECRET//", 0),
     # ---- unreleased financials
     "fin_marker": (r"\b(?:not[ \t]+(?:yet[ \t]+)?(?:been[ \t]+)?(?:disclosed|public|announced|released|published)"
                    r"(?:[ \t]+yet)?|undisclosed|unannounced|unreleased|unpublished|pre-?announcement|"
@@ -363,9 +471,26 @@ _SOURCES: dict[str, tuple[str, int]] = {
                    r"nicht[ \t]+ver(?:ö|oe)ffentlicht|unver(?:ö|oe)ffentlicht|vorl(?:ä|ae)ufig|"
                    r"non[ \t]+(?:publi[ée]e?s?|annonc[ée]e?s?)|pr[ée]visionnel\w*|"
                    r"no[ \t]+publicad[oa]s?|sin[ \t]+anunciar|provisional)\b", _I),
+    "fin_marker_lc": (r"n(?<!\wn)ot[ \t]+(?:yet[ \t]+)?(?:been[ \t]+)?(?:disclosed|public|announced|released|published)"
+                      r"(?:[ \t]+yet)?\b|u(?<!\wu)ndisclosed\b|u(?<!\wu)nannounced\b|u(?<!\wu)nreleased\b|"
+                      r"u(?<!\wu)npublished\b|p(?<!\wp)re-?announcement\b|e(?<!\we)mbargo(?:ed)?\b|d(?<!\wd)raft\b|"
+                      r"f(?<!\wf)orecast\b|p(?<!\wp)rojected\b|p(?<!\wp)reliminary\b|"
+                      r"n(?<!\wn)icht[ \t]+ver(?:ö|oe)ffentlicht\b|u(?<!\wu)nver(?:ö|oe)ffentlicht\b|"
+                      r"v(?<!\wv)orl(?:ä|ae)ufig\b|"
+                      r"n(?<!\wn)on[ \t]+(?:publi[ée]e?s?|annonc[ée]e?s?)\b|p(?<!\wp)r[ée]visionnel\w*\b|"
+                      r"n(?<!\wn)o[ \t]+publicad[oa]s?\b|s(?<!\ws)in[ \t]+anunciar\b|p(?<!\wp)rovisional\b", 0),
     "fin_term": (r"\b(?:ARR|MRR|revenues?|bookings|billings|EBITDA|churn|NRR|GRR|"
                  r"net[ \t]+revenue[ \t]+retention|acquisition[ \t]+price|valuation|run[\s\-]rate|"
                  r"earnings|guidance|Umsatz|chiffre[ \t]+d'affaires|ingresos|facturaci[óo]n)\b", _I),
+    "fin_term_lc": (r"a(?<!\wa)rr\b|m(?<!\wm)rr\b|r(?<!\wr)evenues?\b|b(?<!\wb)ookings\b|b(?<!\wb)illings\b|"
+                    r"e(?<!\we)bitda\b|c(?<!\wc)hurn\b|n(?<!\wn)rr\b|g(?<!\wg)rr\b|"
+                    r"n(?<!\wn)et[ \t]+revenue[ \t]+retention\b|a(?<!\wa)cquisition[ \t]+price\b|"
+                    r"v(?<!\wv)aluation\b|r(?<!\wr)un[\s\-]rate\b|e(?<!\we)arnings\b|g(?<!\wg)uidance\b|"
+                    r"u(?<!\wu)msatz\b|c(?<!\wc)hiffre[ \t]+d'affaires\b|i(?<!\wi)ngresos\b|"
+                    r"f(?<!\wf)acturaci[óo]n\b", 0),
+    # fin_amount's two alternatives, searched one by one (only whether one occurs matters)
+    "fin_amount_sign": (r"[$€£¥][ \t]?\d", 0),
+    "fin_amount_number": (r"\d(?<!\w\d)[\d,.]*[ \t]?(?:[kKmMbB]n?\b|million|billion|Mio\b|Mrd\b|%|x\b|[$€£])", 0),
     "fin_amount": (r"(?:[$€£¥][ \t]?\d[\d,.]*(?:[ \t]?(?:[kKmMbB]n?|million|billion|Mio|Mrd))?"
                    r"|\b\d[\d,.]*[ \t]?(?:[kKmMbB]n?\b|million|billion|Mio\b|Mrd\b|%|x\b|[$€£]))", 0),
 }
@@ -412,19 +537,81 @@ def _normalize_runs(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]
     """:func:`_normalize` with a compact offset map: runs ``(norm_start, orig_start, identity)``
     sorted by ``norm_start``; in an identity run the i-th character comes from ``orig_start + i``,
     otherwise every character of the run comes from ``orig_start``. None = identity."""
-    if text.isascii():
-        if not _P.ascii_odd.search(text):
-            return text, None
-    else:
+    norm, runs = _fold(text)
+    if runs is None and norm != text:
+        return norm, [(0, 0, True)]  # every character replaced one for one: offsets unchanged
+    return norm, runs
+
+
+#: ASCII characters that never change: printable ones, tab, line feed, carriage return.
+_KEPT_BYTES = bytes(range(0x20, 0x7f)) + b"\t\n\r"
+#: Per odd character (see :func:`_char_fold`): its replacement when it maps to exactly one
+#: character whatever surrounds it, else None (dropped, expanded, or context-dependent).
+_CHAR_FOLD: dict[str, str | None] = {}
+
+
+def _odd_chars(text: str) -> str:
+    """Every character of ``text`` outside printable ASCII, tab and line breaks, in order: the
+    concatenated runs of ``_P.odd``, found with a byte-level delete (no regex scan)."""
+    # UTF-8 sequences of non-ASCII characters use only bytes >= 0x80, so they survive whole
+    return _utf8(text).translate(None, _KEPT_BYTES).decode("utf-8", "surrogatepass")
+
+
+def _char_fold(ch: str) -> str | None:
+    """The character ``ch`` always becomes, wherever it stands, or None when that depends on
+    the context or is not exactly one character (see the per-character loop in :func:`_fold`).
+
+    A character that NFKC and the fold table leave alone and that is no format character,
+    combining mark or decimal digit stays itself in both branches of the loop. Any other
+    character is special or not NFKC-normal, so its run always takes the per-character
+    branch, where a one-character result that is no format character or combining mark
+    (whose fate depends on the character before it) is what it always becomes."""
+    import unicodedata
+
+    n = unicodedata.normalize("NFKC", ch).translate(_fold_table()) if not ch.isascii() else ch.translate(_fold_table())
+    if len(n) != 1:
+        return None  # dropped (invisible) or expanded ("\ufb01" -> "fi", "\u2474" -> "(1)")
+    if n.isascii():
+        return n
+    if unicodedata.category(n) in ("Cf", "Mn", "Me"):
+        return None
+    if n.isdecimal():
+        return str(unicodedata.decimal(n))
+    return n
+
+
+def _fold(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]:
+    """The normalised text and its compact offset map (None: offsets unchanged, the text
+    itself possibly changed character for character)."""
+    odd = _odd_chars(text)
+    if not odd:
+        return text, None
+    if not odd.isascii():
         import unicodedata
 
         # only the odd runs can change; when each is NFKC-normal with nothing to fold (checked on
         # their concatenation, which is stricter), the text is its own normalisation
-        odd = "".join(_P.odd.findall(text))
-        if odd.isascii():
-            pass  # an ASCII control character: fold it below
-        elif unicodedata.is_normalized("NFKC", odd) and not _has_special(odd):
+        if unicodedata.is_normalized("NFKC", odd) and not _has_special(odd):
             return text, None
+    folds = _CHAR_FOLD
+    simple: list[tuple[str, str]] = []
+    for ch in set(odd):
+        to = folds.get(ch, False)
+        if to is False:
+            to = folds[ch] = _char_fold(ch)
+        if to is None:
+            return _normalize_slow(text)
+        if to != ch:
+            simple.append((ch, to))
+    # one for one: each odd character becomes one character whatever surrounds it
+    for ch, to in simple:
+        text = text.replace(ch, to)
+    return text, None
+
+
+def _normalize_slow(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]:
+    """The reference normalisation, run by segment: characters dropped, expanded or folded
+    depending on their neighbours (invisible characters, ligatures, marks on ASCII)."""
     import unicodedata
 
     table = _fold_table()
@@ -457,7 +644,7 @@ def _normalize_runs(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]
                     if cat == "Cf" or (cat in ("Mn", "Me") and last.isascii()):
                         continue  # a format character newer than the table; 5\u20e3, 5\u0336
                     if n.isdecimal():
-                        n = str(unicodedata.decimal(n))  # ٣ -> 3
+                        n = str(unicodedata.decimal(n))  # \u0663 -> 3
                 elif not n.isascii() and n.isdecimal():
                     n = "".join(str(unicodedata.decimal(c)) for c in n)
                 pieces.append(n)
@@ -497,7 +684,7 @@ def _mask_digits(value: str, keep: int = 4) -> str:
             out.append(c if seen > total - keep else "*")
         else:
             out.append(c)
-    return re.sub(r"\s+", " ", "".join(out))
+    return _P.blanks.sub(" ", "".join(out))
 
 
 def _mask_text(value: str, keep: int = 1) -> str:
@@ -561,29 +748,51 @@ def _lower(text: str) -> str:
 class _Needles:
     """Every lower-case needle of the word-triggered detectors, searched in one pass.
 
-    One trie-shaped regex over the union of the registered needle sets finds, at each
-    position where a needle starts, the longest one; a set's own needle at that position is
-    the longest of its members that is a prefix of it. The windows are therefore exactly
-    those of a ``str.find`` loop per needle (a shorter needle's window at the same position
-    lies inside the longer one's), for the cost of one regex pass instead of hundreds of
-    substring scans."""
+    One Aho-Corasick automaton (``ahocorasick_rs``) over the union of the registered needle
+    sets finds every occurrence of every needle in the lower-case text in one pass; each
+    set's windows are those of its own needles' occurrences, so they are exactly those of a
+    ``str.find`` loop per needle, for the cost of one pass instead of hundreds of substring
+    scans. Without the library, a trie-shaped regex finds the longest needle at each
+    position (the shorter ones there are its prefixes): the same occurrences, slower."""
 
     union: set[str] = set()
     preloaded = False
     version = 0
-    rx: re.Pattern[str] | None = None
-    prefix: dict[tuple[str, ...], dict[str, int]] = {}
-    cache: tuple = (None, -1, None)
+    words: list[str] = []  # the union, indexed by the automaton's values
+    auto = None  # the automaton of the current version (False: the library is missing)
+    rx: re.Pattern[str] | None = None  # the fallback trie regex of the current version
+    prefixes: dict[str, list[str]] = {}  # fallback: needle -> the needles that are prefixes of it
+    keys: dict[tuple[str, ...], int] = {}  # registered tuples -> their key
+    ids: dict[int, tuple[tuple[str, ...], int]] = {}  # id of a tuple seen -> (the tuple, its key)
+    member_of: dict[str, list[int]] = {}  # needle -> the keys of the registered tuples holding it
+    # (low, version, {needle: [starts]}, {tuple key: [(needle, starts)]}) of the last text
+    cache: tuple = (None, -1, None, None)
+    # (text, version, {(id(needles), before, after): (needles, windows)}) of the last text
+    win: tuple = (None, -1, None)
 
 
-def _register_needles(needles: tuple[str, ...]) -> None:
-    if needles in _Needles.prefix:
-        return  # registered before (its prefix table exists)
-    new = set(needles) - _Needles.union
-    if new:
-        _Needles.union = _Needles.union | new
-        _Needles.version += 1
-        _Needles.rx = None
+def _register_needles(needles: tuple[str, ...]) -> int:
+    """Register a needle tuple (its needles join the automaton) and return its key. Looked up
+    by the tuple's identity first: hashing a long tuple on every call would cost more."""
+    got = _Needles.ids.get(id(needles))
+    if got is not None and got[0] is needles:
+        return got[1]
+    key = _Needles.keys.get(needles)
+    if key is None:
+        key = _Needles.keys[needles] = len(_Needles.keys)
+        new = set(needles) - _Needles.union
+        if new:
+            _Needles.union = _Needles.union | new
+            _Needles.version += 1
+            _Needles.auto = None
+        for w in set(needles):
+            _Needles.member_of.setdefault(w, []).append(key)
+        _Needles.cache = (None, -1, None, None)  # the per-set hits of the cached text lack this set
+        _Needles.version += 1  # and so do the cached windows
+    if len(_Needles.ids) > 4096:
+        _Needles.ids.clear()  # callers that build a new tuple per call: bounded memory
+    _Needles.ids[id(needles)] = (needles, key)  # holds the tuple, so its id is not reused
+    return key
 
 
 def _trie_rx(words: Iterable[str]) -> re.Pattern[str]:
@@ -605,74 +814,220 @@ def _trie_rx(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile(build(trie))
 
 
-def _occurrences(low: str) -> list[tuple[int, str]]:
-    """(position, longest registered needle starting there) for every position of ``low``."""
-    cached = _Needles.cache
-    if cached[0] is low and cached[1] == _Needles.version:
-        return cached[2]
-    version = _Needles.version
-    rx = _Needles.rx
-    if rx is None:
-        rx = _Needles.rx = _trie_rx(_Needles.union)
-    out: list[tuple[int, str]] = []
-    search = rx.search
+def _automaton():
+    """The Aho-Corasick automaton of the current needle union, or None when ``ahocorasick_rs``
+    is not installed."""
+    if _Needles.auto is None:
+        _Needles.words = sorted(_Needles.union)
+        _Needles.rx = None
+        try:
+            from ahocorasick_rs import AhoCorasick
+        except ImportError:
+            _Needles.auto = False
+        else:
+            _Needles.auto = AhoCorasick(_Needles.words)
+    return _Needles.auto or None
+
+
+def _trie_hits(low: str) -> dict[str, list[int]]:
+    """:func:`_needle_hits` by a trie-shaped regex: the longest needle at each position, and
+    the needles that are its prefixes (they start there too)."""
+    if _Needles.rx is None:
+        words = _Needles.words
+        _Needles.rx = _trie_rx(words)
+        _Needles.prefixes = {w: [u for u in words if w.startswith(u)] for w in words}
+    prefixes = _Needles.prefixes
+    search = _Needles.rx.search
+    hits: dict[str, list[int]] = {}
     m = search(low)
     while m is not None:
         i = m.start()
-        out.append((i, m.group()))
+        for w in prefixes[m.group()]:
+            hits.setdefault(w, []).append(i)
         m = search(low, i + 1)
-    _Needles.cache = (low, version, out)
-    return out
+    return hits
 
 
-def _needle_len(needles: tuple[str, ...]) -> dict[str, int]:
-    """For every registered needle, the length of the longest of ``needles`` that is a prefix of it."""
-    table = _Needles.prefix.get(needles)
-    if table is None or len(table) != len(_Needles.union):
-        mine = set(needles)
-        table = {}
-        for w in _Needles.union:
-            table[w] = max((k for k in range(1, len(w) + 1) if w[:k] in mine), default=0)
-        _Needles.prefix[needles] = table
-    return table
+def _needle_hits(low: str) -> dict[str, list[int]]:
+    """Every registered needle occurring in ``low`` -> its start positions (ascending)."""
+    return _needle_state(low)[0]
+
+
+def _needle_state(low: str) -> tuple[dict[str, list[int]], dict[int, list[tuple[str, list[int]]]]]:
+    """(:func:`_needle_hits`, each registered tuple's key -> its needles' hits) for ``low``,
+    kept for the last text in one tuple (so concurrent callers never mix two texts')."""
+    cached = _Needles.cache
+    if cached[0] is low and cached[1] == _Needles.version:
+        return cached[2], cached[3]
+    auto = _automaton()
+    try:
+        found = auto.find_matches_as_indexes(low, overlapping=True) if auto is not None and low else None
+    except Exception:  # noqa: BLE001 - a lone surrogate (the library takes valid Unicode only), or
+        found = None  # any other failure: the regex finds the same hits
+    if found is None:
+        hits = _trie_hits(low) if low else {}
+    else:
+        hits = {}
+        words = _Needles.words
+        for k, i, _ in found:
+            w = words[k]
+            pos = hits.get(w)
+            if pos is None:
+                hits[w] = [i]
+            else:
+                pos.append(i)
+    by_set: dict[int, list[tuple[str, list[int]]]] = {}
+    member_of = _Needles.member_of
+    for w, pos in hits.items():
+        for key in member_of[w]:
+            got = by_set.get(key)
+            if got is None:
+                by_set[key] = [(w, pos)]
+            else:
+                got.append((w, pos))
+    _Needles.cache = (low, _Needles.version, hits, by_set)
+    return hits, by_set
 
 
 def _lower_windows(text: str, needles: tuple[str, ...], before: int, after: int) -> list[tuple[int, int]]:
-    """:func:`_windows` of ``text`` around the lower-case ``needles`` found in its lower-case copy."""
+    """:func:`_windows` of ``text`` around the lower-case ``needles`` found in its lower-case copy
+    (kept for the text until its needle hits are recomputed; do not modify the list)."""
+    win = _Needles.win
+    if win[0] is text and win[1] == _Needles.version:
+        got = win[2].get((id(needles), before, after))
+        if got is not None and got[0] is needles:
+            return got[1]
     low = _lower(text)
     n = len(text)
     if len(low) != n:
         return [(0, n)]
-    _register_needles(needles)
-    table = _needle_len(needles)
-    merged: list[tuple[int, int]] = []
-    for i, w in _occurrences(low):
-        k = table[w]
-        if k:
-            s, e = i - before, i + k + after
-            if s < 0:
-                s = 0
-            if e > n:
-                e = n
-            if merged and s <= merged[-1][1]:
-                if e > merged[-1][1]:
-                    merged[-1] = (merged[-1][0], e)
-            else:
-                merged.append((s, e))
+    set_key = _register_needles(needles)
+    found = _needle_state(low)[1].get(set_key)
+    merged = []
+    if found:
+        merged = _merge_windows(found, before, after, n)
+    win = _Needles.win
+    if win[0] is not text or win[1] != _Needles.version:
+        win = _Needles.win = (text, _Needles.version, {})
+    win[2][(id(needles), before, after)] = (needles, merged)
+    return merged
+
+
+def _merge_windows(found: list[tuple[str, list[int]]], before: int, after: int, n: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for w, pos in found:
+        k = len(w) + after
+        spans += [(i - before, i + k) for i in pos]
+    if len(spans) > 1:
+        spans.sort()
+    merged = []
+    for s, e in spans:
+        if s < 0:
+            s = 0
+        if e > n:
+            e = n
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
     return merged
 
 
 def _any_needle(text: str, needles: tuple[str, ...]) -> bool:
     """Whether any of the lower-case ``needles`` occurs in ``text.lower()``."""
     low = _lower(text)
-    _register_needles(needles)
-    table = _needle_len(needles)
-    return any(table[w] for _, w in _occurrences(low))
+    set_key = _register_needles(needles)
+    return set_key in _needle_state(low)[1]
 
 
-def _scan(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+def _case_windows(text: str, needles: tuple[str, ...], before: int, after: int) -> list[tuple[int, int]]:
+    """:func:`_windows` of ``text`` around the case-sensitive ``needles``, from :func:`_case_hits`."""
+    n = len(text)
+    merged: list[tuple[int, int]] = []
+    for i, needle in _case_hits(text, needles):
+        s, e = max(0, i - before), min(n, i + len(needle) + after)
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _case_hits(text: str, needles: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(position, needle) of every occurrence of the case-sensitive ``needles`` in ``text``,
+    sorted: the automaton's hits of their lower-case forms, kept where the case matches
+    (a find loop per needle when lower() changed the length)."""
+    low = _lower(text)
+    if len(low) != len(text):
+        found = []
+        for needle in needles:
+            i = text.find(needle)
+            while i != -1:
+                found.append((i, needle))
+                i = text.find(needle, i + 1)
+        found.sort()
+        return found
+    lows = _CASE_LOWS.get(id(needles))
+    if lows is None or lows[0] is not needles:
+        lows = (needles, tuple(n.lower() for n in needles), {})
+        for n in needles:
+            lows[2].setdefault(n.lower(), []).append(n)
+        _CASE_LOWS[id(needles)] = lows
+    set_key = _register_needles(lows[1])
+    by_set = _needle_state(low)[1]
+    found = []
+    startswith = text.startswith
+    for lw, pos in by_set.get(set_key, ()):
+        for needle in lows[2][lw]:
+            found += [(i, needle) for i in pos if needle == lw or startswith(needle, i)]
+    found.sort()
+    return found
+
+
+_CASE_LOWS: dict[int, tuple[tuple[str, ...], tuple[str, ...], dict[str, list[str]]]] = {}
+
+
+_MATCH_COPY: tuple = (None, None)
+
+
+def _match_copy(text: str) -> str | None:
+    """A copy of ``text`` on which a case-sensitive pattern of lower-case literals matches
+    exactly where the case-insensitive one matches on ``text``: ``text.lower()`` with the
+    dotless i and the long s folded (Python's IGNORECASE matches them to i and s). None
+    when lower() changes the length (the dotted capital I): use the case-insensitive pattern."""
+    global _MATCH_COPY
+    cached = _MATCH_COPY
+    if cached[0] is text:
+        return cached[1]
+    low = _lower(text)
+    if len(low) != len(text):
+        lc = None
+    elif low.isascii() or ("\u0131" not in low and "\u017f" not in low):
+        lc = low  # the same object: needles found in it hold for the match copy too
+    else:
+        lc = low.replace("\u0131", "i").replace("\u017f", "s")
+    _MATCH_COPY = (text, lc)
+    return lc
+
+
+def _ci_scan(name: str, text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """:func:`_scan` of the case-insensitive pattern ``name`` over ``text``: its ``_lc`` form on
+    :func:`_match_copy` (same spans; take values from ``text``, not from the match)."""
+    lc = _match_copy(text)
+    if lc is None:
+        return _scan(getattr(_P, name), text, windows)
+    return _scan(getattr(_P, name + "_lc"), lc, windows)
+
+
+def _scan(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Iterable[re.Match[str]]:
     """``rx.finditer`` over the windows only. Each hit is re-matched on the whole text at its
     start, so a window's end never cuts a match short or satisfies a lookahead falsely."""
+    return _scan_windows(rx, text, windows) if windows else ()
+
+
+def _scan_windows(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
     last = -1
     for ws, we in windows:
         for m in rx.finditer(text, ws, we):
@@ -683,6 +1038,219 @@ def _scan(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Ite
                 continue
             last = max(full.end(), full.start() + 1)
             yield full
+
+
+#: Texts known to hold ASCII digits only (the normalised prompt): their clusters can be
+#: found on bytes, where ``\d`` is ``[0-9]``.
+_ASCII_DIGITS: list = [None]
+_CLUSTERS: tuple = (None, None)
+_UTF8: tuple = (None, None)
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8 (lone surrogates passed through), kept for the last text."""
+    global _UTF8
+    cached = _UTF8
+    if cached[0] is text:
+        return cached[1]
+    data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
+    _UTF8 = (text, data)
+    return data
+
+
+def _byte_table(groups: dict[bytes, bytes]) -> bytes:
+    """A ``bytes.translate`` table: each byte of a key -> its value, every other byte -> space."""
+    table = bytearray(b" " * 256)
+    for chars, to in groups.items():
+        for c in chars:
+            table[c] = to[0]
+    return bytes(table)
+
+
+#: Digits -> "0", the separators a cluster may hold -> "-"; every other byte (a UTF-8
+#: sequence included) -> " ".
+_CLUSTER_BYTES = _byte_table({b"0123456789": b"0", b" \t\r\n().-/+AB": b"-"})
+#: The base64 alphabets (standard and URL-safe) -> "a", every other byte -> " ".
+_B64_BYTES = _byte_table({b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-": b"a"})
+#: ASCII letters -> "L", ASCII digits -> "0", every other byte -> " ".
+_ALNUM_BYTES = _byte_table({b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz": b"L", b"0123456789": b"0"})
+#: Upper-case ASCII letters -> "U", ASCII digits -> "0", every other byte -> " ".
+_UPPER_BYTES = _byte_table({b"ABCDEFGHIJKLMNOPQRSTUVWXYZ": b"U", b"0123456789": b"0"})
+#: UTF-8 continuation bytes: deleting them leaves one byte per character.
+_CONTINUATION = bytes(range(0x80, 0xc0))
+
+
+_MULTIBYTE: tuple = (None, None)
+
+
+def _char_offsets(text: str, data: bytes, offsets: list[int]) -> list[int]:
+    """Byte ``offsets`` (ascending, each at a character boundary) into ``data``, the UTF-8 form
+    of ``text``, as character offsets: the offset less the continuation bytes before it,
+    counted per run of non-ASCII bytes (found once per text)."""
+    if len(data) == len(text):
+        return offsets
+    global _MULTIBYTE
+    cached = _MULTIBYTE
+    if cached[0] is data:
+        starts, ends, extra = cached[1]
+    else:
+        starts, ends, extra, total = [], [], [], 0
+        for m in _P.non_ascii_bytes.finditer(data):
+            run = m.group()
+            total += len(run) - len(run.translate(None, _CONTINUATION))
+            starts.append(m.start())
+            ends.append(m.end())
+            extra.append(total)
+        _MULTIBYTE = (data, (starts, ends, extra))
+    from bisect import bisect_right
+
+    out = []
+    for off in offsets:
+        k = bisect_right(ends, off)  # the runs that end at or before the offset
+        c = off - extra[k - 1] if k else off
+        if k < len(starts) and starts[k] < off:  # between two characters of a run
+            inside = data[starts[k]:off]
+            c -= len(inside) - len(inside.translate(None, _CONTINUATION))
+        out.append(c)
+    return out
+
+
+def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, digits) of every cluster: a maximal run of digits and separators
+    (blanks, line breaks, ``().-/+``, ``A``/``B``) from its first digit to its last, with
+    at least 7 digits. Every digit pattern of the detectors (SSN, card, phone, the digit
+    national ids) matches inside one such run with enough digits, so they scan only the
+    clusters' windows. Found on the bytes with the digits and separators mapped to two
+    characters (a fast scan), unless the text may hold other scripts' digits."""
+    global _CLUSTERS
+    cached = _CLUSTERS
+    if cached[0] is text:
+        return cached[1]
+    out = []
+    if text is _ASCII_DIGITS[0] or text.isascii():
+        data = _utf8(text)
+        shape = data.translate(_CLUSTER_BYTES)
+        spans = [m.span() for m in _P.cluster_bytes.finditer(shape)]
+        if spans:
+            edges = _char_offsets(text, data, [x for span in spans for x in span])
+            out = [(edges[2 * k], edges[2 * k + 1], shape.count(b"0", s, e)) for k, (s, e) in enumerate(spans)]
+    else:
+        for m in _P.cluster_any.finditer(text):
+            out.append((m.start(), m.end(), sum(c.isdigit() for c in m.group())))
+    _CLUSTERS = (text, out)
+    return out
+
+
+_B64_RUNS: tuple = (None, None)
+
+
+def _b64_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every maximal run of at least 20 base64 characters
+    (``[A-Za-z0-9+/_-]``), found on the bytes with those characters mapped to one."""
+    global _B64_RUNS
+    cached = _B64_RUNS
+    if cached[0] is text:
+        return cached[1]
+    data = _utf8(text)
+    shape = data.translate(_B64_BYTES)
+    edges: list[int] = []
+    find = shape.find
+    i = find(b"aaaaaaaaaaaaaaaaaaaa")
+    while i != -1:
+        j = find(b" ", i)
+        edges += (i, len(shape) if j == -1 else j)
+        i = -1 if j == -1 else find(b"aaaaaaaaaaaaaaaaaaaa", j)
+    edges = _char_offsets(text, data, edges)
+    out = list(zip(edges[::2], edges[1::2]))
+    _B64_RUNS = (text, out)
+    return out
+
+
+_NOT_DIGIT = {ord(c): None for c in "0123456789"}
+
+
+_DIGIT_WINDOWS: dict = {}
+
+
+def _digit_windows(text: str, digits: int, before: int, after: int) -> list[tuple[int, int]]:
+    """Merged windows ``[start - before, end + after)`` around the clusters with at least
+    ``digits`` digits. Windows less than 64 characters apart are merged too: the gap holds
+    no match (none lies outside a cluster's window), and one scan of it costs less than
+    another call."""
+    key = (digits, before, after)
+    cached = _DIGIT_WINDOWS.get(key)
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    clusters = _digit_clusters(text)
+    n = len(text)
+    merged: list[tuple[int, int]] = []
+    for s, e, d in clusters:
+        if d < digits:
+            continue
+        s, e = max(0, s - before), min(n, e + after)
+        if merged and s <= merged[-1][1] + 64:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    _DIGIT_WINDOWS[key] = (text, merged)
+    return merged
+
+
+def _finditer(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """``rx.finditer`` in each window (windows that hold every match whole, so the matches are
+    those of ``rx.finditer(text)``)."""
+    last = 0
+    for ws, we in windows:
+        for m in rx.finditer(text, max(ws, last), we):
+            last = m.end()
+            yield m
+
+
+def _clip(windows: list[tuple[int, int]], limits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of ``windows`` inside ``limits`` (both sorted and merged)."""
+    out = []
+    j = 0
+    for ws, we in windows:
+        while j < len(limits) and limits[j][1] <= ws:
+            j += 1
+        k = j
+        while k < len(limits) and limits[k][0] < we:
+            s, e = max(ws, limits[k][0]), min(we, limits[k][1])
+            if s < e:
+                out.append((s, e))
+            k += 1
+    return out
+
+
+def _scan_parts(parts: list[tuple[re.Pattern[str], str]], windows: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """:func:`_scan` of an alternation split into ``parts`` (pattern, text it runs on; all the
+    texts aligned), in the alternation's order: the spans the whole alternation would match.
+    In each window the leftmost match of any part wins, the earlier part on a tie; each is
+    re-matched on the whole text at its start, like :func:`_scan` does."""
+    last = -1
+    for ws, we in windows:
+        pos = ws
+        nxt: list[re.Match[str] | None | bool] = [False] * len(parts)  # False: not searched yet
+        while pos <= we:
+            best = None
+            for k, (rx, hay) in enumerate(parts):
+                m = nxt[k]
+                if m is False or (m is not None and m.start() < pos):
+                    m = nxt[k] = rx.search(hay, pos, we)
+                if m is not None and (best is None or m.start() < best.start()):
+                    best = m
+            if best is None:
+                break
+            start = best.start()
+            pos = best.end() if best.end() > start else start + 1
+            if start < last:
+                continue
+            for rx, hay in parts:
+                full = rx.match(hay, start)
+                if full is not None:
+                    last = max(full.end(), start + 1)
+                    yield start, full.end()
+                    break
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -718,21 +1286,22 @@ def detect_ssn(text: str) -> Iterable[Hit]:
             return  # "uses 123-45-6789 as the dummy example"
         hits.append((s, e, "***-**-" + digits[5:], "ssn area valid", context))
 
-    for m in _P.ssn.finditer(text):
+    for m in _finditer(_P.ssn, text, _digit_windows(text, 9, 2, 2)):
         if _joined_run(text, m.start(), m.end(), m.group(3), m.group(5)):
             continue  # "4 536 22 1947 5": a piece of a longer run of groups
         keep(m.group(1) + m.group(2) + m.group(4) + m.group(6), m.start(), m.end())
-    for c in _scan(_P.ssn_ctx, text, _lower_windows(text, _SSN_NEEDLES, 24, 40)):
+    for c in _ci_scan("ssn_ctx", text, _lower_windows(text, _SSN_NEEDLES, 24, 40)):
+        word = text[c.start():c.end()]
         window_end = c.end() + 48
         for m in _scan(_P.ssn_loose, text, [(c.end(), window_end + 80)]):
             if m.start() > window_end:
                 break
-            digits = re.sub(r"\D", "", m.group())
+            digits = _P.non_digits.sub("", m.group())
             if len(digits) == 9:
-                keep(digits, m.start(), m.end(), c.group())
+                keep(digits, m.start(), m.end(), word)
         # a bare 9-digit run just before the context word ("123456789 (SSN)")
         for m in _scan(_P.bare9, text, [(max(0, c.start() - 24), c.start())]):
-            keep(m.group(), m.start(), m.end(), c.group())
+            keep(m.group(), m.start(), m.end(), word)
     return hits
 
 
@@ -794,14 +1363,14 @@ def _in_hex_token(text: str, s: int, e: int) -> bool:
         s -= 1
     while e < len(text) and text[e].isalnum():
         e += 1
-    return re.fullmatch(r"[0-9A-Fa-f]+", text[s:e]) is not None
+    return _P.hex_run.fullmatch(text, s, e) is not None
 
 
 def detect_credit_card(text: str) -> Iterable[Hit]:
     """Luhn-valid card numbers with a known issuer prefix; see the module docstring."""
     hits: list[Hit] = []
-    for m in _P.card.finditer(text):
-        groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", m.group())]
+    for m in _finditer(_P.card, text, _digit_windows(text, 12, 2, 2)):
+        groups = [g.span() for g in _P.digit_run.finditer(m.group())]
         digits_total = sum(e - s for s, e in groups)
         if digits_total < 12:
             continue
@@ -835,27 +1404,82 @@ def detect_credit_card(text: str) -> Iterable[Hit]:
 def detect_iban(text: str) -> Iterable[Hit]:
     """ISO 13616 IBANs (validated by python-stdnum); see the module docstring."""
     hits: list[Hit] = []
-    iban = None
-    for m in _P.iban.finditer(text):
+    for m in _iban_matches(text):
         start = m.start() - 2  # the match begins at the check digits, after the country code
         raw = text[start:m.end()]
-        chars = [(i, c) for i, c in enumerate(raw) if c.isalnum()]
-        for n in range(min(len(chars), 34), 14, -1):
-            last = chars[n - 1][0]
-            if last + 1 < len(raw) and raw[last + 1].isalnum():
+        # the candidate lengths: the longest run of letters and digits (at most 34) that ends
+        # where a group ends, longest first
+        runs = [r.span() for r in _P.alnum_run.finditer(raw)]
+        alnum = "".join(raw[a:b] for a, b in runs).upper()
+        if not alnum[:2].isalpha():
+            continue
+        mods = _mod97_prefixes(alnum) if alnum.isascii() else None
+        count, ends = 0, []
+        for a, b in runs:
+            count += b - a
+            ends.append((count, b))
+        for n, end in reversed(ends):
+            if n > 34:
                 continue
-            compact = "".join(c for _, c in chars[:n]).upper()
-            if not compact[:2].isalpha():
+            if n < 15:
                 break
-            if not _mod97_ok(compact):
+            compact = alnum[:n]
+            if not (mods[n] if mods is not None else _mod97_ok(compact)):
                 continue  # cheap ISO 7064 pre-check before the registry lookup
-            if iban is None:
-                from stdnum import iban  # lazy: ~tens of ms, only for a candidate
-            if iban.is_valid(compact):
-                hits.append((start, start + last + 1, f"{compact[:2]}**…{compact[-4:]} ({n} chars)",
-                             "mod-97 ok"))
+            if _iban_valid(compact):
+                hits.append((start, start + end, f"{compact[:2]}**…{compact[-4:]} ({n} chars)", "mod-97 ok"))
                 break
     return hits
+
+
+@lru_cache(maxsize=4096)
+def _iban_valid(compact: str) -> bool:
+    """python-stdnum's IBAN verdict, memoised (a pure function of the value)."""
+    from stdnum import iban  # lazy: ~tens of ms, only for a candidate
+
+    return iban.is_valid(compact)
+
+
+def _iban_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_P.iban.finditer(text)``: every match starts at the first of two digits after two
+    letters at the start of a word, so on a text whose digits are all ASCII it is tried only
+    where the byte shape (letters -> ``L``, digits -> ``0``) shows ``LL00`` at a word start."""
+    if not (text is _ASCII_DIGITS[0] or text.isascii()):
+        yield from _P.iban.finditer(text)
+        return
+    data = _utf8(text)
+    shape = data.translate(_ALNUM_BYTES)
+    found = []
+    i = shape.find(b"LL00")
+    while i != -1:
+        if not i or shape[i - 1] == 32:  # not after a letter or digit
+            found.append(i + 2)
+        i = shape.find(b"LL00", i + 1)
+    rx, last = _P.iban, 0
+    for pos in _char_offsets(text, data, found):
+        if pos < last:
+            continue
+        m = rx.match(text, pos)
+        if m is not None:
+            last = m.end()
+            yield m
+
+
+def _mod97_prefixes(alnum: str) -> list[bool]:
+    """``_mod97_ok(alnum[:n])`` for every n (index n), for an ASCII alphanumeric ``alnum``,
+    computed incrementally: the rearranged number is the body's digits then the first four
+    characters' digits, so its remainder is ``body * 10**len(head) + head`` mod 97."""
+    if len(alnum) < 4:
+        return [_mod97_ok(alnum[:n]) for n in range(len(alnum) + 1)]
+    head = "".join(str(int(c, 36)) for c in alnum[:4])
+    head_mod, shift = int(head) % 97, pow(10, len(head), 97)
+    out = [_mod97_ok(alnum[:n]) for n in range(4)] + [head_mod == 1]  # n = 4: the head alone
+    body = 0
+    for c in alnum[4:]:
+        v = int(c, 36)
+        body = (body * (100 if v > 9 else 10) + v) % 97
+        out.append((body * shift + head_mod) % 97 == 1)
+    return out
 
 
 def _mod97_ok(compact: str) -> bool:
@@ -870,17 +1494,43 @@ _DOC_DOMAINS = ("example.com", "example.net", "example.org")
 _DOC_TLDS = frozenset({"example", "test", "invalid", "localhost"})
 
 
+def _emails(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_P.email`` (as its scan of the windows around each ``@`` finds them).
+
+    Each holds one ``@``, and its local part is the end of the run of ``[\\w.%+-]`` before
+    it, at most 64 characters, starting where the run starts or right after a period (the
+    pattern's look-behind rules out the rest): only those starts are tried, in order."""
+    rx, tail, last = _P.email, _P.local_tail, 0
+    a = text.find("@")
+    while a != -1:
+        if a > last:
+            run = tail.search(text, max(last, a - 64), a)
+            p = run.start() if run else a
+            while p < a:
+                m = rx.match(text, p)
+                if m is not None:
+                    last = m.end()
+                    yield m
+                    break
+                p = text.find(".", p, a)
+                if p == -1:
+                    break
+                p += 1
+        a = text.find("@", a + 1)
+
+
 def detect_email(text: str) -> Iterable[Hit]:
     """Email addresses except documentation/special-use domains; see the module docstring."""
     hits: list[Hit] = []
     if "@" not in text:
         return hits
-    for m in _scan(_P.email, text, _windows(text, text, ("@",), 70, 260)):
+    for m in _emails(text):
         local, domain, tld = m.group(1), m.group(2).lower(), m.group(3).lower()
         if tld in _DOC_TLDS or any(domain == d or domain.endswith("." + d) for d in _DOC_DOMAINS):
             continue
         low = local.lower()
-        url = _P.url_before.search(text, max(0, m.start() - 200), m.start())
+        lo = max(0, m.start() - 200)
+        url = _P.url_before.search(text, lo, m.start()) if text.find("://", lo, m.start()) != -1 else None
         if url and (":" in url.group(1) or low in _URL_SERVICE_USERS):
             continue  # scheme://user:pass@host (api_key's case), ssh://git@host: not a mailbox
         if low in ("git", "hg") and text[m.end():m.end() + 1] == ":":
@@ -938,7 +1588,7 @@ def _phone_segments(raw: str) -> list[tuple[int, int]]:
     single-spaced digit groups stays whole, so no number is cut out of a longer one."""
     segs: list[tuple[int, int]] = []
     start = 0
-    for m in re.finditer(r"[ \t]{2,}|[ \t]+(?=\()|[ \t]+[-/][ \t]+", raw):
+    for m in _P.phone_split.finditer(raw):
         if m.start() > start:
             segs.append((start, m.start()))
         start = m.end()
@@ -947,21 +1597,45 @@ def _phone_segments(raw: str) -> list[tuple[int, int]]:
     return segs
 
 
+#: Lower-case substrings of every phone context word (see detect_phone's gate).
+_PHONE_NEEDLES = ("phone", "tel", "tél", "mob", "cell", "call", "text", "sms", "whats", "fax", "landline", "reach",
+                  "ring", "contact", "handy", "festnetz", "rufnummer", "anruf", "ruf", "erreich", "portable", "fixe",
+                  "num", "mero", "nummer", "appel", "joindre", "móvil", "movil", "celular", "llam")
+
+
 def detect_phone(text: str) -> Iterable[Hit]:
     """International numbers, or national ones after a context word; see the module docstring."""
     hits: list[Hit] = []
     cands: list[tuple[int, int, bool, str]] = []
+    # a run that holds fewer than 7 digits yields no number: only the clusters' runs are scanned
+    windows = _digit_windows(text, 7, 2, 2)
     if "+" in text or "00" in text:
-        cands += [(m.start(), m.end(), True, "") for m in _P.phone_intl.finditer(text)]
+        cands += [(m.start(), m.end(), True, "") for m in _finditer(_P.phone_intl, text, windows)]
     intl, j = cands[:], 0
-    for m in _P.phone_cand.finditer(text):
+    lc, ctx_lc = _match_copy(text), _P.phone_ctx_lc
+    # a context word holds one of _PHONE_NEEDLES: where none lies whole in the 64 characters
+    # before a candidate, the context pattern cannot match there (the needles are found in
+    # the lower-case text; exact when the match copy is that text, no dotless i folded)
+    gate = _lower_windows(text, _PHONE_NEEDLES, 0, 0) if lc is not None and lc is _lower(text) else None
+    if gate is not None:
+        from bisect import bisect_left
+
+        gate_ends = [e for _, e in gate]
+    for m in _finditer(_P.phone_cand, text, windows):
         s = m.start()
         while j < len(intl) and intl[j][1] <= s:
             j += 1
         if j < len(intl) and intl[j][0] <= s:
             continue  # inside an international candidate
         # a context word ending at most 40 chars before the number ("Tel.: ", "call me at ")
-        ctx = [c.group() for c in _P.phone_ctx.finditer(text, max(0, s - 64), s) if s - c.end() <= 40]
+        if gate is not None:
+            k = bisect_left(gate_ends, max(0, s - 64) + 1)  # the first needle span ending inside the range
+            if k == len(gate) or gate[k][0] >= s:
+                continue  # no context word: no candidate
+        if lc is None:
+            ctx = [c.group() for c in _P.phone_ctx.finditer(text, max(0, s - 64), s) if s - c.end() <= 40]
+        else:
+            ctx = [text[c.start():c.end()] for c in ctx_lc.finditer(lc, max(0, s - 64), s) if s - c.end() <= 40]
         if ctx:
             cands.append((s, m.end(), False, ctx[-1]))
     budget = 64  # phonenumbers validations per prompt; past it, plausible candidates count (fail closed)
@@ -991,7 +1665,7 @@ def detect_phone(text: str) -> Iterable[Hit]:
                     continue  # a bare short count ("call it 1000000 times"), not a national number
                 if cand.count("(") != cand.count(")"):
                     continue  # "030 76482575 (9-17": the parenthesis belongs to the next thing
-                if _P.date_like.match(cand) or re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", cand):
+                if _P.date_like.match(cand) or _P.ipv4.fullmatch(cand):
                     continue  # a date or an IPv4 address, not a number to call
                 budget -= 1
                 if budget < 0 or _phone_valid(cand, intl):
@@ -1012,12 +1686,24 @@ _PLACEHOLDER_VALUES = frozenset({
 })
 
 
+def _placeholder_shape(v: str) -> bool:
+    """``_P.placeholder.search(v) or _P.placeholder_word.search(v)``, on the lower-case value
+    with case-sensitive twins where that is exact (as for _match_copy)."""
+    lv = v.lower()
+    if len(lv) != len(v):
+        return bool(_P.placeholder.search(v) or _P.placeholder_word.search(v))
+    if "\u0131" in lv or "\u017f" in lv:
+        lv = lv.replace("\u0131", "i").replace("\u017f", "s")
+    return bool(_P.placeholder_any_lc.search(lv) or _P.placeholder_start_lc.match(lv)
+                or _P.placeholder_const.match(v) or _P.placeholder_word_lc.search(lv))
+
+
 def _is_placeholder(value: str, *, quoted: bool = True, key_words: bool = True) -> bool:
     """Whether ``value`` is a placeholder, template or reference rather than a secret."""
     v = value.strip()
     if len(v) < 4:
         return True
-    if _P.placeholder.search(v) or _P.placeholder_word.search(v):
+    if _placeholder_shape(v):
         return True
     low = v.lower()
     if low in _PLACEHOLDER_VALUES or len(set(low)) < 4:
@@ -1066,19 +1752,28 @@ _KEY_WORDS = ("pass", "pwd", "pw", "secret", "token", "key", "cred", "kennwort",
 def detect_api_key(text: str) -> Iterable[Hit]:
     """Prefixed provider secrets and credential assignments; see the module docstring."""
     hits: list[Hit] = []
-    for m in _scan(_P.key_prefixed, text, _windows(text, text, _KEY_PREFIXES, 3, 2000)):
+    # every prefixed token starts at its prefix ("sk_live_"/"rk_live_" two characters before
+    # "_live_"): try the pattern there only
+    rx, last = _P.key_prefixed, -1
+    for i in sorted(i - 2 if needle == "_live_" else i for i, needle in _case_hits(text, _KEY_PREFIXES)):
+        if i < last or i < 0:
+            continue
+        m = rx.match(text, i)
+        if m is None:
+            continue
+        last = max(m.end(), m.start() + 1)
         value = m.group()
         prefix = next(g for g in m.groups() if g is not None)
         body = value[len(prefix):]
         if _is_placeholder(body, key_words=False) or value.endswith("EXAMPLE"):
             continue
-        if prefix.startswith("sk-") and prefix != "sk-ant-" and not re.search(r"\d", body):
+        if prefix.startswith("sk-") and prefix != "sk-ant-" and not _P.any_digit.search(body):
             continue  # "sk-" followed by words (a slug), not an OpenAI key
         hits.append((m.start(), m.end(), _mask_secret(prefix, value), f"prefix {prefix}"))
     windows = _lower_windows(text, _KEY_WORDS, 48, 48)
     if windows:
-        for rx in (_P.key_assign, _P.key_flag, _P.key_auth):
-            for m in _scan(rx, text, windows):
+        for name in ("key_assign", "key_flag", "key_auth"):
+            for m in _ci_scan(name, text, windows):
                 val = _value_after(text, m.end())
                 if val is None:
                     continue
@@ -1086,11 +1781,11 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 value = text[s:e]
                 if _is_placeholder(value, quoted=quoted):
                     continue
-                if not quoted and value.isalpha() and re.match(r"[ \t]+\w", text[e:e + 2]):
+                if not quoted and value.isalpha() and _P.title_next.match(text[e:e + 2]):
                     continue  # "Secret: Unlocking the ..." is a title, not a value
-                key = re.sub(r"[\"'\s:=>]+$", "", m.group())[-24:]
+                key = _P.key_tail.sub("", text[m.start():m.end()])[-24:]
                 hits.append((m.start(), e, f"{key} …({len(value)} chars)", "credential assignment", key.strip()))
-        for m in _scan(_P.key_prose, text, windows):
+        for m in _ci_scan("key_prose", text, windows):
             val = _value_after(text, m.end())
             if val is None:
                 continue
@@ -1104,7 +1799,7 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             if not quoted and classes < 2:
                 continue  # "the password is incorrect"
             hits.append((m.start(), e, f"password …({len(value)} chars)", "password in prose",
-                         " ".join(m.group().split()[:1])))
+                         " ".join(text[m.start():m.end()].split()[:1])))
     if "://" in text:
         for m in _scan(_P.key_url, text, _windows(text, text, ("://",), 24, 200)):
             user, password = m.group(1), m.group(2)
@@ -1113,6 +1808,10 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             hits.append((m.start(), m.end() - 1, f"{text[m.start():m.start(1)]}{user[:1]}…:…@",
                          "password in URL userinfo"))
     return hits
+
+
+#: The base64 openings of a private key's DER structure (see _P.key_body).
+_KEY_BODY_NEEDLES = ("MII", "CAQ", "b3Bl")
 
 
 def detect_private_key(text: str) -> Iterable[Hit]:
@@ -1136,7 +1835,7 @@ def detect_private_key(text: str) -> Iterable[Hit]:
             continue  # "begin a private key rotation": no armor dashes and no key body
         end_m = ends.get(label, False)
         if end_m is False or (end_m is not None and end_m.start() < m.end()):
-            end_m = ends[label] = _pem_end_rx(label).search(text, m.end())
+            end_m = ends[label] = _find_pem_end(text, label, m.end())
         end = end_m.end() if end_m else max(len(text[:tail.end()].rstrip()), m.end())
         hits.append((start, end, f"{label} …({end - start} chars)", "armor header"))  # the header alone counts
     i = text.find("PuTTY-User-Key-File-")
@@ -1150,12 +1849,33 @@ def detect_private_key(text: str) -> Iterable[Hit]:
             hits.append((i, end, f"PuTTY-User-Key-File …({end - i} chars)", "ppk private lines"))
         i = text.find("PuTTY-User-Key-File-", i + 1)
     # the base64 of a private key without its header (DER structure prefixes)
-    for m in _scan(_P.key_body, text, _windows(text, text, ("MII", "CAQ", "b3Bl"), 4, 80)):
+    for m in _scan(_P.key_body, text, _case_windows(text, _KEY_BODY_NEEDLES, 4, 80)):
         if any(s <= m.start() < e for s, e, *_ in hits):
             continue  # the body of a block found above
         end = max(m.end(), len(text[:_P.pem_tail.match(text, m.end()).end()].rstrip()))
         hits.append((m.start(), end, f"private key body …({end - m.start()} chars)", "DER key structure"))
     return hits
+
+
+def _find_pem_end(text: str, label: str, pos: int) -> re.Match[str] | None:
+    """``_pem_end_rx(label).search(text, pos)``, tried only where ``END`` occurs: a match
+    starts at the dashes and blanks right before its ``END`` (at the first of them)."""
+    rx = _pem_end_rx(label)
+    low = _lower(text)
+    if len(low) != len(text):
+        return rx.search(text, pos)
+    q = low.find("end", pos)
+    while q != -1:
+        r = q
+        while r > pos and text[r - 1] in " \t":
+            r -= 1
+        while r > pos and text[r - 1] == "-":
+            r -= 1
+        m = rx.match(text, r)
+        if m is not None:
+            return m
+        q = low.find("end", q + 1)
+    return None
 
 
 @lru_cache(maxsize=32)
@@ -1209,8 +1929,12 @@ _MARKING_NEEDLES = ("intern", "confiden", "vertraulich", "not for", "do not", "g
 def detect_classification_marking(text: str) -> Iterable[Hit]:
     """Document handling markings; see the module docstring."""
     windows = _lower_windows(text, _MARKING_NEEDLES, 80, 80)
-    return [(m.start(), m.end(), _mask_text(m.group().strip(), 2)) for m in _scan(_P.marking, text, windows)
-            if m.group().strip()]
+    lc = _match_copy(text)
+    if lc is None:
+        spans = [m.span() for m in _scan(_P.marking, text, windows)]
+    else:
+        spans = list(_scan_parts([(_P.marking_lc, lc), (_P.marking_line_lc, lc), (_P.marking_caps, text)], windows))
+    return [(s, e, _mask_text(text[s:e].strip(), 2)) for s, e in spans if text[s:e].strip()]
 
 
 _FIN_NEEDLES = ("disclos", "publi", "announc", "releas", "embargo", "draft", "forecast", "projected",
@@ -1221,11 +1945,13 @@ _FIN_NEEDLES = ("disclos", "publi", "announc", "releas", "embargo", "draft", "fo
 def detect_unreleased_financials(text: str) -> Iterable[Hit]:
     """Financial figures stated as not yet public; see the module docstring."""
     hits: list[Hit] = []
-    for mk in _scan(_P.fin_marker, text, _lower_windows(text, _FIN_NEEDLES, 24, 40)):
+    lc = _match_copy(text)
+    for mk in _ci_scan("fin_marker", text, _lower_windows(text, _FIN_NEEDLES, 24, 40)):
         lo, hi = max(0, mk.start() - 150), mk.end() + 150
         window = text[lo:hi]
-        if _P.fin_term.search(window) and _P.fin_amount.search(window):
-            hits.append((mk.start(), mk.end(), _mask_text(mk.group(), 2)))
+        term = _P.fin_term.search(window) if lc is None else _P.fin_term_lc.search(lc[lo:hi])
+        if term and (_P.fin_amount_sign.search(window) or _P.fin_amount_number.search(window)):
+            hits.append((mk.start(), mk.end(), _mask_text(text[mk.start():mk.end()], 2)))
             break
     return hits
 
@@ -1247,11 +1973,14 @@ _DETECTORS: dict[str, Detector] = {
 
 def _lazy(module: str, func: str) -> Detector:
     """A detector living in :mod:`hrouter.signals.detectors`, imported on its first call."""
-    def call(*args):
-        from importlib import import_module
+    found: list = []
 
-        fn = getattr(import_module(f"hrouter.signals.detectors.{module}"), func)
-        return fn(*args)
+    def call(*args):
+        if not found:
+            from importlib import import_module
+
+            found.append(getattr(import_module(f"hrouter.signals.detectors.{module}"), func))
+        return found[0](*args)
 
     call.__name__ = func
     return call
@@ -1282,8 +2011,11 @@ def _preload(config: SensitivityConfig) -> None:
         if module:
             for needles in _needle_tuples(import_module(f"hrouter.signals.detectors.{module}")):
                 _register_needles(needles)
-    for needles in (_SSN_NEEDLES, _KEY_WORDS, ("begin",), _DOB_NEEDLES, _MARKING_NEEDLES, _FIN_NEEDLES):
+    for needles in (_SSN_NEEDLES, _KEY_WORDS, ("begin",), _DOB_NEEDLES, _MARKING_NEEDLES, _FIN_NEEDLES,
+                    _PHONE_NEEDLES):
         _register_needles(needles)
+    for needles in (_KEY_PREFIXES, _KEY_BODY_NEEDLES):  # case-sensitive: their lower-case forms
+        _register_needles(tuple(n.lower() for n in needles))
     _Needles.preloaded = True
 
 
@@ -1309,9 +2041,45 @@ def detect_internal_hostnames(text: str, suffixes: tuple[str, ...]) -> Iterable[
     if not any(s.strip(".") for s in suffixes):
         return []
     needles = tuple(s.lower() for s in suffixes if s.strip("."))
-    windows = _windows(text, _lower(text), needles, 256, 2)
+    low = _lower(text)
+    windows = _windows(text, low, needles, 256, 2)
+    if windows and len(low) == len(text):
+        windows = _host_windows(text, low, needles, windows)
     return [(m.start(), m.end(), f"{_mask_part(m.group(1).split('.', 1)[0])}.{m.group(2).lower()}")
             for m in _scan(_hostname_rx(suffixes), text, windows)]
+
+
+def _host_windows(text: str, low: str, needles: tuple[str, ...],
+                  windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of the suffix ``windows`` a hostname can lie in: a hostname is a run of
+    letters, digits, dots and hyphens that ends with a suffix, so each suffix's window is
+    cut to start where that run starts (or where its window starts, if later). Each match
+    of the window scan lies inside such a part, and each part ends where its window would."""
+    from bisect import bisect_right
+
+    starts = [ws for ws, _ in windows]
+    parts = []
+    run = _P.host_run
+    n = len(text)
+    for needle in needles:
+        i = low.find(needle)
+        while i != -1:
+            ws = windows[bisect_right(starts, max(0, i - 256)) - 1][0]
+            lo = max(ws, i - 256)
+            start = i - run.match(text[lo:i][::-1]).end()  # the run read backwards from the suffix
+            if start == lo > ws:  # a run longer than that: its start, back to the window's
+                start = i - run.match(text[ws:i][::-1]).end()
+            parts.append((start, min(n, i + len(needle) + 2)))
+            i = low.find(needle, i + 1)
+    parts.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in parts:
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
 
 
 def _fold_keyword(kw: str) -> str:
@@ -1374,12 +2142,11 @@ def _features(norm: str) -> set[str]:
     out = set()
     if "@" in norm:
         out.add("@")
-    if _ANY_DIGIT.search(norm):
-        out.add("digit")
+    for d in "0123456789":  # a substring search per digit beats one character-class scan
+        if d in norm:
+            out.add("digit")
+            break
     return out
-
-
-_ANY_DIGIT = re.compile(r"[0-9]")
 
 
 def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) -> SensitivityResult:
@@ -1406,26 +2173,34 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     errors: list[str] = []
     raw: list[tuple[str, str, int, int, str, str, str]] = []  # normalised offsets
     try:
-        norm, runs = _normalize_runs(text)
+        norm, runs = _fold(text)
+        _ASCII_DIGITS[0] = norm  # every decimal digit folded to ASCII
     except Exception as exc:  # pragma: no cover - defensive; fail closed
         errors.append(f"normalize: {type(exc).__name__}: {exc}")
         norm, runs = text, None
 
     def run(name: str, tier: str, fn: Callable[[], Iterable[Hit]], size: int) -> None:
         try:
-            tier_rank(tier)
-            hits = [_full_hit(h) for h in fn()]
-            for h in hits:
+            if tier not in _RANKS:
+                tier_rank(tier)  # raises
+            hits = []
+            for h in fn():
+                if len(h) != 5:
+                    h = _full_hit(h)
                 if not 0 <= h[0] < h[1] <= size:
                     raise ValueError(f"hit {h[0]}-{h[1]} outside the text")
+                hits.append(h)
         except Exception as exc:  # noqa: BLE001 - any failure fails closed
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             return
-        raw.extend((name, tier, *h) for h in hits)
+        for h in hits:
+            raw.append((name, tier, *h))
 
     text_detectors: list[tuple[str, str, Detector]] = []
     phi_tier = None
     findings: list[Finding] = []
+    features = _features(norm)
+    size = len(norm)
     for name, tier in _enabled(config):
         if name == "image":
             if images:
@@ -1441,23 +2216,24 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
             continue
         text_detectors.append((name, tier, fn))
         need = _NEEDS.get(name)
-        if need is not None and need not in _features(norm):
+        if need is not None and need not in features:
             try:
-                tier_rank(tier)  # a bad tier still fails closed
+                if tier not in _RANKS:
+                    tier_rank(tier)  # a bad tier still fails closed
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"{name}: {type(exc).__name__}: {exc}")
             continue  # it cannot match text without that character (and never compiles its patterns)
-        run(name, tier, lambda fn=fn: fn(norm), len(norm))
+        run(name, tier, lambda fn=fn: fn(norm), size)
     if config.internal_domains:
         run("internal_hostname", "internal",
-            lambda: detect_internal_hostnames(norm, tuple(config.internal_domains)), len(norm))
+            lambda: detect_internal_hostnames(norm, tuple(config.internal_domains)), size)
     for rule in config.custom:
-        run(rule.name, rule.tier, lambda rule=rule: detect_custom(norm, rule), len(norm))
+        run(rule.name, rule.tier, lambda rule=rule: detect_custom(norm, rule), size)
     if text_detectors:
         _decode_pass(norm, text_detectors, run, raw, errors)
     if phi_tier is not None:
         idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and r[0] in _PERSONAL]
-        run("phi", phi_tier, lambda: _DETECTORS["phi"](norm, idents), len(norm))
+        run("phi", phi_tier, lambda: _DETECTORS["phi"](norm, idents), size)
 
     if runs is not None:
         from bisect import bisect_right
@@ -1471,16 +2247,33 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     for name, tier, s, e, masked, verdict, context in raw:
         if runs is not None:
             s, e = orig(s), orig(e - 1) + 1
-        findings.append(Finding(detector=name, tier=tier, start=s, end=e, masked=masked,
-                                verdict=verdict, context=context))
+        findings.append(_finding(name, tier, s, e, masked, verdict, context))
     kept = _resolve_overlaps(findings)
-    tier = _PUBLIC
+    rank = 0
     for f in kept:
-        if tier_rank(f.tier) > tier_rank(tier):
-            tier = f.tier
+        r = _RANKS.get(f.tier)
+        if r is None:
+            r = tier_rank(f.tier)
+        if r > rank:
+            rank = r
+    tier = TIERS[rank]
     if errors:
         tier = _CONFIDENTIAL
     return SensitivityResult(tier=tier, findings=kept, errors=errors)
+
+
+_RANKS = {t: i for i, t in enumerate(TIERS)}
+
+
+def _finding(detector: str, tier: str, start: int, end: int, masked: str, verdict: str, context: str) -> Finding:
+    """``Finding(...)`` without the frozen dataclass's per-field ``object.__setattr__`` calls."""
+    f = _new(Finding)
+    f.__dict__.update(detector=detector, tier=tier, start=start, end=end, masked=masked, verdict=verdict,
+                      context=context)
+    return f
+
+
+_new = object.__new__
 
 
 def _full_hit(h: tuple) -> tuple[int, int, str, str, str]:
@@ -1493,8 +2286,8 @@ def _full_hit(h: tuple) -> tuple[int, int, str, str, str]:
 
 def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: list[str]) -> None:
     """Decode base64/percent-encoded runs and re-scan them (see the decode module)."""
-    if not _P.decode_hint.search(norm):
-        return  # no candidate run at all: skip the import
+    if not _b64_runs(norm) and not ("%" in norm and _P.pct_hint.search(norm)):
+        return  # no candidate run at all (what _P.decode_hint finds): skip the import
     from hrouter.signals.detectors.decode import decode_runs, rescan
 
     try:

@@ -35,6 +35,10 @@ from __future__ import annotations
 
 import re
 
+# imported when a detector of this module first runs, after the sensitivity module
+from hrouter.signals.detectors.national_id import mask_id
+from hrouter.signals.sensitivity import _lower_windows, _match_copy, _scan
+
 _I = re.IGNORECASE
 
 #: Between a context word and its value: separators and connector words only.
@@ -63,6 +67,17 @@ class _Rx:
         "passport_ctx": (r"(?<![^\W_])(?:passport|reisepass|passnummer|pass[ \t]*-?[ \t]*nr|passeport|pasaporte)"
                          r"(?:[ \t]*-?(?:nummer|number|no))?(?![^\W_])", _I),
         "passport_value": (r"(?<![\w\-/.])(?:(?=[A-Z0-9]{6,9}(?![\w\-]))(?:[A-Z]*\d){2}[A-Z0-9]*|\d{9})(?![\w\-])", 0),
+        # the same for the lower-case copy (see sensitivity._match_copy), each alternative led by a literal
+        "passport_ctx_lc": (r"(?:p(?<![^\W_]p)(?:assport|assnummer|ass[ \t]*-?[ \t]*nr|asseport|asaporte)|"
+                            r"r(?<![^\W_]r)eisepass)(?:[ \t]*-?(?:nummer|number|no))?(?![^\W_])", 0),
+        "pay_lc": (r"(?:s(?<![^\W_]s)alar(?:y|ies|io|ios)|e(?<![^\W_]e)arns?|e(?<![^\W_]e)arning|e(?<![^\W_]e)arned|"
+                   r"m(?<![^\W_]m)akes|p(?<![^\W_]p)aid|w(?<![^\W_]w)ages?|c(?<![^\W_]c)ompensation|"
+                   r"b(?<![^\W_]b)ase[ \t]+pay|b(?<![^\W_]b)onus|p(?<![^\W_]p)ay[ \t]+(?:is|of|rise)|"
+                   r"g(?<![^\W_]g)ehalt|"
+                   r"j(?<![^\W_]j)ahresgehalt|b(?<![^\W_]b)ruttogehalt|v(?<![^\W_]v)erdient|l(?<![^\W_]l)ohn|"
+                   r"s(?<![^\W_]s)alaire|g(?<![^\W_]g)agne|r(?<![^\W_]r)[ée]mun[ée]ration|s(?<![^\W_]s)ueldo|"
+                   r"c(?<![^\W_]c)obra|g(?<![^\W_]g)ana|n(?<![^\W_]n)[óo]mina|r(?<![^\W_]r)etribuci[óo]n)"
+                   r"(?![^\W_])", 0),
         "pay": (r"(?<![^\W_])(?:salar(?:y|ies|io|ios)|earns?|earning|earned|makes|paid|wages?|compensation|"
                 r"base[ \t]+pay|bonus|pay[ \t]+(?:is|of|rise)|gehalt|jahresgehalt|bruttogehalt|verdient|lohn|"
                 r"salaire|gagne|r[ée]mun[ée]ration|sueldo|cobra|gana|n[óo]mina|retribuci[óo]n)(?![^\W_])", _I),
@@ -156,12 +171,34 @@ _SENT_END = re.compile(r"[.!?;](?=\s)|\n")
 _ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Ms|Dr|Sr|St|Mrs|Sra|Mme|Prof|Mlle|Srta))\Z")
 
 
-def _sentence_of(text: str, i: int) -> tuple[int, int]:
-    from bisect import bisect_right
+#: :data:`_SENT_END` less the periods :data:`_ABBREV` keeps (after an initial or an
+#: abbreviation), every alternative led by a literal: the sentence ends, in one pattern.
+_SPLIT = re.compile(r"!(?=\s)|\?(?=\s)|;(?=\s)|\n|\.(?=\s)(?<!\b[A-Z]\.)(?<!\b(?:Mr|Ms|Dr|Sr|St)\.)"
+                    r"(?<!\b(?:Mrs|Sra|Mme)\.)(?<!\b(?:Prof|Mlle|Srta)\.)")
 
-    spans, starts = _sentence_spans(text)
-    k = bisect_right(starts, i) - 1
-    return spans[max(k, 0)]
+
+def _sentence_of(text: str, i: int) -> tuple[int, int]:
+    """The span of :func:`_sentences` that holds position ``i``, found locally: the last
+    sentence end before ``i`` and the first one at or after it (each split decision depends
+    only on the characters around it, so no scan of the whole text is needed)."""
+    n = len(text)
+    m = _SPLIT.search(text, i)
+    end = m.end() if m else n
+    start, lo, hi, size = 0, i, i + 1 if i < n else n, 64  # a split at i - 1 looks ahead at text[i]
+    while lo > 0:
+        lo = max(0, lo - size)
+        last = None
+        for m in _SPLIT.finditer(text, lo, hi):
+            if m.start() >= i:
+                break
+            last = m
+        if last is not None:
+            start = last.end()
+            break
+        hi, size = lo + 1, size * 4
+    if start >= end:  # i at or past the end of the text: the last non-empty sentence
+        return _sentences(text)[-1]
+    return start, end
 
 
 def person_names(text: str, s: int = 0, e: int | None = None) -> list[re.Match[str]]:
@@ -182,20 +219,19 @@ def person_names(text: str, s: int = 0, e: int | None = None) -> list[re.Match[s
 
 
 def _mask(value: str) -> str:
-    from hrouter.signals.detectors.national_id import mask_id
-
     return mask_id(value)
 
 
 def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], value_rx: re.Pattern[str],
-                ok=lambda v: True) -> list[tuple[int, int, str]]:
+                ok=lambda v: True, ctx_lc: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, context word) of each value right after a context word (only separators
-    and connector words between), or just before one in parentheses ``123456 (MRN)``."""
-    from hrouter.signals.sensitivity import _lower_windows, _scan
-
+    and connector words between), or just before one in parentheses ``123456 (MRN)``.
+    ``ctx_lc``: the context pattern's twin for the lower-case copy, if it has one."""
     out: list[tuple[int, int, str]] = []
     gap = re.compile(_GAP, _I)
-    for c in _scan(ctx_rx, text, _lower_windows(text, needles, 24, 40)):
+    windows = _lower_windows(text, needles, 24, 40)
+    lc = _match_copy(text) if ctx_lc is not None and windows else None
+    for c in (_scan(ctx_rx, text, windows) if lc is None else _CtxMatch.wrap(_scan(ctx_lc, lc, windows), text)):
         g = gap.match(text, c.end())
         m = value_rx.match(text, g.end()) if g else None
         if m and ok(m.group()):
@@ -208,6 +244,28 @@ def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], va
             if m and ok(m.group()):
                 out.append((m.start(), m.end(), c.group()))
     return out
+
+
+class _CtxMatch:
+    """A match on the lower-case copy seen with the text's own characters (``group()``)."""
+
+    __slots__ = ("_m", "_text")
+
+    def __init__(self, m: re.Match[str], text: str) -> None:
+        self._m, self._text = m, text
+
+    def start(self) -> int:
+        return self._m.start()
+
+    def end(self) -> int:
+        return self._m.end()
+
+    def group(self) -> str:
+        return self._text[self._m.start():self._m.end()]
+
+    @classmethod
+    def wrap(cls, matches, text: str):
+        return (cls(m, text) for m in matches)
 
 
 def _not_date(v: str) -> bool:
@@ -233,7 +291,7 @@ def detect_passport(text: str) -> list[tuple[int, int, str, str, str]]:
     """Passport numbers after a passport word; see the module docstring."""
     return [(s, e, f"passport {_mask(text[s:e])}", "shape ok, context word", ctx)
             for s, e, ctx in _ctx_values(text, _R.passport_ctx, _PASSPORT_NEEDLES, _R.passport_value,
-                                         _not_date)]
+                                         _not_date, _R.passport_ctx_lc)]
 
 
 _PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base pay", "bonus", "pay ",
@@ -243,11 +301,11 @@ _PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base 
 
 def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
     """A named person's pay; see the module docstring."""
-    from hrouter.signals.sensitivity import _lower_windows, _scan
-
     hits = []
     done: set[tuple[int, int]] = set()
-    for pay in _scan(_R.pay, text, _lower_windows(text, _PAY_NEEDLES, 2, 24)):
+    lc = _match_copy(text)
+    windows = _lower_windows(text, _PAY_NEEDLES, 2, 24)
+    for pay in (_scan(_R.pay, text, windows) if lc is None else _scan(_R.pay_lc, lc, windows)):
         s, e = _sentence_of(text, pay.start())
         if (s, e) in done:
             continue
@@ -260,7 +318,7 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
             continue
         a = amount.group().strip()
         hits.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
-                     "person + pay word + amount", f"{pay.group()}; {names[0].group()[:1]}…"))
+                     "person + pay word + amount", f"{text[pay.start():pay.end()]}; {names[0].group()[:1]}…"))
     return hits
 
 

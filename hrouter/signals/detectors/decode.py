@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import re
 
+# imported when the decode pass first runs, after the sensitivity module
+from hrouter.signals.sensitivity import _P, _b64_runs, _full_hit
+
 MAX_RUNS = 32
 MAX_BYTES = 256 * 1024
 
@@ -83,7 +86,9 @@ def decode_runs(text: str) -> list[tuple[int, int, str, str]]:
         if len(runs) > MAX_RUNS or total > MAX_BYTES:
             raise DecodeCapExceeded()
 
-    matches = list(_B64.finditer(text))
+    # a base64 match is a whole maximal run of the alphabet (it may not touch another
+    # character of it): try the pattern at the start of each run of 20 or more
+    matches = [m for m in (_B64.match(text, s) for s, _ in _b64_runs(text)) if m is not None]
     if "asic " in text:
         matches += _BASIC.finditer(text)
     for m in matches:
@@ -116,8 +121,6 @@ def decode_runs(text: str) -> list[tuple[int, int, str, str]]:
 
 def _credential_key_before(text: str, s: int) -> str:
     """The credential key name of an assignment ending right before ``text[s]`` (same line)."""
-    from hrouter.signals.sensitivity import _P
-
     line = text.rfind("\n", 0, s) + 1
     prefix = text[max(line, s - 80):s].rstrip("\"'`")
     m = None
@@ -131,8 +134,6 @@ def _credential_key_before(text: str, s: int) -> str:
 
 def rescan(text: str, r: tuple[int, int, str, str], detectors: list, run, raw: list) -> None:
     """Re-scan one decoded run with every detector and record its findings over the run."""
-    from hrouter.signals.sensitivity import _P, _full_hit
-
     s, e, decoded, kind = r
     line = text.rfind("\n", 0, s) + 1
     prefix = text[max(line, s - 64):s]

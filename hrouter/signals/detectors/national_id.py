@@ -36,6 +36,10 @@ import re
 from functools import lru_cache
 from importlib import import_module
 
+# imported when the detector first runs, after the sensitivity module
+from hrouter.signals.sensitivity import (_UPPER_BYTES, _any_needle, _char_offsets, _clip, _digit_clusters,
+                                         _digit_windows, _finditer, _lower_windows, _scan, _utf8)
+
 # A number does not continue another word or number. The lookbehind sits after the first
 # character, so the regex engine can skip fast to a candidate first character.
 _B = r"(?<![\w.\-/].)(?<!^[.\-/].)"
@@ -66,6 +70,10 @@ _SPECS: list[tuple[str, str, str, str, str | None]] = [
     ("SE personnummer", r"\d" + _B + r"(?:\d{7}|\d{5})[\-+ ]?\d{4}" + _E, "se.personnummer",
      "personnummer luhn ok", r"\bperson(?:nummer|nr)\b|\bsamordningsnummer\b|\bpersonal[ \t]+identity[ \t]+number\b"),
 ]
+
+#: The fewest digits each shape holds (all in one run of digits and separators).
+_DIGITS = {"FR NIR": 14, "ES NIE": 7, "ES DNI": 8, "UK NHS": 10, "DE Steuer-ID": 11, "NL BSN": 9, "CA SIN": 9,
+           "IN Aadhaar": 12, "PL PESEL": 11, "SE personnummer": 10}
 
 #: Lower-case substrings (of the context words) that open a window for the context specs.
 _NEEDLES = ("nhs", "chi", "health service", "nir", "insee", "curit", "secu", "sécu", "vitale", "social",
@@ -122,21 +130,51 @@ def mask_id(value: str) -> str:
     return "".join(out)
 
 
+def _fiscal_codes(text: str, rx: re.Pattern[str]):
+    """``rx.finditer(text)`` for the codice fiscale, sixteen capitals and digits that open with
+    six capitals: tried only where the byte shape (capitals -> ``U``, digits -> ``0``) shows
+    that."""
+    data = _utf8(text)
+    shape = data.translate(_UPPER_BYTES)
+    found = []
+    i = shape.find(b"UUUUUU")
+    while i != -1:
+        if not shape[i + 6:i + 16].strip(b"U0") and i + 16 <= len(shape):
+            found.append(i)
+        i = shape.find(b"UUUUUU", i + 1)
+    last = 0
+    for pos in _char_offsets(text, data, found):
+        if pos < last:
+            continue
+        m = rx.match(text, pos)
+        if m is not None:
+            last = m.end()
+            yield m
+
+
 def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
     """National ids: strong shapes alone, digit runs next to a context word; see the module docstring."""
-    from hrouter.signals.sensitivity import _any_needle, _lower_windows, _scan
-
     hits: list[tuple[int, int, str, str, str]] = []
     taken: list[tuple[int, int]] = []
+    # every shape but the codice fiscale holds all its digits (_DIGITS) in one run of digits
+    # and separators ("2A"/"2B" of a French NIR included), so only the windows around such
+    # clusters are scanned
+    most = max((d for _, _, d in _digit_clusters(text)), default=0)
     # the context specs look only around a context word: 48 characters after it, 16 before
-    windows = _lower_windows(text, _NEEDLES, 40, 80) if _any_needle(text, _NEEDLES) else []
+    context = _lower_windows(text, _NEEDLES, 40, 80) if most and _any_needle(text, _NEEDLES) else []
     for name, rx, module, verdict, ctx in _specs():
-        if ctx is None:
-            matches = rx.finditer(text)
-        elif windows:
-            matches = _scan(rx, text, windows)
+        if name == "IT codice fiscale":
+            matches = _fiscal_codes(text, rx)
         else:
-            continue
+            if _DIGITS[name] > most:
+                continue  # no run holds enough digits
+            digits = _digit_windows(text, _DIGITS[name], 16, 8)
+            if ctx is None:
+                matches = _finditer(rx, text, digits) if digits else ()
+            elif context and digits:
+                matches = _scan(rx, text, _clip(context, digits))
+            else:
+                continue
         for m in matches:
             s, e = m.span()
             if any(a < e and s < b for a, b in taken):

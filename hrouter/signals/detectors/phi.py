@@ -38,6 +38,10 @@ from __future__ import annotations
 
 import re
 
+# imported when the detector first runs, after the sensitivity module
+from hrouter.signals.detectors.contextual import _sentence_of, person_names
+from hrouter.signals.sensitivity import _lower_windows, _match_copy, _scan
+
 _I = re.IGNORECASE
 
 _STRONG = (
@@ -64,6 +68,14 @@ _CONDITION = (
     r"surgery|cirug[íi]a|therapy|therapie|th[ée]rapie|terapia|"
     r"chart|laborwerte|lab[ \t]+results?|biopsy|mri|ct[ \t]+scan|x-ray"
 )
+#: :data:`_MED_SUFFIX` for the lower-case copy: the run of letters (greedy, and it must end
+#: there), then a look back for a suffix with at least three letters before it.
+_MED_SUFFIX_LC = (r"[a-z]{3,}(?![a-z])(?:(?<=[a-z]{3}mab)|(?<=[a-z]{3}(?:pril|olol))|"
+                  r"(?<=[a-z]{3}(?:azole|aline|apine|idone))|"
+                  r"(?<=[a-z]{3}(?:statin|sartan|azepam|azolam|cillin|formin|tidine|dipine|profen|codone|"
+                  r"tadine|semide))|"
+                  r"(?<=[a-z]{3}(?:prazole|oxetine|cycline|gliptin|glutide|triptan))|"
+                  r"(?<=[a-z]{3}(?:floxacin|morphone|thiazide)))")
 _DOSE = r"\d+(?:[.,]\d+)?[ \t]?(?:mg|mcg|µg|ml|iu|ie|units?|einheiten)\b"
 _ICD = r"(?-i:\b[A-TV-Z]\d\d\.\d{1,4}\b)"
 
@@ -99,7 +111,16 @@ def _rx() -> dict[str, re.Pattern[str]]:
                 r"(?<![^\W_])(?:(?P<icd>(?:ICD(?:-?10)?|CIE(?:-?10)?)[ \t:]*[A-TV-Z]\d\d(?:\.\d{1,4})?\b)"
                 r"|(?P<strong>" + _STRONG + r")|(?P<med>(?:" + _MEDS + "|" + _MED_SUFFIX + r")(?![^\W_]))"
                 r"|(?P<cond>(?:" + _CONDITION + r")(?![^\W_])))", _I),
+            # the same terms for the lower-case copy (see sensitivity._match_copy); the
+            # medication suffix as "a whole word ending in it", which backtracks in one step
+            "clinical_lc": re.compile(
+                r"(?<![^\W_])(?:(?P<icd>(?:icd(?:-?10)?|cie(?:-?10)?)[ \t:]*[a-tv-z]\d\d(?:\.\d{1,4})?\b)"
+                r"|(?P<strong>" + _STRONG + r")|(?P<med>(?:" + _MEDS + "|" + _MED_SUFFIX_LC + r")(?![^\W_]))"
+                r"|(?P<cond>(?:" + _CONDITION + r")(?![^\W_])))"),
             "icd": re.compile(_ICD),
+            # "icd" found from its period (a literal the engine skips to fast): the match
+            # starts three characters earlier (codes never overlap: each starts at a capital)
+            "icd_fast": re.compile(r"\.(?<=\b[A-TV-Z]\d\d\.)\d{1,4}\b"),
             "dose": re.compile(r"[ \t]*" + _DOSE, _I),
             "patient": re.compile(r"(?<![^\W_])(?:patient(?:in|e)?|paciente|patienten)[ \t]+"
                                   r"(?-i:[A-ZÀ-ÖØ-Þ][\w'’\-]+)", _I),
@@ -115,11 +136,11 @@ _RANK = {"ICD-10 code": 0, "diagnosis": 1, "medication": 2, "condition": 3}
 
 def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
     """Every clinical term: (start, end, kind, strong)."""
-    from hrouter.signals.sensitivity import _lower_windows, _scan
-
     r = _rx()
-    out = [(m.start(), m.end(), "ICD-10 code", True) for m in r["icd"].finditer(text)]
-    for m in _scan(r["clinical"], text, _lower_windows(text, _NEEDLES, 12, 24)):
+    out = [(m.start() - 3, m.end(), "ICD-10 code", True) for m in r["icd_fast"].finditer(text)]
+    lc = _match_copy(text)
+    windows = _lower_windows(text, _NEEDLES, 12, 24)
+    for m in (_scan(r["clinical"], text, windows) if lc is None else _scan(r["clinical_lc"], lc, windows)):
         if m.group("icd"):
             out.append((m.start(), m.end(), "ICD-10 code", True))
         elif m.group("strong"):
@@ -139,8 +160,6 @@ _CLINICAL_WORDS = frozenset("major minor type disorder disease syndrome acute ch
 def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int, int, str, str, str]]:
     """PHI findings: an identifier (another detector's personal-data finding or a name cue)
     and a clinical term in one sentence; see the module docstring."""
-    from hrouter.signals.detectors.contextual import _sentence_of, person_names
-
     by_sentence: dict[tuple[int, int], list[tuple[int, int, str, bool]]] = {}
     for term in _clinical_terms(text):
         by_sentence.setdefault(_sentence_of(text, term[0]), []).append(term)
