@@ -5,8 +5,10 @@ A labelled line (JSON) may carry two families of labels:
 - **route** (where the prompt should be answered): ``expected_tier`` of ``local`` or ``cloud`` (the
   field and values of ``../shared/cases/complexity-sample.jsonl``), ``local_ok`` (true = a local
   model suffices = ``local``; the field of ``hrouter feedback import`` files), or ``expected_zone``
-  (``local`` = ``local``, any other zone = ``cloud``). A decision's route is ``local`` when its
-  backend's zone is ``local``, ``cloud`` for any other zone and ``refused`` when none was permitted.
+  (one of the policy zones :data:`hrouter.signals.ZONES`: ``local`` = ``local``, ``private-cloud``
+  and ``public-cloud`` = ``cloud``; any other value is a label error, not a silent ``cloud``).
+  A decision's route is ``local`` when its backend's zone is ``local``, ``cloud`` for any other
+  zone and ``refused`` when none was permitted.
 - **sensitivity** (the tagger's tier): ``expected_tier`` or ``expected`` of ``public``,
   ``internal`` or ``confidential`` (the fields of the shared sensitivity and seed cases).
 
@@ -29,6 +31,15 @@ class LabelError(ValueError):
     """A labelled line whose label field has a value outside its family (message names the field)."""
 
 
+def _shown(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a label error stays one short line)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def labels_of(obj: dict) -> dict[str, str]:
     """The labels a JSON line carries, as ``{"route": "local"|"cloud", "sensitivity": tier}`` (either
     key may be absent). Raises :class:`LabelError` for a label field with an unknown value."""
@@ -40,21 +51,22 @@ def labels_of(obj: dict) -> dict[str, str]:
         elif tier in TIERS:
             out["sensitivity"] = tier
         else:
-            raise LabelError(f"'expected_tier' must be one of {', '.join(ROUTES + TIERS)}, not {tier!r}")
+            raise LabelError(f"'expected_tier' must be one of {', '.join(ROUTES + TIERS)}, not {_shown(tier)}")
     expected = obj.get("expected")
     if expected is not None and "sensitivity" not in out:
         if expected not in TIERS:
-            raise LabelError(f"'expected' must be one of {', '.join(TIERS)}, not {expected!r}")
+            raise LabelError(f"'expected' must be one of {', '.join(TIERS)}, not {_shown(expected)}")
         out["sensitivity"] = expected
     if "route" not in out and "local_ok" in obj:
         ok = obj["local_ok"]
         if not isinstance(ok, bool):
-            raise LabelError(f"'local_ok' must be true or false, not {ok!r}")
+            raise LabelError(f"'local_ok' must be true or false, not {_shown(ok)}")
         out["route"] = "local" if ok else "cloud"
     zone = obj.get("expected_zone")
     if "route" not in out and zone is not None:
-        if not isinstance(zone, str) or not zone:
-            raise LabelError(f"'expected_zone' must be a zone name, not {zone!r}")
+        from hrouter.signals import ZONES
+        if not isinstance(zone, str) or zone not in ZONES:
+            raise LabelError(f"'expected_zone' must be one of {', '.join(ZONES)}, not {_shown(zone)}")
         out["route"] = "local" if zone == "local" else "cloud"
     return out
 

@@ -317,6 +317,19 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
     def reject(constant: str):
         raise ValueError(f"{constant} is not valid JSON")
 
+    def finite_float(text: str) -> float:  # 1e400 would parse as inf and be echoed as Infinity
+        value = float(text)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"number {text} is out of range")
+        return value
+
+    def unicode_ok(value) -> bool:  # JSON's "\ud800" escapes give lone surrogates: not text
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+
     for n, raw in enumerate(_lines(sys.stdin.buffer, MAX_PROMPT_BYTES), 1):
         if raw is None:
             err.print(f"hrouter: stdin:{n}: line longer than {MAX_PROMPT_BYTES // (1024 * 1024)} MiB, skipped",
@@ -334,9 +347,13 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
         extra, labels = {}, {}
         if line.startswith("{"):
             try:
-                obj = json.loads(line, parse_constant=reject)
+                obj = json.loads(line, parse_constant=reject, parse_float=finite_float)
             except ValueError as exc:
                 err.print(f"hrouter: stdin:{n}: invalid JSON ({getattr(exc, 'msg', exc)})", markup=False)
+                bad += 1
+                continue
+            except RecursionError:
+                err.print(f"hrouter: stdin:{n}: invalid JSON (nested too deeply)", markup=False)
                 bad += 1
                 continue
             text = obj.get("prompt") if isinstance(obj, dict) else None
@@ -349,7 +366,21 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
                 err.print(f"hrouter: stdin:{n}: 'system' must be a string", markup=False)
                 bad += 1
                 continue
+            field = next((k for k, v in (("prompt", text), ("system", line_system))
+                          if v is not None and not unicode_ok(v)), None)
+            if field:
+                err.print(f"hrouter: stdin:{n}: '{field}' holds a lone surrogate (\\ud800-\\udfff): "
+                          "not valid Unicode text", markup=False)
+                bad += 1
+                continue
             if "id" in obj:
+                try:  # echoed as given: it must be valid JSON text (no lone surrogate in a string)
+                    json.dumps(obj["id"], ensure_ascii=False, allow_nan=False).encode("utf-8")
+                except (ValueError, RecursionError):
+                    err.print(f"hrouter: stdin:{n}: 'id' holds a lone surrogate (\\ud800-\\udfff): "
+                              "not valid Unicode text", markup=False)
+                    bad += 1
+                    continue
                 extra["id"] = obj["id"]
             try:
                 labels = labels_of(obj)
@@ -368,9 +399,18 @@ def _explain_jsonl(router, ctx, system: Optional[str]) -> int:
         if labels:
             predicted = predicted_of(out)
             out["labels"] = {family: {"expected": expected, "predicted": predicted[family],
-                                      "agree": agreements[family].add(expected, predicted[family])}
+                                      "agree": expected == predicted[family]}
                              for family, expected in labels.items()}
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        try:  # strict JSON, always (the checks above should leave nothing for this to catch)
+            text_out = json.dumps(out, ensure_ascii=False, allow_nan=False)
+            text_out.encode("utf-8")
+        except (ValueError, RecursionError):
+            err.print(f"hrouter: stdin:{n}: the decision could not be written as JSON; line skipped", markup=False)
+            bad += 1
+            continue
+        for family, expected in labels.items():
+            agreements[family].add(expected, out["labels"][family]["predicted"])
+        sys.stdout.write(text_out + "\n")
         total += 1
         backends[decision.backend or "(refused)"] += 1
         tiers[decision.sensitivity.tier] += 1

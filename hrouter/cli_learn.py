@@ -58,10 +58,37 @@ def _load(policy: Optional[str]):
     return load(policy)
 
 
+def _finite(obj):
+    """``obj`` with every non-finite float replaced by None (JSON has no NaN or Infinity)."""
+    import math
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def _print_json(obj) -> None:
+    """One JSON object on stdout: strict JSON always (a non-finite number, which the loaders
+    should never let through, is printed as null with a note rather than as NaN/Infinity)."""
     import json
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        _note("a non-finite number in the result is printed as null")
+        text = json.dumps(_finite(obj), ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def _check_finite(option: str, value: float) -> float:
+    """``value`` when it is a finite number, else a usage error naming ``option`` (exit 2)."""
+    import math
+    if not math.isfinite(value):
+        raise InputError(f"{option}: must be a finite number, not {value!r}")
+    return value
 
 
 def _pct(x: Optional[float]) -> str:
@@ -180,13 +207,26 @@ def _feedback_import(pol, path: str, subset: Optional[str]) -> dict:
         if i % 500 == 0:
             progress(i, len(rows))
     progress.done(f"computed the features of {len(rows)} prompt(s)")
+    final: dict[str, dict] = {}
+    for r in out:  # rows with the same key (the same prompt) end as one label: the last one read
+        final[r["key"]] = r
+    fields = ("source", "local_ok", "tier", "prompt", "features", "note")
     with StateDB.open_default() as db:
-        before = {row["key"] for row in db.feedback()}
-        db.add_feedback(out)
-    keys = {r["key"] for r in out}
-    new = len(keys - before)
-    return {"file": info.path, "rows": len(out), "distinct": len(keys), "new": new, "updated": len(keys) - new,
-            "local_ok": sum(1 for r in out if r["local_ok"]), "prompts_stored": raw, "dropped": info.dropped or {}}
+        before = {row["key"]: row for row in db.feedback()}
+        db.add_feedback(list(final.values()))
+    new = replaced = unchanged = 0
+    for k, r in final.items():
+        old = before.get(k)
+        if old is None:
+            new += 1
+        elif all(old.get(f) == r.get(f) for f in fields):
+            unchanged += 1
+        else:
+            replaced += 1
+    ok = sum(1 for r in final.values() if r["local_ok"])
+    return {"file": info.path, "rows": len(out), "labels": len(final), "merged": len(out) - len(final),
+            "new": new, "replaced": replaced, "unchanged": unchanged,
+            "local_ok": ok, "local_not_ok": len(final) - ok, "prompts_stored": raw, "dropped": info.dropped or {}}
 
 
 def feedback_cmd(
@@ -221,8 +261,11 @@ def feedback_cmd(
         if as_json:
             _print_json(result)
             return
-        print(f"imported {result['rows']} label(s) from {result['file']}: {result['new']} new, "
-              f"{result['updated']} updated; {result['local_ok']} local ok; "
+        merged = (f" ({result['rows']} rows; {result['merged']} repeated prompt(s) merged, the last row kept)"
+                  if result["merged"] else "")
+        print(f"imported {result['labels']} label(s) from {result['file']}{merged}: {result['new']} new, "
+              f"{result['replaced']} replaced, {result['unchanged']} unchanged; stored: {result['local_ok']} "
+              f"local ok, {result['local_not_ok']} not ok; "
               + ("prompts stored (audit.log_prompt: raw)" if result["prompts_stored"]
                  else "features only, no prompt text (audit.log_prompt is not raw)"))
         return
@@ -248,13 +291,16 @@ def feedback_cmd(
 
 def _labelled(pol, source: str, subset: Optional[str]):
     """(rows, description) of the training rows: the state db's labels or a file."""
-    from .learn.data import feedback_rows, load_file, select
+    from .learn.data import feedback_rows, load_file, select, stored_labels
     if source == "audit":
-        from .state import StateDB
-        with StateDB.open_default() as db:
-            rows, info = feedback_rows(db.feedback(labelled_only=True))
+        stored = stored_labels(note=_note)
+        rows, info = feedback_rows(stored)
+        for line in info.notes:
+            _note(line)
         if not rows:
-            raise InputError("train --from audit: no labels in the state db yet; label answers with "
+            what = (f"none of its {len(stored)} label(s) is usable (see above)" if stored
+                    else "no labels in the state db yet")
+            raise InputError(f"train --from audit: {what}; label answers with "
                              "`hrouter feedback last good|bad` or `hrouter feedback import FILE`")
     else:
         rows, info = load_file(source, require_label=True)
@@ -276,6 +322,8 @@ def train_cmd(
                                help="sklearn when installed (pip install 'hrouter[learn]'), else pure python."),
     buckets: int = typer.Option(1024, "--buckets", metavar="N", help="Hash buckets for word n-grams: 64-1024, a power of two."),
     c: float = typer.Option(1.0, "--c", metavar="C", min=1e-6, help="Inverse L2 regularisation strength."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file at --out that is not an hrouter "
+                                                      "model (never the policy, the audit log or the state db)."),
     as_json: bool = _JsonOpt,
     policy: Optional[str] = _PolicyOpt,
 ) -> None:
@@ -291,9 +339,8 @@ def train_cmd(
       hrouter train --from ../shared/data/routellm/ --subset gsm8k --out gsm8k.json
       hrouter train --from labels.jsonl --engine python --json | jq .cv
     """
-    from pathlib import Path
     from .learn.data import features_of
-    from .learn.model import default_model_path, measure_load_ms
+    from .learn.model import measure_load_ms
     from .learn.train import Example, TrainingError, resolve_engine, train
     pol = _load(policy)
     try:
@@ -303,6 +350,8 @@ def train_cmd(
     from .learn.features import ALLOWED_BUCKETS
     if buckets not in ALLOWED_BUCKETS:
         raise InputError(f"--buckets must be one of {', '.join(map(str, ALLOWED_BUCKETS))}, got {buckets}")
+    _check_finite("--c", c)
+    target = _model_target(pol, out, force)  # before the work: a refused --out costs nothing
     rows, desc = _labelled(pol, source, subset)
     progress = _Progress("computing features")
     feats = features_of(rows, pol.complexity, progress)
@@ -316,14 +365,14 @@ def train_cmd(
     except TrainingError as exc:
         raise InputError(f"train: {exc}") from None
     progress.done(f"trained on {len(examples)} row(s)")
-    path = Path(out).expanduser() if out else default_model_path()
-    model.save(path)
+    path = target.path
+    model.save(target)
     text = model.to_json()
     load_ms = measure_load_ms(text)
     t = model.training
     result = {"model": str(path), "rows": t["rows"], "local_ok": t["local_ok"], "source": desc,
               "engine": t["engine"], "params": t["params"], "cv": t["cv"], "bytes": len(text.encode()),
-              "load_ms": round(load_ms, 3), "data_digest": model.data_digest}
+              "load_ms": round(load_ms, 3), "data_digest": model.data_digest, "replaced": target.exists}
     if as_json:
         _print_json(result)
         return
@@ -340,11 +389,38 @@ def train_cmd(
                      f"{_num(cv['rules']['auc'])} ± {_num(cv['rules']['auc_sd'])}")
         lines.append(f"  {'majority (always ' + cv['majority']['label'] + ')':34} {_num(cv['majority']['accuracy'])}"
                      f"{'':8}  {'0.500':>5}")
-    lines.append(f"wrote {path} ({len(text.encode()) / 1024:.1f} KiB; loads in {load_ms:.2f} ms; "
-                 f"{model.data_digest[:19]}…)")
+    lines.append(f"{'replaced' if target.exists else 'wrote'} {path} ({len(text.encode()) / 1024:.1f} KiB; "
+                 f"loads in {load_ms:.2f} ms; {model.data_digest[:19]}…)")
     lines.append(f"use it: router: learned and learned: {{model: {path}}} in the policy; "
                  "pick its threshold with hrouter calibrate --router learned")
     print("\n".join(lines))
+
+
+def _is_model(path) -> bool:
+    from .learn.model import ModelFileError, load_model
+    try:
+        load_model(path)
+    except ModelFileError:
+        return False
+    return True
+
+
+def _model_target(pol, out: Optional[str], force: bool):
+    """The checked place for ``train``'s model (:func:`hrouter.learn.safefile.check_target`):
+    never a protected file; an existing file only when it is an hrouter model or ``force``."""
+    import os
+    from .learn.model import default_model_path
+    from .learn.safefile import check_target, protected_files
+    option = "--out" if out else "the default model path"
+    target = check_target(out if out else default_model_path(), option, protected_files(pol), force=force,
+                          replaceable=_is_model, what_ok="an hrouter model file")
+    parent = target.real.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        hint = "" if out else "; pass --out PATH"
+        raise InputError(f"{option} {target.path}: cannot write in {parent} (permission denied){hint}")
+    return target
 
 
 # --------------------------------------------------------------------------- scoring
@@ -432,32 +508,51 @@ def _cross_fit(pol, rows, folds: int):
 
 # --------------------------------------------------------------------------- calibrate
 
-def _write_policy_copy(pol, dest: str, name: str, model_path: Optional[str], threshold: float) -> str:
+def _write_policy_copy(pol, dest: str, name: str, model_path: Optional[str], threshold: float,
+                       force: bool = False) -> str:
+    """Write a copy of the active policy carrying ``threshold`` to ``dest``, atomically and only
+    once the copy has loaded as a valid policy (:mod:`hrouter.learn.safefile`: never onto the
+    policy, the audit log or the state db; onto another existing file only with ``force``).
+    ``learned.model`` is written as an absolute path, so the copy finds the model from anywhere.
+    Returns (the source policy's path, the learned.model written or None)."""
     from pathlib import Path
+    from .errors import PolicyError
     from .learn.calibrate import set_yaml_values
+    from .learn.safefile import atomic_write, check_target, protected_files
     from .policy import BUILTIN_POLICY, load_policy
     src = BUILTIN_POLICY if pol.source.startswith("<") else Path(pol.source)
-    target = Path(dest).expanduser()
-    if target.exists() and src.exists() and target.resolve() == src.resolve():
-        raise InputError(f"--write-policy {dest}: that is the policy itself; name a new file for the copy")
-    text = src.read_text(encoding="utf-8")
-    updates = [(("complexity", "threshold"), threshold)] if name == "rules" else [
-        (("router",), "learned"), (("learned", "model"), model_path),
-        (("learned", "threshold"), threshold)]
+    target = check_target(dest, "--write-policy", protected_files(pol), force=force)
+    try:
+        text = src.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise InputError(f"--write-policy: cannot read the policy {src} ({why})") from None
+    learned_model = None
+    if name == "rules":
+        updates = [(("complexity", "threshold"), threshold)]
+        learned_model = getattr(getattr(pol, "learned", None), "model", None)
+        if learned_model:  # resolved against the source policy's directory: keep pointing at the same file
+            updates.append((("learned", "model"), learned_model))
+    else:
+        updates = [(("router",), "learned"), (("learned", "model"), model_path), (("learned", "threshold"), threshold)]
     try:
         text = set_yaml_values(text, updates)
     except ValueError as exc:
         raise InputError(f"--write-policy: cannot edit {src}: {exc}") from None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--write-policy {dest}: cannot write ({exc.strerror})") from None
-    check = load_policy(str(target))  # the copy must be a valid policy with the new threshold
-    got = check.complexity.threshold if name == "rules" else getattr(check.learned, "threshold", None)
-    if got != threshold:  # pragma: no cover - set_yaml_values failed silently
-        raise InputError(f"--write-policy {dest}: the copy does not carry the threshold {threshold}")
-    return str(src)
+
+    def check(tmp: Path) -> None:  # the copy must be a valid policy carrying the new threshold
+        try:
+            copy = load_policy(str(tmp))
+        except PolicyError as exc:
+            raise InputError(f"--write-policy {dest}: the edited copy is not a valid policy "
+                             f"({exc.reason}{f' at {exc.key}' if exc.key else ''}); nothing written") from None
+        got = copy.complexity.threshold if name == "rules" else getattr(copy.learned, "threshold", None)
+        if got != threshold:  # pragma: no cover - set_yaml_values failed silently
+            raise InputError(f"--write-policy {dest}: the copy does not carry the threshold {threshold}; "
+                             "nothing written")
+
+    atomic_write(target, text.encode("utf-8"), option="--write-policy", check=check)
+    return str(src), (model_path if name == "learned" else learned_model)
 
 
 def calibrate_cmd(
@@ -471,6 +566,8 @@ def calibrate_cmd(
                                                help="Write a copy of the policy with this threshold to PATH."),
     tolerance: float = typer.Option(2.0, "--tolerance", metavar="PP", min=0.0, max=100.0,
                                     help="Accepted distance from the target, percentage points."),
+    force: bool = typer.Option(False, "--force", help="Let --write-policy replace an existing file (never the "
+                                                      "active policy, the audit log or the state db)."),
     subset: Optional[str] = _SubsetOpt,
     as_json: bool = _JsonOpt,
     policy: Optional[str] = _PolicyOpt,
@@ -482,7 +579,9 @@ def calibrate_cmd(
     ok)), picks the roundest threshold whose split is nearest the target, prints it with the
     split and the YAML line, and with --write-policy writes a copy of the policy carrying it.
     Prompts with equal scores always go together: when a tie makes the target unreachable
-    within --tolerance, it says so and exits 1 (no copy is written).
+    within --tolerance, it says so and exits 1 (no copy is written). --write-policy never
+    replaces an existing file without --force, nor ever the active policy, the audit log or the
+    state db; the copy is validated before it is moved into place.
     Sensitivity, budgets and capacity still apply first when routing.
     Examples:
       hrouter calibrate --target-cloud-share 0.30 prompts.jsonl
@@ -491,7 +590,12 @@ def calibrate_cmd(
     """
     import json
     from .learn.calibrate import calibrate
+    _check_finite("--target-cloud-share", target)
+    _check_finite("--tolerance", tolerance)
     pol = _load(policy)
+    if write_policy:  # refuse a protected or existing target before the work (checked again when written)
+        from .learn.safefile import check_target, protected_files
+        check_target(write_policy, "--write-policy", protected_files(pol), force=force)
     name, mdl, mpath, current, keypath = _active_router(pol, router, model)
     rows = _prompt_rows(pol, prompts, subset)
     scores, _ = _score_rows(pol, rows, name, mdl)
@@ -502,8 +606,8 @@ def calibrate_cmd(
         yaml_line = f"router: learned\nlearned: {{model: {json.dumps(mpath)}, threshold: {cal.threshold!r}}}"
     written = None
     if write_policy and cal.within and cal.threshold is not None:
-        src = _write_policy_copy(pol, write_policy, name, mpath, cal.threshold)
-        written = {"path": write_policy, "from": src}
+        src, learned_model = _write_policy_copy(pol, write_policy, name, mpath, cal.threshold, force)
+        written = {"path": write_policy, "from": src, "learned_model": learned_model}
     current_share = sum(1 for s in scores if s >= current) / len(scores)
     if as_json:
         _print_json({"router": name, "key": key, **cal.to_json(), "current_threshold": current,
@@ -518,7 +622,9 @@ def calibrate_cmd(
         if yaml_line:
             print(yaml_line)
         if written:
-            also = f", router: learned, learned.model: {mpath}" if name == "learned" else ""
+            also = (f", router: learned, learned.model: {mpath}" if name == "learned" else
+                    f", learned.model as an absolute path: {written['learned_model']}" if written["learned_model"]
+                    else "")
             print(f"wrote {write_policy} (a copy of {written['from']} with {key}: {cal.threshold!r}{also})")
     if write_policy and not written:
         _note(f"--write-policy {write_policy}: not written: the target is not reachable within ±{tolerance:g} pp")
@@ -549,7 +655,7 @@ def eval_cmd(
     thresholds: Optional[str] = typer.Option(None, "--thresholds", metavar="T,T,...",
                                              help="The table's thresholds (default: cloud shares 0%, 10%, ..., 100%)."),
     points: int = typer.Option(10, "--points", min=2, max=100, help="Rows of the default table (cloud-share steps)."),
-    output_tokens: int = typer.Option(256, "--output-tokens", metavar="N", min=0,
+    output_tokens: int = typer.Option(256, "--output-tokens", metavar="N", min=0, max=10_000_000,
                                       help="Answer length assumed for cost estimates, tokens (rows without costs)."),
     cv: int = typer.Option(0, "--cv", metavar="K", min=0, max=50,
                            help="Learned router cross-fitted on FILE itself: each prompt scored by a model "
@@ -596,6 +702,9 @@ def eval_cmd(
             wanted = [float(x) for x in thresholds.split(",") if x.strip()]
         except ValueError:
             raise InputError(f"--thresholds {thresholds!r}: comma-separated numbers, e.g. 0.2,0.35,0.5") from None
+        import math
+        if not all(math.isfinite(t) for t in wanted):
+            raise InputError(f"--thresholds {thresholds!r}: every threshold must be a finite number, e.g. 0.2,0.35,0.5")
     rows = _prompt_rows(pol, file, subset)
     live = _live(pol, rows, judge) if judge else None
     if live is not None:

@@ -21,9 +21,15 @@ def test_label_families():
     assert labels_of({"local_ok": False}) == {"route": "cloud"}
     assert labels_of({"local_ok": True, "expected_zone": "public-cloud"}) == {"route": "local"}
     assert labels_of({"prompt": "x"}) == {}
-    for bad in ({"expected_tier": "secret"}, {"local_ok": "yes"}, {"expected": "cloud"}, {"expected_zone": 3}):
+    assert labels_of({"expected_zone": "local"}) == {"route": "local"}
+    assert labels_of({"expected_zone": "private-cloud"}) == {"route": "cloud"}
+    for bad in ({"expected_tier": "secret"}, {"local_ok": "yes"}, {"expected": "cloud"}, {"expected_zone": 3},
+                {"expected_zone": "LOCAL"}, {"expected_zone": "nowhere"}, {"expected_zone": ""}):
         with pytest.raises(LabelError):
             labels_of(bad)
+    with pytest.raises(LabelError, match=r"^'expected_zone' must be one of local, private-cloud, public-cloud, "
+                                         r"not 'LOCAL'$"):
+        labels_of({"expected_zone": "LOCAL"})
 
 
 def test_predicted_route_and_refusal():
@@ -73,3 +79,30 @@ def test_explain_jsonl_sensitivity_labels_and_bad_label_line():
     err = r.stderr.decode()
     assert "stdin:3: 'expected_tier' must be one of" in err
     assert "sensitivity: 1/2 agree (50.0%)" in err
+
+
+def test_explain_jsonl_skips_lines_it_cannot_echo_and_carries_on():
+    lines = ['{"prompt": "What is 2+2?", "id": "a", "expected_zone": "local"}',
+             '{"prompt": "hi", "expected_zone": "LOCAL"}',
+             '{"prompt": "hi", "expected_zone": "nowhere"}',
+             '{"prompt": "hi", "id": 1e400, "local_ok": true}',
+             '{"prompt": "hi", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+             '{"prompt": "hi \\ud800 there"}',
+             '{"prompt": "hi", "id": ["x", "\\udc00"], "local_ok": false}',
+             '{"prompt": "Hello again", "id": 2.5}']
+    r = run_cli(["explain", "--jsonl"], input="\n".join(lines).encode())
+    assert r.returncode == 2
+    out = [json.loads(x, parse_constant=lambda c: pytest.fail(f"{c} in the output"))
+           for x in r.stdout.decode().splitlines()]
+    assert [(x["line"], x.get("id")) for x in out] == [(1, "a"), (8, 2.5)]
+    assert out[0]["labels"]["route"] == {"expected": "local", "predicted": "local", "agree": True}
+    err = r.stderr.decode().splitlines()
+    assert err[:6] == [
+        "hrouter: stdin:2: 'expected_zone' must be one of local, private-cloud, public-cloud, not 'LOCAL'",
+        "hrouter: stdin:3: 'expected_zone' must be one of local, private-cloud, public-cloud, not 'nowhere'",
+        "hrouter: stdin:4: invalid JSON (number 1e400 is out of range)",
+        "hrouter: stdin:5: invalid JSON (nested too deeply)",
+        "hrouter: stdin:6: 'prompt' holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text",
+        "hrouter: stdin:7: 'id' holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text"]
+    assert "2 prompts explained, 6 bad lines skipped" in r.stderr.decode()
+    assert "route: 1/1 agree (100.0%)" in r.stderr.decode()

@@ -340,3 +340,134 @@ def test_real_routellm_labels_load_and_learned_beats_rules_on_gsm8k():
     cv = cross_validate(ex, folds=5, seed=0, engine="python")
     assert cv["learned"]["auc"] > cv["rules"]["auc"] + 0.03
     assert cv["rules"]["auc"] == pytest.approx(0.534, abs=0.002)
+
+
+# --------------------------------------------------------------------------- bad input, bounded values
+
+BIG = 10 ** 400  # a 401-digit integer: float() of it overflows
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda r: r.update(tokens=BIG), "features.tokens"),
+    (lambda r: r.update(tokens=10 ** 9 + 1), "features.tokens"),
+    (lambda r: r.update(tokens=-1), "features.tokens"),
+    (lambda r: r.update(images=BIG), "features.images"),
+    (lambda r: r.update(h=[[3, BIG]]), r"features.h\[0\]"),
+    (lambda r: r.update(h=[5, [3, 10 ** 6 + 1]]), r"features.h\[1\]"),
+    (lambda r: r.update(h=[RECORD_BUCKETS]), r"features.h\[0\]"),
+    (lambda r: r.update(h=[[1.0, 2]]), r"features.h\[0\]"),
+    (lambda r: r["c"].update(reasoning=BIG), "features.c.reasoning"),
+    (lambda r: r["c"].update(math=float("nan")), "features.c.math"),
+    (lambda r: r["c"].update(code=float("inf")), "features.c.code"),
+    (lambda r: r.update(v=1.0), "features.v"),
+])
+def test_check_record_bounds_every_number(edit, field):
+    rec = extract("Compare transformers and SSMs step by step")
+    check_record(rec)
+    edit(rec)
+    with pytest.raises(ValueError, match=field) as info:
+        check_record(rec)
+    assert len(str(info.value)) < 200  # a 401-digit number is described, not printed
+
+
+def test_records_at_the_bounds_still_vectorize():
+    rec = {"v": 1, "tokens": 10 ** 9, "images": 10 ** 6, "c": {"reasoning": 1, "code": 0.0},
+           "h": [0, [1023, 10 ** 6]]}
+    assert check_record(rec) is rec
+    dense, idx, val = vectorize(rec, 64)
+    assert dense[-1] == 1.0 and idx == [0, 1023 % 64] and all(math.isfinite(v) for v in val)
+    from hrouter.learn.features import record_from_complexity
+    clamped = record_from_complexity(None, {"reasoning": 0.5}, 10 ** 30, 10 ** 30)
+    assert (clamped["tokens"], clamped["images"]) == (10 ** 9, 10 ** 6) and check_record(clamped) is clamped
+
+
+def test_jsonl_rejects_what_would_crash_later(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    cases = [
+        ('{"prompt": "hi \\ud800 there", "local_ok": true}', r":1: 'prompt' holds a lone surrogate \(\\ud800"),
+        ('{"prompt": "hi", "source": "s\\udc00", "local_ok": true}', ":1: 'source' holds a lone surrogate"),
+        (f'{{"prompt": "hi", "local_ok": true, "local_quality": {BIG}}}',
+         ":1: 'local_quality' must be a number in \\[0, 1\\] or a boolean, not an integer of 401 digits"),
+        (f'{{"prompt": "hi", "local_ok": true, "cloud_cost_usd": {BIG}}}',
+         r":1: 'cloud_cost_usd' must be a number of USD in \[0, 1e\+06\], not an integer of 401 digits"),
+        ('{"prompt": "hi", "local_ok": true, "cloud_cost_usd": 1e308}', r"'cloud_cost_usd' must be .* not 1e\+308"),
+        ('{"prompt": "hi", "local_ok": true, "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+         r":1: invalid JSON \(nested too deeply\)"),
+        (f'{{"features": {{"v": 1, "tokens": {BIG}, "c": {{}}}}, "local_ok": true}}', ":1: features.tokens"),
+    ]
+    for line, match in cases:
+        path.write_text('{"prompt": "fine", "local_ok": false}\n' + line.replace(":1:", ":2:") + "\n")
+        with pytest.raises(DataError, match=match.replace(":1:", ":2:")) as info:
+            load_jsonl(path, require_label=True)
+        assert str(info.value).startswith(f"{path}:2: ") and len(str(info.value)) < 300
+    path.write_text('{"prompt": "hi", "local_ok": true, "local_cost_usd": 1000000, "cloud_cost_usd": 0.5}\n')
+    assert load_jsonl(path)[0][0].local_cost_usd == 1e6  # the bound itself is fine
+
+
+def test_feedback_rows_skip_an_old_unbounded_row_with_a_note():
+    from hrouter.learn.data import feedback_rows
+    good = extract("What is 2+2?")
+    stored = [{"id": 1, "key": "imp:a", "local_ok": True, "features": good, "prompt": None, "source": "import"},
+              {"id": 7, "key": "imp:b", "local_ok": False, "features": {**good, "tokens": BIG}, "prompt": None},
+              {"id": 9, "key": "imp:c", "local_ok": False, "features": {**good, "tokens": BIG}, "prompt": "Hi there"}]
+    rows, info = feedback_rows(stored)
+    assert [r.features is None for r in rows] == [False, True]  # row 9 is recomputed from its prompt
+    assert rows[1].prompt == "Hi there"
+    assert info.rows == 2 and info.dropped == {"with invalid features": 1}
+    assert info.notes == ["label 7 (imp:b): features.tokens: must be an integer in [0, 1000000000], "
+                          "not an integer of 401 digits; skipped"]
+
+
+def test_model_file_buckets_must_be_an_int_and_deep_json_is_refused(examples, tmp_path):
+    good = json.loads(fit(examples, engine="python", buckets=1024).to_json())
+    good["features"]["buckets"] = 1024.0
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(good))
+    with pytest.raises(ModelFileError, match=rf"^{path}: features.buckets: 1024.0, expected an integer"):
+        load_model(path)
+    path.write_text('{"format": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ModelFileError, match=rf"^{path}: not a model file \(JSON nested too deeply\)"):
+        load_model(path)
+
+
+# --------------------------------------------------------------------------- safe writes
+
+def test_atomic_write_leaves_the_target_untouched_when_the_check_fails(tmp_path):
+    from hrouter.learn.safefile import atomic_write
+    target = tmp_path / "p.yaml"
+    target.write_text("old\n")
+    target.chmod(0o640)
+
+    def refuse(tmp):
+        assert tmp.parent == tmp_path and tmp.read_bytes() == b"new\n"
+        raise InputError("invalid copy")
+    with pytest.raises(InputError, match="invalid copy"):
+        atomic_write(target, b"new\n", check=refuse)
+    assert target.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["p.yaml"]
+    atomic_write(target, b"new\n", check=lambda tmp: None)
+    assert target.read_text() == "new\n" and (target.stat().st_mode & 0o777) == 0o640  # the mode is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.yaml"]
+
+
+def test_check_target_catches_links_and_files_not_created_yet(tmp_path):
+    from hrouter.learn.safefile import check_target
+    policy, db = tmp_path / "policy.yaml", tmp_path / "state" / "state.db"
+    policy.write_text("version: 1\n")
+    protected = [(policy, "the active policy"), (db, "the state database")]
+    (tmp_path / "hard.yaml").hardlink_to(policy)
+    (tmp_path / "soft.yaml").symlink_to(policy)
+    for name in ("policy.yaml", "hard.yaml", "soft.yaml"):
+        with pytest.raises(InputError, match=rf"--out {tmp_path / name}: that is the active policy .*not even with --force"):
+            check_target(tmp_path / name, "--out", protected, force=True)
+    with pytest.raises(InputError, match="that is the state database"):  # not there yet: caught by its path
+        check_target(tmp_path / "state" / ".." / "state" / "state.db", "--out", protected, force=True)
+    other = tmp_path / "notes.txt"
+    other.write_text("keep me\n")
+    with pytest.raises(InputError, match="the file exists; pass --force to replace it"):
+        check_target(other, "--out", protected, force=False)
+    assert check_target(other, "--out", protected, force=True).exists
+    assert check_target(other, "--out", protected, force=False, replaceable=lambda p: True).exists
+    fresh = check_target(tmp_path / "new.json", "--out", protected, force=False)
+    assert not fresh.exists and fresh.real == tmp_path / "new.json"
+    with pytest.raises(InputError, match="is a directory"):
+        check_target(tmp_path, "--out", protected, force=True)

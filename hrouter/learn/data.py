@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -80,6 +80,7 @@ class LoadInfo:
     format: str
     rows: int = 0
     dropped: dict | None = None
+    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         """One line: ``read N rows from PATH (format); dropped: ...``."""
@@ -101,22 +102,48 @@ def _resolve(path: str | os.PathLike) -> Path:
     return p
 
 
+#: Largest cost of one answer a file may give, USD (so any sum over a file stays finite).
+MAX_USD = 1e6
+
+
+def _shown(value) -> str:
+    """``repr(value)``, short (a 400-digit integer is described, not printed)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 18:
+        return f"an integer of {len(str(abs(value)))} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__}"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def _unit(value, where: str, key: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise DataError(f"{where}: '{key}' must be a number in [0, 1] or a boolean, not {value!r}")
+    if not isinstance(value, (int, float)) or not 0 <= value <= 1 or not math.isfinite(float(value)):
+        raise DataError(f"{where}: '{key}' must be a number in [0, 1] or a boolean, not {_shown(value)}")
     return float(value)
 
 
 def _usd(value, where: str, key: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise DataError(f"{where}: '{key}' must be a number of USD >= 0, not {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_USD
+            or not math.isfinite(float(value))):
+        raise DataError(f"{where}: '{key}' must be a number of USD in [0, {MAX_USD:g}], not {_shown(value)}")
     return float(value)
+
+
+def _text_ok(value: str, where: str, key: str) -> None:
+    """DataError unless ``value`` is valid Unicode text (JSON's ``\\ud800`` escapes can give a
+    string with a lone surrogate, which no file, database or terminal can store)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DataError(f"{where}: '{key}' holds a lone surrogate (\\u{ord(value[exc.start]):04x} at character "
+                        f"{exc.start}): not valid Unicode text") from None
 
 
 def load_jsonl(path: str | os.PathLike, *, require_label: bool = False) -> tuple[list[LabelledRow], LoadInfo]:
@@ -146,6 +173,8 @@ def load_jsonl(path: str | os.PathLike, *, require_label: bool = False) -> tuple
                 obj = json.loads(line, parse_constant=reject)
             except ValueError as exc:
                 raise DataError(f"{where}: invalid JSON ({getattr(exc, 'msg', exc)})") from None
+            except RecursionError:
+                raise DataError(f"{where}: invalid JSON (nested too deeply)") from None
             if not isinstance(obj, dict):
                 raise DataError(f"{where}: each line must be a JSON object with a 'prompt'")
             prompt, feats = obj.get("prompt"), obj.get("features")
@@ -158,19 +187,23 @@ def load_jsonl(path: str | os.PathLike, *, require_label: bool = False) -> tuple
                 raise DataError(f"{where}: missing 'prompt' (a non-empty string)")
             if prompt is not None and (not isinstance(prompt, str) or not prompt.strip() or "\x00" in prompt):
                 raise DataError(f"{where}: 'prompt' must be a non-empty string")
+            if prompt is not None:
+                _text_ok(prompt, where, "prompt")
             ok = obj.get("local_ok")
             if ok is None and obj.get("expected_tier") in ("local", "cloud"):
                 ok = obj["expected_tier"] == "local"
             if ok is not None and not isinstance(ok, bool):
-                raise DataError(f"{where}: 'local_ok' must be true or false, not {ok!r}")
+                raise DataError(f"{where}: 'local_ok' must be true or false, not {_shown(ok)}")
             if require_label and ok is None:
                 raise DataError(f"{where}: missing 'local_ok' (true or false)")
             tier = obj.get("tier")
             if tier is not None and tier not in TIERS:
-                raise DataError(f"{where}: 'tier' must be one of {', '.join(TIERS)}, not {tier!r}")
+                raise DataError(f"{where}: 'tier' must be one of {', '.join(TIERS)}, not {_shown(tier)}")
             group = obj.get("source")
             if group is not None and not isinstance(group, str):
                 raise DataError(f"{where}: 'source' must be a string")
+            if group is not None:
+                _text_ok(group, where, "source")
             rows.append(LabelledRow(
                 line=n, prompt=prompt, local_ok=ok, features=feats, tier=tier, group=group,
                 local_quality=_unit(obj.get("local_quality"), where, "local_quality"),
@@ -256,25 +289,104 @@ def load_file(path: str | os.PathLike, *, require_label: bool = False) -> tuple[
 
 def feedback_rows(rows: Iterable[dict]) -> tuple[list[LabelledRow], LoadInfo]:
     """Labelled rows from :meth:`hrouter.state.StateDB.feedback` dicts (those with ``local_ok``
-    known and features or a prompt to compute them from)."""
+    known and features or a prompt to compute them from). A stored row whose features are not a
+    valid record (e.g. written by an older hrouter that did not bound them) is recomputed from its
+    prompt when one is stored, else skipped: ``info.notes`` holds one line per skipped row, naming
+    its label id and the field at fault."""
     from .features import check_record
-    out, no_features = [], 0
+    out, no_features, invalid = [], 0, 0
+    notes: list[str] = []
     for r in rows:
         if r.get("local_ok") is None:
             continue
         feats = r.get("features")
+        bad = None
         if feats is not None:
             try:
                 check_record(feats)
-            except ValueError:
-                feats = None
-        if feats is None and not r.get("prompt"):
-            no_features += 1
+            except ValueError as exc:
+                feats, bad = None, str(exc)
+        prompt = r.get("prompt")
+        if feats is None and not (isinstance(prompt, str) and prompt.strip()):
+            if bad is not None:
+                invalid += 1
+                notes.append(f"label {r.get('id')} ({r.get('key')}): {bad}; skipped")
+            else:
+                no_features += 1
             continue
-        out.append(LabelledRow(line=0, prompt=r.get("prompt"), local_ok=bool(r["local_ok"]), features=feats,
+        out.append(LabelledRow(line=0, prompt=prompt, local_ok=bool(r["local_ok"]), features=feats,
                                tier=r.get("tier"), group=r.get("source")))
-    info = LoadInfo("state db", "state-db", len(out), {"without features": no_features} if no_features else None)
+    dropped = {k: v for k, v in (("without features", no_features), ("with invalid features", invalid)) if v}
+    info = LoadInfo("state db", "state-db", len(out), dropped or None, notes)
     return out, info
+def stored_labels(path: str | os.PathLike | None = None, *, note: Callable[[str], None] | None = None) -> list[dict]:
+    """The state db's labels whose ``local_ok`` is known (:meth:`hrouter.state.StateDB.feedback`
+    dicts), for training. Training only reads: when the database file or its directory is not
+    writable (or opening it for writing fails as read-only) it is opened read-only, creating no
+    file (see :func:`_read_only_labels`), and ``note`` says so. A missing database has no labels (none is
+    created). ``path``: the database (default ``<state dir>/state.db``). Raises
+    :class:`hrouter.state.StateError` when it cannot be read."""
+    from hrouter.paths import STATE_DB, state_dir
+    from hrouter.state import StateDB, StateError
+    p = Path(path).expanduser() if path is not None else state_dir() / STATE_DB
+    if not p.exists():
+        return []
+    if _writable(p):
+        try:
+            with StateDB(p) as db:
+                return db.feedback(labelled_only=True)
+        except StateError as exc:
+            text = str(exc).lower()
+            if "read-only" not in text and "readonly" not in text:
+                raise
+    if note:
+        note(f"state database {p} is not writable: reading its labels read-only")
+    return _read_only_labels(p)
+
+
+def _writable(p: Path) -> bool:
+    return os.access(p, os.R_OK | os.W_OK) and os.access(p.parent, os.W_OK | os.X_OK)
+
+
+def _read_only_labels(p: Path) -> list[dict]:
+    """The labels of the database at ``p`` without writing anything next to it. With no pending
+    write-ahead log the file is complete and is read as ``immutable`` (SQLite then creates no
+    ``-shm``/``-wal`` file: one owned by another user would lock the owner out); with one, it is
+    opened ``mode=ro`` (reading the log through the existing ``-shm``)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    from hrouter.state import StateDB, StateError
+
+    wal = p.with_name(p.name + "-wal")
+    try:
+        pending = wal.stat().st_size > 0
+    except OSError:
+        pending = False
+
+    class ReadOnly(StateDB):
+        def _open(self):  # no create, no migration, no maintenance: only reads
+            uri = f"file:{quote(str(self.path))}?mode=ro" + ("" if pending else "&immutable=1")
+            conn = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA query_only = ON")
+            except sqlite3.Error:
+                conn.close()
+                raise
+            return conn
+
+    db = ReadOnly(p)
+    try:
+        return db.feedback(labelled_only=True)
+    except StateError as exc:
+        if pending:
+            raise StateError(f"state database {p} is read-only and SQLite cannot read it without writing (its "
+                             f"write-ahead log {wal.name} holds changes not yet in the file; {exc}): run `hrouter "
+                             f"train` as a user who can write {p.parent}, or copy the state dir and point "
+                             "HROUTER_HOME at the copy", path=p) from None
+        raise StateError(f"{exc} (opened read-only for training)", path=p) from None
+    finally:
+        db.close()
 
 
 def select(rows: list[LabelledRow], subset: str | None) -> list[LabelledRow]:

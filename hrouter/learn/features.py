@@ -48,6 +48,12 @@ RECORD_BUCKETS = 1024
 MAX_WORDS = 4096
 #: Names of the dense features, in vector order.
 DENSE: tuple[str, ...] = tuple(COMPONENTS) + ("log_tokens",)
+#: Largest ``tokens`` a feature record may carry (a valid record is read into floats).
+MAX_TOKENS = 10 ** 9
+#: Largest n-gram count (and ``images``) a feature record may carry.
+MAX_COUNT = 10 ** 6
+#: Most ``h`` entries a feature record may carry (one per bucket; duplicates allowed, folded).
+MAX_ENTRIES = 4 * RECORD_BUCKETS
 #: Bucket counts a model may use.
 ALLOWED_BUCKETS: tuple[int, ...] = (64, 128, 256, 512, 1024)
 
@@ -94,7 +100,8 @@ def record_from_complexity(text: str | None, complexity, tokens: int, images: in
         c = comps.get(name)
         v = getattr(c, "value", c)
         values[name] = round(min(1.0, max(0.0, float(v or 0.0))), 4)
-    rec: dict = {"v": FEATURE_VERSION, "tokens": max(0, int(tokens or 0)), "images": max(0, int(images or 0)),
+    rec: dict = {"v": FEATURE_VERSION, "tokens": min(MAX_TOKENS, max(0, int(tokens or 0))),
+                 "images": min(MAX_COUNT, max(0, int(images or 0))),
                  "c": values}
     if text is not None:
         rec["h"] = [b if n == 1 else [b, n] for b, n in sorted(ngram_counts(text).items())]
@@ -124,43 +131,70 @@ def record_from_audit(rec: dict) -> dict | None:
         return None
     try:
         values = {name: float(comps.get(name) or 0.0) for name in COMPONENTS}
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     text = rec.get("prompt") if isinstance(rec.get("prompt"), str) else None
     tokens = rec.get("input_tokens")
     if not isinstance(tokens, int) or tokens <= 0:
         from hrouter.signals.tokens import estimate_tokens
         tokens = estimate_tokens(text) if text else 0
-    return record_from_complexity(text, values, tokens, int(rec.get("images") or 0))
+    images = rec.get("images")
+    return record_from_complexity(text, values, tokens, images if isinstance(images, int) else 0)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def check_record(obj) -> dict:
-    """``obj`` if it is a valid feature record, else ValueError naming the field at fault."""
+    """``obj`` if it is a valid feature record, else ValueError naming the field at fault.
+
+    Bounds (a record is read into floats; an unbounded integer would overflow them): ``tokens``
+    an integer in [0, :data:`MAX_TOKENS`], ``images`` in [0, :data:`MAX_COUNT`], each component
+    value a finite number in [0, 1], each ``h`` entry a bucket in [0, :data:`RECORD_BUCKETS`) or
+    ``[bucket, count]`` with count in [1, :data:`MAX_COUNT`], at most :data:`MAX_ENTRIES` entries."""
     if not isinstance(obj, dict):
         raise ValueError("features: not an object")
-    if obj.get("v") != FEATURE_VERSION:
+    if obj.get("v") != FEATURE_VERSION or not _is_int(obj.get("v")):
         raise ValueError(f"features.v: version {obj.get('v')!r}, this hrouter reads {FEATURE_VERSION}")
-    if not isinstance(obj.get("tokens"), int) or obj["tokens"] < 0:
-        raise ValueError("features.tokens: must be an integer >= 0")
+    tokens = obj.get("tokens")
+    if not _is_int(tokens) or not 0 <= tokens <= MAX_TOKENS:
+        raise ValueError(f"features.tokens: must be an integer in [0, {MAX_TOKENS}], not {_short(tokens)}")
+    images = obj.get("images", 0)
+    if not _is_int(images) or not 0 <= images <= MAX_COUNT:
+        raise ValueError(f"features.images: must be an integer in [0, {MAX_COUNT}], not {_short(images)}")
     comps = obj.get("c")
     if not isinstance(comps, dict):
         raise ValueError("features.c: must be an object of component values")
     for name in COMPONENTS:
         v = comps.get(name, 0.0)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
-            raise ValueError(f"features.c.{name}: must be a number in [0, 1]")
+        if (not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= 1
+                or not math.isfinite(float(v))):
+            raise ValueError(f"features.c.{name}: must be a number in [0, 1], not {_short(v)}")
     h = obj.get("h")
     if h is not None:
         if not isinstance(h, list):
             raise ValueError("features.h: must be a list of buckets or [bucket, count]")
-        for item in h:
-            pair = [item, 1] if isinstance(item, int) and not isinstance(item, bool) else item
-            if (not isinstance(pair, list) or len(pair) != 2
-                    or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair)
-                    or not 0 <= pair[0] < RECORD_BUCKETS or pair[1] < 1):
-                raise ValueError(f"features.h: bad entry {item!r} (want a bucket < {RECORD_BUCKETS} "
-                                 "or [bucket, count >= 1])")
+        if len(h) > MAX_ENTRIES:
+            raise ValueError(f"features.h: {len(h)} entries, at most {MAX_ENTRIES}")
+        for i, item in enumerate(h):
+            pair = [item, 1] if _is_int(item) else item
+            if (not isinstance(pair, list) or len(pair) != 2 or not all(_is_int(x) for x in pair)
+                    or not 0 <= pair[0] < RECORD_BUCKETS or not 1 <= pair[1] <= MAX_COUNT):
+                raise ValueError(f"features.h[{i}]: bad entry {_short(item)} (want a bucket in [0, "
+                                 f"{RECORD_BUCKETS}) or [bucket, count] with count in [1, {MAX_COUNT}])")
     return obj
+
+
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a 400-digit number must not flood the message)."""
+    if _is_int(value) and abs(value) >= 10 ** 18:
+        return f"an integer of {len(str(abs(value)))} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def rule_score(record: dict, weights: dict[str, float] | None = None) -> float:

@@ -155,6 +155,8 @@ class LearnedModel:
         except ValueError as exc:
             where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
             raise ModelFileError(f"{source}: not a JSON model file ({getattr(exc, 'msg', exc)}{where})") from None
+        except RecursionError:
+            raise ModelFileError(f"{source}: not a model file (JSON nested too deeply)") from None
         return cls.from_dict(obj, source=source)
 
     @classmethod
@@ -182,8 +184,8 @@ class LearnedModel:
         if feats.get("dense") != list(DENSE):
             raise bad("features.dense", f"expected {list(DENSE)}")
         buckets = feats.get("buckets")
-        if buckets not in ALLOWED_BUCKETS or isinstance(buckets, bool):
-            raise bad("features.buckets", f"{buckets!r}, expected one of {list(ALLOWED_BUCKETS)}")
+        if type(buckets) is not int or buckets not in ALLOWED_BUCKETS:
+            raise bad("features.buckets", f"{buckets!r}, expected an integer, one of {list(ALLOWED_BUCKETS)}")
         weights = obj.get("weights")
         if not isinstance(weights, dict):
             raise bad("weights", "missing")
@@ -207,22 +209,18 @@ class LearnedModel:
             raise bad("data_digest", "expected 'sha256:' and 64 hex digits")
         return cls(buckets=buckets, bias=bias, dense=dense, ngrams=ngrams, training=training, data_digest=digest)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the model to ``path`` atomically (temp file + rename, mode 0644); returns the path.
-        Raises :class:`ModelFileError` when it cannot be written."""
-        path = Path(path).expanduser()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    def save(self, path) -> Path:
+        """Write the model atomically (temp file in the same directory, fsync, rename; see
+        :func:`hrouter.learn.safefile.atomic_write`) to ``path`` (a path, or a checked
+        :class:`~hrouter.learn.safefile.Target`); returns the path written. No check of what is
+        there: callers that take a user's path check it first
+        (:func:`~hrouter.learn.safefile.check_target`). Raises :class:`ModelFileError` when it
+        cannot be written."""
+        from .safefile import atomic_write
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(self.to_json(), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-            raise ModelFileError(f"{path}: cannot write the model ({exc.strerror or exc})") from None
-        return path
+            return atomic_write(path, self.to_json().encode("utf-8"))
+        except InputError as exc:
+            raise ModelFileError(str(exc)) from None
 
 
 def rounded(model: LearnedModel) -> LearnedModel:
