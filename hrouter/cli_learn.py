@@ -28,23 +28,39 @@ _ModelOpt = typer.Option(None, "--model", metavar="PATH",
 
 
 class _Progress:
-    """Progress on stderr: a live counter on a terminal, one closing line otherwise."""
+    """Progress on stderr: a Rich progress bar (count, share, elapsed, remaining) on a terminal,
+    one closing line otherwise (pipes and logs stay clean)."""
 
     def __init__(self, what: str) -> None:
         self.what = what
         self.t0 = time.perf_counter()
         self.tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
-        self.shown = False
+        self._bar = None
+        self._task = None
 
     def __call__(self, done: int, total: int) -> None:
-        if self.tty:
-            sys.stderr.write(f"\r{self.what} {done}/{total}…")
-            sys.stderr.flush()
-            self.shown = True
+        if not self.tty:
+            return
+        if self._bar is None:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+            from .render import stderr_console
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TimeRemainingColumn(), console=stderr_console(),
+                                 transient=True)
+            self._bar.start()
+            import atexit
+            atexit.register(self._stop)  # an error mid-way still restores the terminal
+            self._task = self._bar.add_task(self.what, total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def _stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
     def done(self, text: str) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
+        self._stop()
         sys.stderr.write(f"{text} ({time.perf_counter() - self.t0:.1f} s)\n")
         sys.stderr.flush()
 
