@@ -129,10 +129,40 @@ def _legacy_ipv4(host: str):
         return None
 
 
+#: Address blocks accepted for ``zone: local``, listed explicitly (not ``ipaddress.is_private``, whose
+#: answer varies between Python releases — CVE-2024-4032 — and counts documentation and some
+#: globally routed IPv6 blocks as private): loopback, RFC 1918, RFC 6598 shared space (CGNAT,
+#: Tailscale-style overlays), link-local; IPv6 loopback, unique-local (RFC 4193), link-local.
+LOCAL_NETWORKS = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                  "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10")
+
+
+def _is_local_ip(ip) -> bool:
+    """Whether ``ip`` (IPv4/IPv6Address) lies in :data:`LOCAL_NETWORKS`; an IPv4-mapped IPv6
+    address (``::ffff:a.b.c.d``) is judged by its IPv4 address."""
+    import ipaddress
+    if getattr(ip, "ipv4_mapped", None) is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in (ipaddress.ip_network(n) for n in LOCAL_NETWORKS) if net.version == ip.version)
+
+
+def _ascii_host(host: str) -> str | None:
+    """``host`` as HTTP clients send it: a non-ASCII name is IDNA-encoded (which also turns the
+    full stops 。．｡ into ``.`` and fullwidth digits into ASCII: ``8。8。8。8`` is 8.8.8.8 to httpx);
+    None when it cannot be encoded (then treated as not local)."""
+    if host.isascii():
+        return host.lower()
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+
+
 def zone_mismatch(cfg: BackendConfig) -> str | None:
-    """For a backend declared ``zone: local``: its host when that is neither loopback nor a
-    private/link-local address (RFC 1918, RFC 4193, RFC 6598 shared space) nor a single-label or
-    ``.local``/``.localhost`` name; else None. Names are not resolved (no network at load).
+    """For a backend declared ``zone: local``: its host when that is not in :data:`LOCAL_NETWORKS`
+    and not a single-label or ``.local``/``.localhost``/``.internal``/``.lan``/``.home.arpa`` name;
+    else None. The host is read as the HTTP client will connect to it (IDNA for non-ASCII names,
+    integer/hex/octal IPv4 forms). Names are not resolved (no network at load).
     For a pool (``hosts``) every host is checked and the first public one is returned."""
     if cfg.zone != "local":
         return None
@@ -141,7 +171,10 @@ def zone_mismatch(cfg: BackendConfig) -> str | None:
     for url in getattr(cfg, "hosts", ()) or (cfg.host or cfg.base_url,):  # a pool: every host is checked
         if not url:
             return "the provider's public API (no host or base_url)"
-        host = urlsplit(url if "://" in url else "http://" + url).hostname or ""
+        raw = urlsplit(url if "://" in url else "http://" + url).hostname or ""
+        host = _ascii_host(raw)
+        if host is None:
+            return raw
         try:
             ip = ipaddress.ip_address(host)
         except ValueError:
@@ -150,11 +183,10 @@ def zone_mismatch(cfg: BackendConfig) -> str | None:
                 if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa")) \
                         or "." not in host:
                     continue
-                return host
-        # RFC 6598 shared space (carrier-grade NAT; Tailscale-style overlays) is not routed publicly.
-        if ip.is_loopback or ip.is_private or ip.is_link_local or ip in ipaddress.ip_network("100.64.0.0/10"):
+                return raw
+        if _is_local_ip(ip):
             continue
-        return host
+        return raw
     return None
 
 

@@ -195,6 +195,17 @@ def test_public_host_declared_local_warns_or_fails_when_strict():
     ("http://100.101.102.103:11434", False),  # RFC 6598 shared space (CGNAT, tailnets)
     ("http://gpu-box:11434", False),        # a single-label name
     ("http://1e100.net:11434", True),       # a public name that starts with a digit
+    ("http://8\u30028\u30028\u30028:11434", True),   # ideographic full stops: httpx's IDNA makes 8.8.8.8
+    ("http://93\uff0e184\uff0e216\uff0e34/v1", True),  # fullwidth full stops
+    ("http://\uff18.\uff18.\uff18.\uff18", True),    # fullwidth digits
+    ("http://api\u3002openai\u3002com/v1", True),
+    ("http://[2001:4:112::6]:11434", True),   # AS112 anycast: is_private on some Pythons (CVE-2024-4032)
+    ("http://[2001::1]:11434", True),         # Teredo
+    ("http://[::ffff:8.8.8.8]:11434", True),  # IPv4-mapped public address
+    ("http://[::ffff:10.0.0.1]:11434", False),
+    ("http://[fd12:3456::1]:11434", False),   # unique-local (RFC 4193)
+    ("http://203.0.113.5:11434", True),       # documentation range: not a private network
+    ("http://172.32.0.1:11434", True),        # just outside 172.16.0.0/12
 ])
 def test_zone_check_reads_numeric_hosts_as_the_resolver_does(host, public):
     from hrouter.policy import zone_mismatch
