@@ -222,6 +222,16 @@ class Router:
             if tier_rank(sys_sens.tier) > tier_rank(sens.tier):
                 sens.tier = sys_sens.tier
             scanned = prompt.system + "\n\n" + prompt.text
+            # Both are sent together: a context word in one and the value in the other (a system
+            # prompt "Applicant passport number:" and the user text "X1234567") is one finding.
+            # Joined by a space, not a paragraph break: the boundary must not end a context window.
+            both = tag_sensitivity(prompt.system + " " + prompt.text, self.policy.sensitivity)
+            if tier_rank(both.tier) > tier_rank(sens.tier):
+                sens.findings += [Finding(f.detector, f.tier, f.start, f.end,
+                                          f.masked + " [system prompt + prompt]", f.verdict, f.context)
+                                  for f in both.findings if tier_rank(f.tier) > tier_rank(sens.tier)]
+                sens.tier = both.tier
+            sens.errors += [f"system prompt + prompt: {e}" for e in both.errors if e not in sens.errors]
         tokens = estimate_tokens(scanned)
         comp = score_complexity(prompt.text, self.policy.complexity, images=len(prompt.images), tokens=tokens)
         judgement = None
@@ -229,7 +239,7 @@ class Router:
             # The learned model / local judge (hrouter.deciders): may raise the tier, never lower it.
             from .deciders import second_opinion
             opinion = second_opinion(self.policy, prompt.text, comp, tokens, len(prompt.images), sens.tier,
-                                     judge_factory=self._judge)
+                                     judge_factory=self._judge, judge_text=scanned)
             judgement = opinion.judgement
             if opinion.raised_tier is not None:
                 from .signals import Finding
@@ -282,7 +292,8 @@ class Router:
         tier = again.tier if not again.errors else "confidential"
         if prompt.system:
             sys_tier = tag_sensitivity(prompt.system, self.policy.sensitivity).tier
-            tier = max(tier, sys_tier, key=tier_rank)
+            both = tag_sensitivity(prompt.system + " " + redaction.text, self.policy.sensitivity)
+            tier = max(tier, sys_tier, both.tier if not both.errors else "confidential", key=tier_rank)
         if tier_rank(tier) >= tier_rank(sens.tier):
             return None, None
         return tier, redaction
@@ -870,6 +881,10 @@ class Router:
             judge = d.judgement.outputs.get("judge")
             if judge is not None:
                 record["judge_ms"] = judge.get("latency_ms")
+                if mode != "raw" and judge.get("reason"):
+                    # The judge's own words may quote the prompt: logged only where the prompt is.
+                    record["judgement"]["outputs"] = {**record["judgement"]["outputs"],
+                                                      "judge": {**judge, "reason": None}}
         self._log().append(record)
         if result.status == "ok" and result.backend:
             self._remember(prompt, result)

@@ -57,12 +57,15 @@ def load_learned(path: str):
 
 
 def second_opinion(policy, text: str, complexity, tokens: int, images: int, tier: str, *,
-                   judge_factory=None) -> Opinion | None:
+                   judge_factory=None, judge_text: str | None = None) -> Opinion | None:
     """The second opinion for one prompt under ``policy.router`` (None for ``rules``).
 
     ``complexity``: the prompt's :class:`~hrouter.signals.ComplexityResult`; ``tokens``: its input
     estimate; ``tier``: the tagger's sensitivity tier; ``judge_factory``: builds the
-    :class:`hrouter.judge.Judge` (tests inject one; default: from the policy's ``judge`` section).
+    :class:`hrouter.judge.Judge` (tests inject one; default: from the policy's ``judge`` section);
+    ``judge_text``: what the judge assesses — everything that is sent (system prompt and user
+    text), default ``text``. The judge's free-text reason is masked with the policy's tagger
+    (a judge may quote the prompt despite its instructions).
     Never raises for a failing model or judge: the rules decide and the trace says why.
     """
     logic = policy.router
@@ -100,7 +103,8 @@ def second_opinion(policy, text: str, complexity, tokens: int, images: int, tier
         return Opinion(Judgement(logic, "learned", score=p_cloud, threshold=threshold, outputs=outputs,
                                  notes=tuple(notes)), features=features)
     judge = (judge_factory or default_judge)(policy)
-    outcome = judge.assess(text, rules_tier=tier)
+    outcome = judge.assess(judge_text if judge_text is not None else text, rules_tier=tier)
+    outcome = _masked_reason(policy, outcome)
     outputs["judge"] = outcome.to_trace()
     notes.extend(outcome.trace_lines())
     raised = outcome.effective_tier if outcome.raised else None
@@ -109,6 +113,21 @@ def second_opinion(policy, text: str, complexity, tokens: int, images: int, tier
     v = outcome.verdict
     return Opinion(Judgement(logic, "judge", score=v.complexity, threshold=threshold, needs_cloud=v.needs_cloud,
                              outputs=outputs, notes=tuple(notes)), raised_tier=raised)
+
+
+def _masked_reason(policy, outcome):
+    """``outcome`` with the verdict's reason masked like any finding (``***-**-6789``); a reason the
+    tagger cannot scan is dropped (fail closed)."""
+    v = outcome.verdict
+    if v is None or not v.reason:
+        return outcome
+    from dataclasses import replace
+
+    from .core import mask_findings
+    from .signals.sensitivity import tag_sensitivity
+    found = tag_sensitivity(v.reason, policy.sensitivity)
+    reason = "" if found.errors else mask_findings(v.reason, found.findings)
+    return replace(outcome, verdict=replace(v, reason=reason))
 
 
 def default_judge(policy, state=None):

@@ -28,8 +28,9 @@ guard thread). ``latency_ms`` is the call's wall time (ms), measured after the c
 imported; a cache hit costs only the lookup.
 
 Cache: verdicts (valid ones only) are stored in the state database (:meth:`hrouter.state.StateDB.judge_cache_put`)
-under ``HMAC-SHA256(installation key, model + "\\0" + prompt)`` (hex), never the prompt; the key is the
-audit log's per-installation key (:func:`hrouter.audit.load_or_create_key`).
+under ``HMAC-SHA256(installation key, version + "\\0" + model + "\\0" + prompt)`` (hex), never the prompt,
+and without the verdict's free-text reason (which may quote it); the key is the audit log's
+per-installation key (:func:`hrouter.audit.load_or_create_key`).
 
 Importing this module is cheap: ``ollama``/``httpx`` and the backend are imported on the call path.
 """
@@ -502,7 +503,9 @@ class Judge:
         detail = "verdict"
         if key is not None:
             try:
-                self.state.judge_cache_put(key, verdict.to_dict())  # type: ignore[union-attr]
+                # Without the free-text reason: a judge may quote the prompt, and the state db
+                # must hold no prompt text (the cached verdict's reason is empty).
+                self.state.judge_cache_put(key, {**verdict.to_dict(), "reason": ""})  # type: ignore[union-attr]
             except Exception as exc:  # noqa: BLE001 - the verdict stands without the cache
                 detail = f"verdict (not cached: {sanitize(str(exc), 120)})"
         return self._with_verdict("ok", verdict, detail, latency_ms, **common)

@@ -100,3 +100,17 @@ def test_eval_live_honours_the_files_tier_as_a_floor(tmp_path):
     err = r.stderr.decode()
     assert "line 1: tier confidential: evaluated locally only" in err
     assert "line 2: tier internal: evaluated locally only" in err
+
+
+def test_eval_live_takes_expected_sensitivity_labels_as_floors(tmp_path):
+    data = tmp_path / "p.jsonl"
+    data.write_text("".join(json.dumps({"prompt": "Summarise Project X's acquisition terms", label: "confidential"}) + "\n"
+                            for label in ("expected_tier", "expected")))
+    with FakeOllama(models=[MODEL]) as local, FakeOllama(models=["judge-model"]) as judge, FakeAnthropic() as cloud:
+        judge.script_chat(grade(0.5), grade(0.6))
+        pol = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
+                           extra=f"  judge: {{kind: ollama, model: judge-model, host: '{judge.url}', zone: local}}\n")
+        r = run_cli(["eval", str(data), "--judge", "judge", "--policy", str(pol)], env={"ANTHROPIC_API_KEY": "sk-test"})
+        assert cloud.requests == []
+    err = r.stderr.decode()
+    assert "line 1: tier confidential: evaluated locally only" in err and "line 2: tier confidential" in err

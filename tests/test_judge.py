@@ -6,6 +6,7 @@ The fake (tests/fakes.py) speaks Ollama's /api/chat wire format; each test scrip
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
@@ -276,7 +277,7 @@ def test_second_call_is_a_cache_hit(fake, tmp_path):
         second = j.assess(prompt, rules_tier="confidential")
     assert first.status == "ok" and first.effective_tier == "internal" and first.raised
     assert second.status == "cached" and second.detail == "cached verdict"
-    assert second.verdict == first.verdict
+    assert second.verdict == dataclasses.replace(first.verdict, reason="")  # the reason is not cached
     assert second.effective_tier == "confidential" and second.raised is False  # from this call's rules tier
     assert 0 <= second.latency_ms < 1000
     assert len(fake.requests_to("/api/chat")) == 1
@@ -284,7 +285,8 @@ def test_second_call_is_a_cache_hit(fake, tmp_path):
     conn = sqlite3.connect(db_path)
     rows = conn.execute("SELECT key, verdict FROM judge_cache").fetchall()
     conn.close()
-    assert rows == [(cache_key(KEY, MODEL, prompt), json.dumps(first.verdict.to_dict(), separators=(",", ":")))]
+    assert rows == [(cache_key(KEY, MODEL, prompt),
+                     json.dumps({**first.verdict.to_dict(), "reason": ""}, separators=(",", ":")))]
     assert prompt not in db_path.read_bytes().decode("latin-1")
 
 

@@ -150,3 +150,49 @@ def test_a_pool_cannot_be_the_judge(tmp_path):
     import pytest
     with pytest.raises(PolicyError, match="no single host"):
         Judge(BackendConfig(kind="ollama", model="m", zone="local", hosts=("http://127.0.0.1:7",)))
+
+
+def test_context_split_between_system_prompt_and_text_is_one_finding(tmp_path):
+    from hrouter.core import Router
+    from hrouter.prompt import Prompt
+    pol = write_policy(tmp_path, ollama_url="http://127.0.0.1:9", anthropic_url="http://127.0.0.1:9")
+    router = Router.from_policy_file(pol, audit=False)
+    for system, text in [("Applicant passport number:", "X1234567"), ("date of birth:", "14/03/1985"),
+                         ("Patient Jane Roe, MRN:", "00123456"), ("password =", "hunter2hunter2")]:
+        d = router.decide(Prompt(text=text, system=system))
+        assert d.sensitivity.tier == "confidential", (system, text)
+        assert d.backend == "local" and d.fallbacks == []
+        assert any(f.masked.endswith("[system prompt + prompt]") for f in d.sensitivity.findings)
+        assert text not in json.dumps(d.to_json())
+    assert router.decide(Prompt(text="X1234567", system="Answer briefly.")).sensitivity.tier == "public"
+
+
+def test_judge_sees_the_system_prompt_and_its_reason_is_not_stored(tmp_path, hrouter_home):
+    import sqlite3
+    with FakeOllama(models=[MODEL], chunks=("ok",)) as ollama, FakeAnthropic() as cloud:
+        ollama.script_chat(verdict(complexity=0.9, needs_cloud=False, sensitivity="internal",
+                                   reason="Mentions layoffs for Jane Roe, SSN 123-45-6789."))
+        pol = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url,
+                           extra="router: judge\njudge: {backend: local}\n")
+        r = run_cli(["ask", "--policy", str(pol), "-s", "The board will announce 300 layoffs next Tuesday.",
+                     "Draft an upbeat note to the team."], env={"ANTHROPIC_API_KEY": "sk-test"})
+        assert r.returncode == 0, r.stderr.decode()
+        judged = ollama.requests_to("/api/chat")[0].body["messages"][-1]["content"]
+        assert "300 layoffs" in judged and "Draft an upbeat note" in judged
+    log = (hrouter_home / "state" / "audit.jsonl").read_text()
+    rec = [json.loads(x) for x in log.splitlines() if '"type": "request"' in x or '"type":"request"' in x][-1]
+    assert rec["judgement"]["outputs"]["judge"]["reason"] is None
+    assert "Jane Roe" not in log and "123-45-6789" not in log
+    db = sqlite3.connect(hrouter_home / "state" / "state.db")
+    (cached,), = db.execute("SELECT verdict FROM judge_cache").fetchall()
+    assert json.loads(cached)["reason"] == "" and "Jane" not in cached
+
+
+def test_judge_reason_is_masked_in_explain(tmp_path):
+    with FakeOllama(models=[MODEL]) as ollama:
+        ollama.script_chat(verdict(reason="The SSN 123-45-6789 is in it."))
+        pol = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url="http://127.0.0.1:9",
+                           extra="router: judge\njudge: {backend: local}\n")
+        r = run_cli(["explain", "--json", "--policy", str(pol), "hello"])
+    out = r.stdout.decode()
+    assert "123-45-6789" not in out and "[SSN]" in json.loads(out)["judgement"]["outputs"]["judge"]["reason"]

@@ -199,6 +199,12 @@ def load_jsonl(path: str | os.PathLike, *, require_label: bool = False) -> tuple
             tier = obj.get("tier")
             if tier is not None and tier not in TIERS:
                 raise DataError(f"{where}: 'tier' must be one of {', '.join(TIERS)}, not {_shown(tier)}")
+            # The sensitivity labels of the explain --jsonl files count too: the most severe one
+            # is the row's tier (a floor for eval --judge: never sent where that tier may not go).
+            for field_name in ("expected", "expected_tier"):
+                label = obj.get(field_name)
+                if label in TIERS and (tier is None or TIERS.index(label) > TIERS.index(tier)):
+                    tier = label
             group = obj.get("source")
             if group is not None and not isinstance(group, str):
                 raise DataError(f"{where}: 'source' must be a string")
