@@ -65,6 +65,13 @@ _LC_PATTERNS = [
                    "rufnummer", "anrufen", "ruf mich", "erreichbar", "téléphone", "tél", "portable", "fixe",
                    "mon numéro", "numéro de téléphone", "appelez", "rappeler", "joindre", "teléfono", "móvil",
                    "movil", "celular", "llamar", "mi número", "meine nummer", "xphone", "phones", "x", " "]),
+    ("phone_business", ["public", "information line", "info line", "info  line", "hotline", "helpline", "switchboard",
+                        "reception", "front desk", "customer service", "customer support", "customer care",
+                        "support line", "toll-free", "toll free", "museum", "embassy", "consulate", "kundenservice",
+                        "kundendienst", "zentrale", "servicenummer", "accueil", "standard", "service client",
+                        "numéro vert", "numero vert", "atención al cliente", "atencion al cliente", "centralita",
+                        "publics", "xpublic", "information", "line", "customer", "service", "toll", "free", "info",
+                        "numéro", "vert", "al", " ", "\t", "\n", "-"]),
     ("ssn_ctx", ["ssn", "ssns", "social security", "social-security number", "social security no.", "social security #",
                  "soc. sec.", "soc sec", "sozialversicherungsnummer", "sozialversicherungs-nr.", "sv-nummer", "svnummer",
                  "numéro de sécurité sociale", "numero de securite sociale", "número de seguro social",
@@ -424,3 +431,94 @@ def test_byte_offsets_map_to_character_offsets():
         offsets = sorted(rng.sample(bounds, min(len(bounds), 6)))
         want = [len(data[:o].decode("utf-8", "surrogatepass")) for o in offsets]
         assert sens._char_offsets(text, data, offsets) == want, (text, offsets)
+
+
+def test_char_aligned_shapes_hold_one_byte_per_character():
+    rng = random.Random(101)
+    alphabet = ["a", "Z", "1", "0", " ", "+", "/", "-", "é", "€", "\U0001f600", "\ud800", "日本", "ß", "\u0663", "\n"]
+    for table in (sens._CLUSTER_BYTES, sens._B64_BYTES, sens._ALNUM_BYTES, sens._UPPER_BYTES):
+        for _ in range(1500):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+            sens._UTF8 = (None, None)
+            want = bytes(table[c.encode("utf-8", "surrogatepass")[0]] for c in text)  # each character's lead byte
+            assert sens._shape(text, table) == want, text
+
+
+def _random_windows(rng: random.Random, n: int) -> list[tuple[int, int]]:
+    out, pos = [], rng.randint(0, 5)
+    for _ in range(rng.randint(0, n)):
+        s = pos + rng.randint(1, 12)
+        e = s + rng.randint(1, 12)
+        out.append((s, e))
+        pos = e
+    return out
+
+
+def test_clip_is_the_intersection_of_two_window_lists():
+    rng = random.Random(103)
+    for _ in range(4000):
+        a, b = _random_windows(rng, rng.choice([3, 12, 40])), _random_windows(rng, rng.choice([3, 12, 40]))
+        want = [(max(s, t), min(e, u)) for s, e in a for t, u in b if max(s, t) < min(e, u)]
+        assert sens._clip(a, b) == want, (a, b)
+        assert sens._clip(b, a) == want, (a, b)
+        assert sens._clip(list(a), b) == want  # a fresh list with the same windows
+
+
+def test_window_merges_match_the_plain_loops():
+    rng = random.Random(107)
+    for _ in range(3000):
+        n = rng.randint(0, 300)
+        clusters = sorted((s, s + rng.randint(1, 30), rng.randint(7, 16)) for s in rng.sample(range(0, 400), 12))
+        digits, before, after = rng.randint(7, 16), rng.randint(0, 20), rng.randint(0, 20)
+        want: list[tuple[int, int]] = []
+        for s, e, d in clusters:  # the former loop
+            if d < digits:
+                continue
+            s, e = max(0, s - before), min(n, e + after)
+            if want and s <= want[-1][1] + 64:
+                want[-1] = (want[-1][0], max(e, want[-1][1]))
+            else:
+                want.append((s, e))
+        text = "x" * n
+        sens._CLUSTERS = (text, clusters)
+        sens._DIGIT_WINDOWS.clear()
+        assert sens._digit_windows(text, digits, before, after) == want, (clusters, digits, before, after, n)
+        found = [(w, sorted(rng.sample(range(0, max(1, n)), rng.randint(0, min(8, max(1, n)))))) for w in ("ab", "c", "defg")]
+        spans = sorted((i - before, i + len(w) + after) for w, pos in found for i in pos)
+        want = []
+        for s, e in spans:
+            s, e = max(0, s), min(n, e)
+            if want and s <= want[-1][1]:
+                want[-1] = (want[-1][0], max(e, want[-1][1]))
+            else:
+                want.append((s, e))
+        assert sens._merge_windows(found, before, after, n) == want, (found, before, after, n)
+    sens._CLUSTERS = (None, None)
+    sens._DIGIT_WINDOWS.clear()
+
+
+def test_memoised_mod97_table_is_the_incremental_one():
+    for alnum in ("", "DE", "DE89370400440532013000", "GB82WEST12345698765432", "ZZ99ABC"):
+        assert sens._mod97_table(alnum) == tuple(sens._mod97_prefixes(alnum))
+
+
+def test_phi_names_a_sentence_by_the_first_overlapping_identifier():
+    from hrouter.signals.detectors import contextual, phi
+
+    rng = random.Random(109)
+    sentences = ["Patient has diabetes. ", "She takes metformin 500 mg daily. ", "Nothing here. ", "Dx: asthma!\n",
+                 "Blood pressure is high; ", "ICD-10 E11.9 noted. "]
+    for _ in range(400):
+        text = "".join(rng.choice(sentences) for _ in range(rng.randint(1, 12)))
+        idents = []
+        for _ in range(rng.randint(0, 10)):
+            a = rng.randrange(len(text))
+            idents.append((a, min(len(text), a + rng.randint(1, 40)), rng.choice(["ssn", "email", "phone", "iban"])))
+        got = phi.detect_phi(text, idents)
+        for ts, te, masked, verdict, context in got:
+            s, e = contextual._sentence_of(text, ts)
+            who = next((name for a, b, name in idents if a < e and s < b), "")  # the plain lookup
+            if who:
+                assert context.endswith("; " + who), (text, idents, context)
+            else:
+                assert context.endswith(("; patient name", "; name cue")), (text, idents, context)

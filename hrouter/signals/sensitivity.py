@@ -163,11 +163,17 @@ in C, and pattern matching only where a match can be:
   clusters of at least 7 digits; the digit patterns (SSN, card, phone, digit national ids)
   scan only those clusters' windows, each with the digits its shape needs. IBANs, fiscal
   codes and base64 runs are likewise found from a byte shape (``LL00``, six capitals, 20
-  base64 characters) and matched only there; ICD-10 codes from their period.
+  base64 characters) and matched only there; ICD-10 codes from their period. A shape keeps
+  one byte per character (the UTF-8 continuation bytes are deleted in the same
+  ``bytes.translate``), so its offsets are the text's: no byte-to-character mapping.
 - Anchored lookups: a prefixed API key is tried at its prefix, an email at the starts its
   local part allows before each ``@``, a hostname from the start of its run of host
   characters, a PEM ``END`` line at each ``END``, a phone number's context word only where
   one of its needles lies; sentences are found around a position, not split whole.
+- Per candidate: a phone number's business-line check runs a lower-case twin on the match
+  copy; window lists are intersected by bisection; PHI finds a sentence's identifier by
+  bisection over the identifiers' starts; IBAN mod-97 tables, like the phone, IBAN and stdnum
+  verdicts, are memoised per value (chat prompts resend the same history turn after turn).
 
 Every shortcut finds what the plain window scans find (tests in
 ``tests/test_sensitivity_speed.py`` compare each with its plain form); the anchored API-key
@@ -328,6 +334,14 @@ _SOURCES: dict[str, tuple[str, int]] = {
                        r"museum|embassy|consulate|kundenservice|kundendienst|zentrale|servicenummer|"
                        r"accueil|standard|service\s+client|num[ée]ro\s+vert|atenci[óo]n\s+al\s+cliente|"
                        r"centralita)\b", _I),
+    # phone_business for the lower-case copy, each alternative led by a literal (same order)
+    "phone_business_lc": (r"p(?<!\wp)ublic\b|i(?<!\wi)nformation\s+line\b|i(?<!\wi)nfo\s+line\b|h(?<!\wh)otline\b|"
+                          r"h(?<!\wh)elpline\b|s(?<!\ws)witchboard\b|r(?<!\wr)eception\b|f(?<!\wf)ront\s+desk\b|"
+                          r"c(?<!\wc)ustomer\s+(?:service|support|care)\b|s(?<!\ws)upport\s+line\b|"
+                          r"t(?<!\wt)oll[\s\-]free\b|m(?<!\wm)useum\b|e(?<!\we)mbassy\b|c(?<!\wc)onsulate\b|"
+                          r"k(?<!\wk)undenservice\b|k(?<!\wk)undendienst\b|z(?<!\wz)entrale\b|s(?<!\ws)ervicenummer\b|"
+                          r"a(?<!\wa)ccueil\b|s(?<!\ws)tandard\b|s(?<!\ws)ervice\s+client\b|n(?<!\wn)um[ée]ro\s+vert\b|"
+                          r"a(?<!\wa)tenci[óo]n\s+al\s+cliente\b|c(?<!\wc)entralita\b", 0),
     "phone_personal": (r"\b(?:my|me|mine|his|her|their|personal|private|home|cell|mobile|"
                        r"mein\w*|mich|mir|privat\w*|handy\w*|mon|ma|mes|perso\w*|portable|"
                        r"mi|mis|m[óo]vil|particular)\b", _I),
@@ -921,16 +935,19 @@ def _merge_windows(found: list[tuple[str, list[int]]], before: int, after: int, 
     if len(spans) > 1:
         spans.sort()
     merged = []
+    ms = me = -1  # the window being merged
     for s, e in spans:
-        if s < 0:
-            s = 0
         if e > n:
             e = n
-        if merged and s <= merged[-1][1]:
-            if e > merged[-1][1]:
-                merged[-1] = (merged[-1][0], e)
+        if me != -1 and s <= me:
+            if e > me:
+                me = e
         else:
-            merged.append((s, e))
+            if me != -1:
+                merged.append((ms, me))
+            ms, me = (s if s > 0 else 0), e
+    if me != -1:
+        merged.append((ms, me))
     return merged
 
 
@@ -1029,14 +1046,18 @@ def _scan(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Ite
 
 def _scan_windows(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
     last = -1
+    finditer, match = rx.finditer, rx.match
     for ws, we in windows:
-        for m in rx.finditer(text, ws, we):
-            if m.start() < last:
+        for m in finditer(text, ws, we):
+            start = m.start()
+            if start < last:
                 continue
-            full = rx.match(text, m.start())
+            full = match(text, start)
             if full is None:
                 continue
-            last = max(full.end(), full.start() + 1)
+            last = full.end()
+            if last <= start:
+                last = start + 1
             yield full
 
 
@@ -1081,6 +1102,17 @@ _CONTINUATION = bytes(range(0x80, 0xc0))
 
 
 _MULTIBYTE: tuple = (None, None)
+
+
+def _shape(text: str, table: bytes) -> bytes:
+    """``text``'s byte shape under ``table`` with one byte per character: the UTF-8 form
+    translated, its continuation bytes deleted (each character's lead byte stays; a lone
+    surrogate passed through is one three-byte sequence too), so an offset into the shape
+    is an offset into ``text`` (no :func:`_char_offsets` mapping)."""
+    data = _utf8(text)
+    if len(data) == len(text):
+        return data.translate(table)
+    return data.translate(table, _CONTINUATION)
 
 
 def _char_offsets(text: str, data: bytes, offsets: list[int]) -> list[int]:
@@ -1128,12 +1160,9 @@ def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
         return cached[1]
     out = []
     if text is _ASCII_DIGITS[0] or text.isascii():
-        data = _utf8(text)
-        shape = data.translate(_CLUSTER_BYTES)
-        spans = [m.span() for m in _P.cluster_bytes.finditer(shape)]
-        if spans:
-            edges = _char_offsets(text, data, [x for span in spans for x in span])
-            out = [(edges[2 * k], edges[2 * k + 1], shape.count(b"0", s, e)) for k, (s, e) in enumerate(spans)]
+        shape = _shape(text, _CLUSTER_BYTES)
+        count = shape.count
+        out = [(s, e, count(b"0", s, e)) for s, e in map(_span, _P.cluster_bytes.finditer(shape))]
     else:
         for m in _P.cluster_any.finditer(text):
             out.append((m.start(), m.end(), sum(c.isdigit() for c in m.group())))
@@ -1151,21 +1180,19 @@ def _b64_runs(text: str) -> list[tuple[int, int]]:
     cached = _B64_RUNS
     if cached[0] is text:
         return cached[1]
-    data = _utf8(text)
-    shape = data.translate(_B64_BYTES)
-    edges: list[int] = []
+    shape = _shape(text, _B64_BYTES)
+    out: list[tuple[int, int]] = []
     find = shape.find
     i = find(b"aaaaaaaaaaaaaaaaaaaa")
     while i != -1:
         j = find(b" ", i)
-        edges += (i, len(shape) if j == -1 else j)
+        out.append((i, len(shape) if j == -1 else j))
         i = -1 if j == -1 else find(b"aaaaaaaaaaaaaaaaaaaa", j)
-    edges = _char_offsets(text, data, edges)
-    out = list(zip(edges[::2], edges[1::2]))
     _B64_RUNS = (text, out)
     return out
 
 
+_span = re.Match.span
 _NOT_DIGIT = {ord(c): None for c in "0123456789"}
 
 
@@ -1181,17 +1208,23 @@ def _digit_windows(text: str, digits: int, before: int, after: int) -> list[tupl
     cached = _DIGIT_WINDOWS.get(key)
     if cached is not None and cached[0] is text:
         return cached[1]
-    clusters = _digit_clusters(text)
     n = len(text)
     merged: list[tuple[int, int]] = []
-    for s, e, d in clusters:
-        if d < digits:
-            continue
-        s, e = max(0, s - before), min(n, e + after)
-        if merged and s <= merged[-1][1] + 64:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+    ms = me = -1  # the window being merged
+    for s, e in [(s, e) for s, e, d in _digit_clusters(text) if d >= digits]:
+        s -= before
+        e += after
+        if e > n:
+            e = n
+        if me != -1 and s <= me + 64:
+            if e > me:
+                me = e
         else:
-            merged.append((s, e))
+            if me != -1:
+                merged.append((ms, me))
+            ms, me = (s if s > 0 else 0), e
+    if me != -1:
+        merged.append((ms, me))
     _DIGIT_WINDOWS[key] = (text, merged)
     return merged
 
@@ -1200,22 +1233,43 @@ def _finditer(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]) ->
     """``rx.finditer`` in each window (windows that hold every match whole, so the matches are
     those of ``rx.finditer(text)``)."""
     last = 0
+    finditer = rx.finditer
     for ws, we in windows:
-        for m in rx.finditer(text, max(ws, last), we):
+        for m in finditer(text, ws if ws > last else last, we):
             last = m.end()
             yield m
 
 
+_CLIP_ENDS: tuple = (None, None)
+
+
 def _clip(windows: list[tuple[int, int]], limits: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of ``windows`` inside ``limits`` (both sorted and merged)."""
-    out = []
-    j = 0
+    """The parts of ``windows`` inside ``limits`` (both sorted and merged). The intersection is
+    symmetric and sorted either way: the shorter list is walked, the longer one bisected (its
+    ends are kept for the last list seen: the cached window lists are never modified)."""
+    out: list[tuple[int, int]] = []
+    if len(limits) < len(windows):
+        windows, limits = limits, windows
+    if not windows:
+        return out
+    from bisect import bisect_right
+
+    global _CLIP_ENDS
+    cached = _CLIP_ENDS
+    if cached[0] is limits:
+        ends = cached[1]
+    else:
+        ends = [e for _, e in limits]
+        _CLIP_ENDS = (limits, ends)  # holds the list: its id is not reused while cached
+    nl = len(limits)
     for ws, we in windows:
-        while j < len(limits) and limits[j][1] <= ws:
-            j += 1
-        k = j
-        while k < len(limits) and limits[k][0] < we:
-            s, e = max(ws, limits[k][0]), min(we, limits[k][1])
+        k = bisect_right(ends, ws)  # the first limit ending after the window starts
+        while k < nl:
+            ls, le = limits[k]
+            if ls >= we:
+                break
+            s = ws if ws > ls else ls
+            e = we if we < le else le
             if s < e:
                 out.append((s, e))
             k += 1
@@ -1413,7 +1467,7 @@ def detect_iban(text: str) -> Iterable[Hit]:
         alnum = "".join(raw[a:b] for a, b in runs).upper()
         if not alnum[:2].isalpha():
             continue
-        mods = _mod97_prefixes(alnum) if alnum.isascii() else None
+        mods = _mod97_table(alnum) if alnum.isascii() else None
         count, ends = 0, []
         for a, b in runs:
             count += b - a
@@ -1447,8 +1501,7 @@ def _iban_matches(text: str) -> Iterator[re.Match[str]]:
     if not (text is _ASCII_DIGITS[0] or text.isascii()):
         yield from _P.iban.finditer(text)
         return
-    data = _utf8(text)
-    shape = data.translate(_ALNUM_BYTES)
+    shape = _shape(text, _ALNUM_BYTES)
     found = []
     i = shape.find(b"LL00")
     while i != -1:
@@ -1456,13 +1509,20 @@ def _iban_matches(text: str) -> Iterator[re.Match[str]]:
             found.append(i + 2)
         i = shape.find(b"LL00", i + 1)
     rx, last = _P.iban, 0
-    for pos in _char_offsets(text, data, found):
+    for pos in found:
         if pos < last:
             continue
         m = rx.match(text, pos)
         if m is not None:
             last = m.end()
             yield m
+
+
+@lru_cache(maxsize=4096)
+def _mod97_table(alnum: str) -> tuple[bool, ...]:
+    """:func:`_mod97_prefixes`, memoised (a pure function of the run; chat prompts resend the
+    same history turn after turn)."""
+    return tuple(_mod97_prefixes(alnum))
 
 
 def _mod97_prefixes(alnum: str) -> list[bool]:
@@ -1639,9 +1699,11 @@ def detect_phone(text: str) -> Iterable[Hit]:
         if ctx:
             cands.append((s, m.end(), False, ctx[-1]))
     budget = 64  # phonenumbers validations per prompt; past it, plausible candidates count (fail closed)
+    business = _P.phone_business if lc is None else _P.phone_business_lc
     for s, e, international, word in sorted(cands):
-        before = text[max(0, s - 60):s]
-        if _P.phone_business.search(before) and not _P.phone_personal.search(before):
+        lo = max(0, s - 60)
+        before = text[lo:s]
+        if business.search(before if lc is None else lc[lo:s]) and not _P.phone_personal.search(before):
             continue  # a published business/public line, not personal data
         raw = text[s:e]
         # "Tel 030 76482575 (9-17 Uhr)", "+49 151 6054 7072 - 030 1234567": when the whole run is
@@ -2103,6 +2165,13 @@ def _keyword_rx(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 @lru_cache(maxsize=256)
+def _keyword_needles(keywords: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
+    """The lower-case first word of each keyword (folded) and how far past it a match may reach."""
+    needles = tuple(kw.split()[0].lower() for kw in map(_fold_keyword, keywords) if kw.split())
+    return needles, max(len(kw) for kw in keywords) + 64
+
+
+@lru_cache(maxsize=256)
 def _pattern_rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -2112,11 +2181,12 @@ def detect_custom(text: str, rule: CustomRule) -> Iterable[Hit]:
     if rule.pattern is not None:
         rx = _pattern_rx(rule.pattern)
         return [(m.start(), m.end(), _mask_text(m.group())) for m in rx.finditer(text) if m.end() > m.start()]
-    rx = _keyword_rx(tuple(rule.keywords))
+    keywords = tuple(rule.keywords)
+    rx = _keyword_rx(keywords)
     if rx is None:
         return []
-    needles = tuple(kw.split()[0].lower() for kw in map(_fold_keyword, rule.keywords) if kw.split())
-    windows = _windows(text, _lower(text), needles, 0, max(len(kw) for kw in rule.keywords) + 64)
+    needles, after = _keyword_needles(keywords)
+    windows = _windows(text, _lower(text), needles, 0, after)
     return [(m.start(), m.end(), _mask_text(m.group())) for m in _scan(rx, text, windows)]
 
 
@@ -2311,7 +2381,9 @@ def _resolve_overlaps(findings: list[Finding]) -> list[Finding]:
         return findings
     from bisect import bisect_left
 
-    order = sorted(findings, key=lambda f: (-tier_rank(f.tier), -(f.end - f.start), f.start))
+    ranks = _RANKS
+    order = sorted(findings, key=lambda f: (-(ranks[f.tier] if f.tier in ranks else tier_rank(f.tier)),
+                                            f.start - f.end, f.start))
     starts: list[int] = []  # kept findings never overlap, so they sort by start and end alike
     kept: list[Finding] = []
     for f in order:

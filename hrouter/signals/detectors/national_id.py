@@ -37,8 +37,8 @@ from functools import lru_cache
 from importlib import import_module
 
 # imported when the detector first runs, after the sensitivity module
-from hrouter.signals.sensitivity import (_UPPER_BYTES, _any_needle, _char_offsets, _clip, _digit_clusters,
-                                         _digit_windows, _finditer, _lower_windows, _scan, _utf8)
+from hrouter.signals.sensitivity import (_UPPER_BYTES, _any_needle, _clip, _digit_clusters, _digit_windows,
+                                         _finditer, _lower_windows, _scan, _shape)
 
 # A number does not continue another word or number. The lookbehind sits after the first
 # character, so the regex engine can skip fast to a candidate first character.
@@ -134,8 +134,7 @@ def _fiscal_codes(text: str, rx: re.Pattern[str]):
     """``rx.finditer(text)`` for the codice fiscale, sixteen capitals and digits that open with
     six capitals: tried only where the byte shape (capitals -> ``U``, digits -> ``0``) shows
     that."""
-    data = _utf8(text)
-    shape = data.translate(_UPPER_BYTES)
+    shape = _shape(text, _UPPER_BYTES)  # one byte per character
     found = []
     i = shape.find(b"UUUUUU")
     while i != -1:
@@ -143,7 +142,7 @@ def _fiscal_codes(text: str, rx: re.Pattern[str]):
             found.append(i)
         i = shape.find(b"UUUUUU", i + 1)
     last = 0
-    for pos in _char_offsets(text, data, found):
+    for pos in found:
         if pos < last:
             continue
         m = rx.match(text, pos)

@@ -37,6 +37,7 @@ depression, cancer, HIV, HbA1c, creatinine, Kreatinin, ...).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 # imported when the detector first runs, after the sensitivity module
 from hrouter.signals.detectors.contextual import _sentence_of, person_names
@@ -164,10 +165,17 @@ def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int,
     for term in _clinical_terms(text):
         by_sentence.setdefault(_sentence_of(text, term[0]), []).append(term)
     hits = []
+    # the identifiers by start, with their index (the first one in ``idents`` order that
+    # overlaps a sentence names it): one that overlaps [s, e) starts at or after s - longest
+    order = sorted((a, i) for i, (a, _, _) in enumerate(idents))
+    starts = [a for a, _ in order]
+    longest = max((b - a for a, b, _ in idents), default=0)
     for (s, e), terms in sorted(by_sentence.items()):
         ts, te, kind, _ = min(terms, key=lambda t: (_RANK[t[2]], t[0]))
         strong = any(t[3] for t in terms)
-        who = next((name for a, b, name in idents if a < e and s < b), "")
+        first = min((i for _, i in order[bisect_left(starts, s - longest):bisect_left(starts, e)]
+                     if idents[i][1] > s), default=-1)
+        who = idents[first][2] if first != -1 else ""
         if not who and _rx()["patient"].search(text, s, e):
             who = "patient name"
         if not who:
