@@ -784,6 +784,9 @@ def _live(pol, rows, judge_name: str):
     if cfg.kind != "ollama" or cfg.zone != "local":
         raise InputError(f"--judge {judge_name}: kind {cfg.kind}, zone {cfg.zone}; the judge sees every prompt "
                          "and answer, so it must be an ollama backend in zone local")
+    if cfg.hosts:
+        raise InputError(f"--judge {judge_name}: a pool (hosts:) cannot be the judge; name an ollama backend "
+                         "with a single host:")
     lo, hi = _pick_backends(pol)
     if lo is None or hi is None:
         raise InputError("eval --judge compares a local and a cloud backend: the policy needs one of each")

@@ -114,3 +114,12 @@ def test_eval_live_takes_expected_sensitivity_labels_as_floors(tmp_path):
         assert cloud.requests == []
     err = r.stderr.decode()
     assert "line 1: tier confidential: evaluated locally only" in err and "line 2: tier confidential" in err
+
+
+def test_eval_live_refuses_a_pool_as_judge(tmp_path):
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"prompt": "Name a colour."}) + "\n")
+    pol = write_policy(tmp_path, ollama_url="http://127.0.0.1:9", anthropic_url="http://127.0.0.1:9",
+                       extra="  pool: {kind: ollama, model: m, zone: local, hosts: ['http://127.0.0.1:7', 'http://127.0.0.1:8']}\n")
+    r = run_cli(["eval", str(data), "--judge", "pool", "--policy", str(pol)])
+    assert r.returncode == 2 and b"--judge pool: a pool (hosts:) cannot be the judge" in r.stderr
