@@ -27,6 +27,10 @@ _ModelOpt = typer.Option(None, "--model", metavar="PATH",
                          help="Learned model file (default: the policy's learned.model, else the state dir's).")
 
 
+#: Fewer labels than this of either kind (local ok / not ok) draw a warning from ``train``.
+MIN_PER_CLASS = 20
+
+
 class _Progress:
     """Progress on stderr: a Rich progress bar (count, share, elapsed, remaining) on a terminal,
     one closing line otherwise (pipes and logs stay clean)."""
@@ -381,6 +385,11 @@ def train_cmd(
     except TrainingError as exc:
         raise InputError(f"train: {exc}") from None
     progress.done(f"trained on {len(examples)} row(s)")
+    ok_count = sum(ex.local_ok for ex in examples)
+    if min(ok_count, len(examples) - ok_count) < MIN_PER_CLASS:
+        _note(f"only {ok_count} local-ok and {len(examples) - ok_count} not-ok label(s): too few for a model "
+              f"to learn from (fewer than {MIN_PER_CLASS} of a kind); label more with hrouter feedback"
+              + ("" if folds else ", and keep --folds to see how it generalises"))
     path = target.path
     model.save(target)
     text = model.to_json()

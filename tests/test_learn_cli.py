@@ -533,3 +533,13 @@ def test_train_cli_on_a_read_only_state_dir(policy, tmp_path, hrouter_home):
         state.chmod(0o700)
         for p in files:
             p.chmod(0o600)
+
+
+def test_train_warns_when_a_kind_of_label_is_scarce(policy, tmp_path):
+    few = write_jsonl(tmp_path / "few.jsonl", [("easy one", True), ("hard one", False), ("easy two", True)])
+    r = cli("train", "--from", str(few), "--out", str(tmp_path / "m.json"), "--folds", "0", policy=policy)
+    assert "only 2 local-ok and 1 not-ok label(s): too few for a model to learn from" in r.stderr.decode()
+    assert "keep --folds" in r.stderr.decode()
+    many = write_jsonl(tmp_path / "many.jsonl", synthetic(200))
+    r = cli("train", "--from", str(many), "--out", str(tmp_path / "m2.json"), "--folds", "0", policy=policy)
+    assert "too few" not in r.stderr.decode()
