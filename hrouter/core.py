@@ -496,6 +496,7 @@ class Router:
                 cfg = self.policy.backends[name]
                 last = i == len(order) - 1
                 tried: list[str] = []  # a pool's hosts already called for this prompt
+                missing: list[str] = []  # pool hosts that answered 404 (model not there)
                 while True:
                     # One call: to the backend, or to the next host of its pool. A pool moves on to
                     # its next host after an availability failure (nothing streamed yet); anything
@@ -508,6 +509,8 @@ class Router:
                                 result.attempts.append(Attempt(backend=name, status="skipped",
                                                                error="every host at max_inflight"))
                                 skipped.append(f"{name}: every host at max_inflight")
+                            if missing and len(missing) == len(tried):
+                                stop = True  # the model is on none of the hosts: a policy error, as for one server
                             break  # every host tried (or full): the next backend
                         tried.append(host)
                     else:
@@ -581,6 +584,12 @@ class Router:
                             raise BackendError(f"{name} failed after the answer began ({exc}); not retried on another "
                                                "backend, which would splice two answers", backend=name,
                                                status=exc.status) from None
+                        if host is not None and exc.status == 404 and not shown:
+                            # Model missing on this host only (pools drift): cool it, try the next host.
+                            missing.append(host)
+                            self._state_op("cool_down", host_key(name, host), self.policy.dispatch.cooldown_s,
+                                           "HTTP 404 (model not on this host)")
+                            continue
                         if not exc.retryable:
                             stop = True
                             break

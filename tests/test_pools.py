@@ -392,3 +392,23 @@ def test_policy_show_and_validate_with_a_pool(tmp_path):
     bad.write_text(p.read_text().replace("zone: local", "zone: local\n    host: http://127.0.0.1:1"))
     r = run_cli(["policy", "validate", str(bad)])
     assert r.returncode == 2 and f"{bad}:8: backends.local.host: give either host".encode() in r.stderr
+
+
+def test_model_missing_on_one_host_tries_the_next_host(tmp_path):
+    """Pools drift: a host without the model (404) is cooled down and the next host serves; when the
+    model is on no host, the request stops (a policy error, as for one server), never the cloud."""
+    with FakeOllama(models=["other:1b"], chunks=["a"]) as a, FakeOllama(models=[MODEL], chunks=["b"]) as b, \
+            FakeAnthropic(chunks=["cloud"]) as cloud:
+        p = pool_policy(tmp_path, [a.url, b.url], cloud_url=cloud.url)
+        r = run_cli(["ask", "--json", "--policy", str(p), SIMPLE], env=KEY)
+        out = json.loads(r.stdout)
+        assert r.returncode == 0 and out["host"] == b.url and out["completion"] == "b"
+        assert [(x["host"], x.get("http_status")) for x in out["attempts"]] == [(a.url, 404), (b.url, None)]
+        with StateDB.open_default() as db:
+            assert db.cooldown(host_key("local", a.url)).reason == "HTTP 404 (model not on this host)"
+        assert cloud.requests == []
+    with FakeOllama(models=["other:1b"]) as a, FakeOllama(models=["other:1b"]) as b, FakeAnthropic() as cloud:
+        p = pool_policy(tmp_path, [a.url, b.url], cloud_url=cloud.url, name="p2.yaml")
+        r = run_cli(["ask", "--policy", str(p), SIMPLE], env=KEY)
+        assert r.returncode == 1 and cloud.requests == []
+        assert chats(a) + chats(b) == 2
