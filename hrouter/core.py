@@ -305,8 +305,9 @@ class Router:
         counts, cooldowns) unless the caller filled those in.
         """
         sig = self.signals(prompt)
-        self._last_redaction = sig.redaction
+        self._last_redaction = sig.redaction  # kept for callers of older versions; ask() reads the decision's
         decision = route(sig, self.with_state(context or RouteContext()), self.policy)
+        decision.redaction_plan = sig.redaction
         if self.pools:
             # Which host of each pool would be called, in order (chosen at dispatch, not by the rules).
             decision.considerations["pools"] = {name: [s.to_json() for s in order_hosts(states)]
@@ -534,13 +535,17 @@ class Router:
                     if on_attempt:
                         on_attempt(name, previous)
                     completion = Completion()
-                    redacted = name in decision.to_json()["redacted_backends"] and self._last_redaction is not None
-                    request = CompletionRequest(prompt=self._last_redaction.text if redacted else prompt.text,
+                    plan = decision.redaction_plan  # this prompt's, not the Router's latest decide()
+                    redacted = name in decision.to_json()["redacted_backends"]
+                    if redacted and plan is None:  # permitted only redacted, and nothing to redact with
+                        raise RefusedError(f"refused: {name} is permitted only for the redacted prompt, "
+                                           "and no redaction is at hand", decision)
+                    request = CompletionRequest(prompt=plan.text if redacted else prompt.text,
                                                 system=prompt.system, max_tokens=max_tokens, images=prompt.images)
                     restorer = None
                     if redacted:
                         from .redact import Restorer
-                        restorer = Restorer(self._last_redaction.mapping)
+                        restorer = Restorer(plan.mapping)
                         attempt.redacted = decision.redaction
                     t0 = time.perf_counter()
                     try:
@@ -569,7 +574,7 @@ class Router:
                             tail = restorer.flush()
                             if on_chunk and tail:
                                 on_chunk(tail)
-                            completion.text = _restore_all(completion.text, self._last_redaction.mapping)
+                            completion.text = _restore_all(completion.text, plan.mapping)
                     except BackendError as exc:
                         attempt.latency_ms = (time.perf_counter() - t0) * 1000
                         attempt.status, attempt.error, attempt.http_status = type(exc).__name__, str(exc), exc.status

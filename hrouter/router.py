@@ -149,6 +149,9 @@ class Decision:
     refusal: str | None = None
     redaction: dict | None = None
     judgement: Judgement | None = None
+    #: The :class:`hrouter.redact.Redaction` this decision was made with (its text and mapping; never
+    #: serialised). ``Router.ask`` sends exactly this, whatever else the Router decides meanwhile.
+    redaction_plan: object = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict:
         """The documented JSON contract (README, "JSON contract")."""

@@ -74,3 +74,27 @@ def test_not_redactable_findings_keep_the_prompt_local(tmp_path):
         r = run_cli(["ask", "--policy", str(p), ASK + " using key sk-ant-api03-" + "A" * 40], env=KEY)
         assert r.returncode == 0 and r.stdout == b"local\n"
         assert cloud.requests == []
+
+
+def test_a_decide_in_between_cannot_change_what_ask_sends(tmp_path):
+    """Router.ask sends the redaction its own decision was made with, even when a callback (or
+    another thread) calls decide() on the same Router before the call."""
+    from hrouter.core import Router
+    from hrouter.prompt import Prompt
+    hard = ("Compare the architectural trade-offs between transformer and SSM-based models step by step. "
+            "Send the summary to john.smith@acme-corp.com please.")
+    with FakeOllama() as local, FakeAnthropic(chunks=["ok"]) as cloud:
+        pol = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
+                           extra="sensitivity: {redact: [email]}\n")
+        import os
+        os.environ["ANTHROPIC_API_KEY"] = "sk-test"
+        try:
+            r = Router.from_policy_file(pol)
+            res = r.ask(Prompt(text=hard),
+                        on_decision=lambda d: r.decide(Prompt(text="What is the capital of France?")),
+                        on_attempt=lambda name, prev: r.decide(Prompt(text="plain words")))
+        finally:
+            del os.environ["ANTHROPIC_API_KEY"]
+        assert res.backend == "cloud"
+        sent = json.dumps(cloud.requests_to("/v1/messages")[0].body)
+        assert "john.smith@acme-corp.com" not in sent and "[EMAIL_1]" in sent

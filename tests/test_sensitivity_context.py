@@ -143,3 +143,24 @@ def test_families_are_off_with_their_parent():
     for text in ("MRN 25807415", "passport: 533380006", "Priya Nair earns 145k USD",
                  "Frau Keller leidet an Diabetes Typ 2"):
         assert tag_sensitivity(text, cfg).tier == "public"
+
+
+@pytest.mark.parametrize("text, detector", [
+    ("Passport number:\nX1234567", "passport"),
+    ("Reisepass Nr.:\nC01X00T47", "passport"),
+    ("Applicant passport number:\n\nX1234567", "passport"),   # a file and the argument, joined by hrouter
+    ("MRN:\n00123456", "medical_id"),
+    ("Member ID:\r\nABC123456789", "medical_id"),
+    ("Insurance member number:\n\nXJH123456789", "medical_id"),
+])
+def test_a_label_and_its_value_on_the_next_line_are_one_finding(text, detector):
+    from hrouter.policy_model import SensitivityConfig
+    from hrouter.signals.sensitivity import tag_sensitivity
+    r = tag_sensitivity(text, SensitivityConfig())
+    assert r.tier == "confidential" and [f.detector for f in r.findings] == [detector]
+
+
+def test_three_line_breaks_end_the_label():
+    from hrouter.policy_model import SensitivityConfig
+    from hrouter.signals.sensitivity import tag_sensitivity
+    assert tag_sensitivity("passport\n\n\nX1234567", SensitivityConfig()).tier == "public"
