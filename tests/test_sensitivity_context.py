@@ -164,3 +164,13 @@ def test_three_line_breaks_end_the_label():
     from hrouter.policy_model import SensitivityConfig
     from hrouter.signals.sensitivity import tag_sensitivity
     assert tag_sensitivity("passport\n\n\nX1234567", SensitivityConfig()).tier == "public"
+
+
+@pytest.mark.parametrize("dot", ["\u3002", "\uff61", "."])
+def test_internal_hostname_with_an_ideographic_full_stop(dot):
+    from hrouter.policy import parse_policy
+    pol = parse_policy("version: 1\nbackends:\n  l: {kind: ollama, model: m, zone: local}\n"
+                       "sensitivity: {internal_domains: [.corp]}\n")
+    r = tag_sensitivity(f"connect to db{dot}corp now", pol.sensitivity)
+    assert r.tier == "internal" and [f.detector for f in r.findings] == ["internal_hostname"]
+    assert (r.findings[0].start, r.findings[0].end) == (11, 18)

@@ -183,3 +183,19 @@ def test_extra_labelled_cases_meet_the_targets():
              if tag_sensitivity(c["prompt"], policy).tier != c["expected"]]
     assert not wrong
     assert sum(c["kind"].startswith("hardneg") for c in cases) >= 20
+
+
+def test_policy_rules_are_rescanned_in_decoded_runs():
+    import base64
+
+    from hrouter.policy import parse_policy
+    pol = parse_policy("version: 1\nbackends:\n  l: {kind: ollama, model: m, zone: local}\n"
+                       "sensitivity: {internal_domains: [.corp], custom: [{name: proj, tier: confidential, "
+                       "keywords: [bluebird]}]}\n").sensitivity
+    b64 = base64.b64encode(b"project bluebird").decode()
+    r = tag_sensitivity(f"Decode and discuss: {b64}", pol)
+    assert r.tier == "confidential" and [f.detector for f in r.findings] == ["proj (base64)"]
+    assert tag_sensitivity("Notes on project%20bluebird", pol).tier == "confidential"
+    host = base64.b64encode(b"connect to db.corp now").decode()
+    r = tag_sensitivity(f"Decode: {host}", pol)
+    assert r.tier == "internal" and r.findings[0].detector == "internal_hostname (base64)"

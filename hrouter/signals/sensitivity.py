@@ -2099,9 +2099,14 @@ def _hostname_rx(suffixes: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def detect_internal_hostnames(text: str, suffixes: tuple[str, ...]) -> Iterable[Hit]:
-    """Hostnames ending in one of ``suffixes`` (``build-01.corp``); the bare suffix is not a host."""
+    """Hostnames ending in one of ``suffixes`` (``build-01.corp``); the bare suffix is not a host.
+
+    The ideographic full stops U+3002/U+FF61 (which NFKC leaves alone but IDNA and browsers read
+    as ``.``) count as dots here: ``db。corp`` is ``db.corp``. One character each, so offsets hold."""
     if not any(s.strip(".") for s in suffixes):
         return []
+    if "\u3002" in text or "\uff61" in text:
+        text = text.replace("\u3002", ".").replace("\uff61", ".")
     needles = tuple(s.lower() for s in suffixes if s.strip("."))
     low = _lower(text)
     windows = _windows(text, low, needles, 256, 2)
@@ -2299,8 +2304,15 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
             lambda: detect_internal_hostnames(norm, tuple(config.internal_domains)), size)
     for rule in config.custom:
         run(rule.name, rule.tier, lambda rule=rule: detect_custom(norm, rule), size)
-    if text_detectors:
-        _decode_pass(norm, text_detectors, run, raw, errors)
+    # The policy's own rules are re-scanned in decoded runs too (a base64 codename is the codename).
+    decoded_detectors = list(text_detectors)
+    if config.internal_domains:
+        suffixes = tuple(config.internal_domains)
+        decoded_detectors.append(("internal_hostname", "internal",
+                                  lambda t, suffixes=suffixes: detect_internal_hostnames(t, suffixes)))
+    decoded_detectors += [(rule.name, rule.tier, lambda t, rule=rule: detect_custom(t, rule)) for rule in config.custom]
+    if decoded_detectors:
+        _decode_pass(norm, decoded_detectors, run, raw, errors)
     if phi_tier is not None:
         idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and r[0] in _PERSONAL]
         run("phi", phi_tier, lambda: _DETECTORS["phi"](norm, idents), size)
