@@ -158,6 +158,36 @@ def _ascii_host(host: str) -> str | None:
         return None
 
 
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)\Z")
+
+
+def _host_problem(hostname: str) -> str | None:
+    """Why ``hostname`` (from urlsplit) is not a host the policy accepts, or None. Accepted: an
+    IPv4 address in dotted-quad form, an IPv6 literal, or a DNS name whose labels are letters,
+    digits, ``-`` and ``_`` after IDNA encoding. Refused: the legacy IPv4 forms (``0177.0.0.1``,
+    ``127.1``, ``2130706433``, hex) — clients disagree on them (httpx refuses some, the C resolver
+    reads octal) — and anything IDNA cannot encode, so the zone check and the client see one host."""
+    import ipaddress
+    try:
+        ipaddress.ip_address(hostname)
+        return None
+    except ValueError:
+        pass
+    if _legacy_ipv4(hostname) is not None:
+        return "write an IPv4 address as four decimal numbers (a.b.c.d), not in octal, hex or integer form"
+    host = _ascii_host(hostname)
+    if host is None:
+        return "the host name cannot be encoded for DNS (IDNA)"
+    labels = host.rstrip(".").split(".")
+    if not hostname.isascii() and not any(label.startswith("xn--") for label in labels):
+        # Look-alike characters that IDNA folds to plain ASCII (8。8。8。8, ℒocalhost, ①②⑦.0.0.1):
+        # clients disagree on them; the policy names the host plainly.
+        return f"write the host in plain ASCII ({host!r})"
+    if not all(_HOST_LABEL.match(label) for label in labels):
+        return "the host name has characters DNS names cannot have"
+    return None
+
+
 def zone_mismatch(cfg: BackendConfig) -> str | None:
     """For a backend declared ``zone: local``: its host when that is not in :data:`LOCAL_NETWORKS`
     and not a single-label or ``.local``/``.localhost``/``.internal``/``.lan``/``.home.arpa`` name;
@@ -559,6 +589,9 @@ class _Validator:
             self.fail(node, key, f"not a valid URL ({exc}): {value!r}")
         if not parts.hostname:
             self.fail(node, key, f"URL has no host: {value!r}")
+        problem = _host_problem(parts.hostname)
+        if problem:
+            self.fail(node, key, f"{problem}: {value!r}")
         return value
 
     def sensitivity(self, node) -> SensitivityConfig:

@@ -214,9 +214,23 @@ def test_zone_check_reads_numeric_hosts_as_the_resolver_does(host, public):
     assert (found is not None) == public, found
 
 
-def test_strict_zones_rejects_an_integer_ipv4_host_in_a_local_pool():
-    from hrouter.errors import PolicyError
-    text = ("version: 1\nstrict_zones: true\nbackends:\n  local:\n    kind: ollama\n    model: m\n    zone: local\n"
-            "    hosts: [http://127.0.0.1:1, 'http://134744072:1']\n")
-    with pytest.raises(PolicyError, match="134744072 is not a loopback or private address"):
+@pytest.mark.parametrize("host, message", [
+    ("http://134744072:1", "write an IPv4 address as four decimal numbers"),
+    ("http://0177.0.0.1:1", "write an IPv4 address as four decimal numbers"),   # httpx refuses it at ask time
+    ("http://8\u30028\u30028\u30028:1", "write the host in plain ASCII ('8.8.8.8')"),
+    ("http://\u2112ocalhost:1", "write the host in plain ASCII ('localhost')"),
+    ("http://\u2460\u2461\u2466.0.0.1:1", "write the host in plain ASCII ('127.0.0.1')"),
+])
+def test_hosts_in_ambiguous_forms_are_refused_at_load(host, message):
+    """Forms that clients read differently (or refuse) are refused with file:line:key, in any
+    zone, so the zone check and the HTTP client always see one and the same host."""
+    text = ("version: 1\nbackends:\n  local:\n    kind: ollama\n    model: m\n    zone: local\n"
+            f"    hosts: [http://127.0.0.1:1, '{host}']\n")
+    with pytest.raises(PolicyError) as info:
         parse_policy(text, source="p.yaml")
+    assert "p.yaml:7: backends.local.hosts[1]" in str(info.value) and message in str(info.value)
+
+
+def test_a_real_internationalised_name_is_accepted_and_zone_checked():
+    p = parse_policy("version: 1\nbackends:\n  l: {kind: ollama, model: m, zone: local, host: 'http://b\u00fccher.example:1'}\n")
+    assert p.warnings and "is not a loopback or private address" in p.warnings[0]
