@@ -174,3 +174,21 @@ def test_internal_hostname_with_an_ideographic_full_stop(dot):
     r = tag_sensitivity(f"connect to db{dot}corp now", pol.sensitivity)
     assert r.tier == "internal" and [f.detector for f in r.findings] == ["internal_hostname"]
     assert (r.findings[0].start, r.findings[0].end) == (11, 18)
+
+
+@pytest.mark.parametrize("text, detector", [
+    ("db_password:\nTr0ub4dor&3xq", "api_key"),
+    ("Fix my yaml:\ndatabase:\n  password:\n    S3cretPassw0rd!", "api_key"),
+    ('{\n  "password":\n    "S3cretPassw0rd!"\n}', "api_key"),
+    ("password:\u2028S3cretPassw0rd!", "api_key"),
+    ("Applicant passport number:\u2028X1234567", "passport"),
+    ("MRN:\u008500123456", "medical_id"),
+    ('{"passport":\n"X1234567"}', "passport"),
+])
+def test_values_on_the_next_line_after_other_line_breaks_and_quotes(text, detector):
+    r = tag_sensitivity(text, SensitivityConfig())
+    assert r.tier == "confidential" and [f.detector for f in r.findings] == [detector]
+
+
+def test_a_label_line_followed_by_prose_is_not_a_password():
+    assert tag_sensitivity("Password:\nForgot your password? Click here", SensitivityConfig()).tier == "public"

@@ -369,7 +369,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"(?:(?<![A-Za-z])(?:pass|pwd|pw)|pass(?:word|wd|phrase)|secret(?:[_\-]?access)?[_\-]?key|secret|"
         r"token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
         r"credentials?|passwort|kennwort|mot[_\-]de[_\-]passe|contrase[ñn]a)"
-        r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*", _I),
+        r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*){0,2}", _I),
     "bare_value": (r"[^\s\"'`]+", 0),
     # the same credential patterns for the lower-case copy (see _match_copy), each alternative
     # led by a literal so the engine skips to candidate characters; same matches, same order
@@ -377,7 +377,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"(?:p(?<![A-Za-z]p)(?:ass|wd|w)|pass(?:word|wd|phrase)|secret(?:[_\-]?access)?[_\-]?key|secret|"
         r"token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
         r"credentials?|passwort|kennwort|mot[_\-]de[_\-]passe|contrase[ñn]a)"
-        r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*", 0),
+        r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*){0,2}", 0),
     "key_flag_lc": (r"-(?<![\w\-]-)-(?:password|passwd|pass|token|api-key|apikey|secret|client-secret)"
                     r"(?:=|[ \t]+)", 0),
     "key_auth_lc": (r"authorization(?<!\wauthorization)[\"']?[ \t]*[:=][ \t]*f?[\"']?[ \t]*"

@@ -43,7 +43,7 @@ _I = re.IGNORECASE
 
 #: Between a context word and its value: separators and connector words only.
 _GAP = (r"(?:[ \t]*(?:[:=#\-–(\"']|\b(?:numbers?|num|nos?|nr|n[°º]|ids?|nummer|num[ée]ro|n[úu]mero|lautet|is|ist|"
-        r"est|es|was|war|of|de|del|du|d'|on|file|record|le|la|el)\b\.?|n[°º]))*[ \t]*(?:\r?\n[ \t]*){0,2}")
+        r"est|es|was|war|of|de|del|du|d'|on|file|record|le|la|el)\b\.?|n[°º]))*[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*[\"']?){0,2}")
 # (up to two line breaks may sit between a label and its value: "Passport number:" / "X1234567"
 # on the next line is how forms and key-value lists put it, and hrouter joins a file and the
 # argument text with a blank line)
