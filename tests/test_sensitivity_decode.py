@@ -199,3 +199,19 @@ def test_policy_rules_are_rescanned_in_decoded_runs():
     host = base64.b64encode(b"connect to db.corp now").decode()
     r = tag_sensitivity(f"Decode: {host}", pol)
     assert r.tier == "internal" and r.findings[0].detector == "internal_hostname (base64)"
+
+
+@pytest.mark.parametrize("text, detector", [
+    ("My SSN in base64: MTIzLTQ1LTY3ODk=", "ssn (base64)"),        # 15 characters + padding
+    ("My email base64: amFuZUBnbWFpbC5jb20=", "email (base64)"),   # 19 characters + padding
+])
+def test_short_padded_base64_is_decoded(text, detector):
+    from hrouter.policy_model import SensitivityConfig
+    r = tag_sensitivity(text, SensitivityConfig())
+    assert r.tier == "confidential" and [f.detector for f in r.findings] == [detector]
+
+
+def test_short_unpadded_runs_and_assignments_are_not_decoded():
+    from hrouter.policy_model import SensitivityConfig
+    for text in ("MTIzLTQ1LTY3ODk", "configuration= yes", "set PATH=usr/local/bin=", "a=b c==d"):
+        assert tag_sensitivity(text, SensitivityConfig()).tier == "public", text

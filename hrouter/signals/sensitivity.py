@@ -2366,9 +2366,13 @@ def _full_hit(h: tuple) -> tuple[int, int, str, str, str]:
     return (s, e, masked, *rest, *([""] * (2 - len(rest))))
 
 
+_SHORT_B64_HINT = re.compile(r"[A-Za-z0-9+/]{11}={1,2}(?![A-Za-z0-9+/=_\-%])")
+
+
 def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: list[str]) -> None:
     """Decode base64/percent-encoded runs and re-scan them (see the decode module)."""
-    if not _b64_runs(norm) and not ("%" in norm and _P.pct_hint.search(norm)):
+    if not _b64_runs(norm) and not ("%" in norm and _P.pct_hint.search(norm)) and not (
+            "=" in norm and _SHORT_B64_HINT.search(norm)):
         return  # no candidate run at all (what _P.decode_hint finds): skip the import
     from hrouter.signals.detectors.decode import decode_runs, rescan
 

@@ -6,8 +6,8 @@ header (``Authorization: Basic dXNlcjpodW50ZXIy``) or an email in a query string
 
 Runs:
 
-- base64 (standard or URL-safe alphabet, padding optional) of at least 20 characters, or of
-  at least 8 right after ``Basic``, that decode to UTF-8 text that is at least 95 %
+- base64 (standard or URL-safe alphabet, padding optional) of at least 20 characters, of 12-19
+  characters when padded with ``=``, or of at least 8 right after ``Basic``, that decode to UTF-8 text that is at least 95 %
   printable; runs that are hexadecimal (hashes, git SHAs), UUID pieces or the digest of an
   SRI ``sha256-/sha384-/sha512-`` integrity value are not decoded;
 - percent-encoded tokens (a run of non-blank characters with at least one ``%XX``).
@@ -35,6 +35,9 @@ MAX_RUNS = 32
 MAX_BYTES = 256 * 1024
 
 _B64 = re.compile(r"[A-Za-z0-9+/_\-](?<![A-Za-z0-9+/_\-%].)[A-Za-z0-9+/_\-]{19,}={0,2}(?![A-Za-z0-9+/=_\-%])")
+#: A short base64 value (11-19 characters before the padding) counts only with its padding: an 11-character SSN
+#: encodes to 16 ("MTIzLTQ1LTY3ODk="), while unpadded runs that short are mostly words.
+_B64_PADDED = re.compile(r"(?<![A-Za-z0-9+/_\-%])[A-Za-z0-9+/]{11,19}={1,2}(?![A-Za-z0-9+/=_\-%])")
 _BASIC = re.compile(r"(?<=Basic )[A-Za-z0-9+/]{8,19}={0,2}(?![A-Za-z0-9+/=_\-])", re.I)
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
@@ -91,11 +94,13 @@ def decode_runs(text: str) -> list[tuple[int, int, str, str]]:
     matches = [m for m in (_B64.match(text, s) for s, _ in _b64_runs(text)) if m is not None]
     if "asic " in text:
         matches += _BASIC.finditer(text)
+    if "=" in text:
+        matches += (m for m in _B64_PADDED.finditer(text) if len(m.group().rstrip("=")) < 20)
     for m in matches:
         run = m.group()
         if _HEX.fullmatch(run.rstrip("=")) or _SRI.search(text, max(0, m.start() - 7), m.start()):
             continue  # a hash, a git SHA, an SRI digest: not encoded text
-        if run.isalpha() and (run.islower() or run.isupper()):
+        if run.rstrip("=").isalpha() and (run.islower() or run.isupper()):
             continue  # a long word
         decoded = _b64decode(run)
         if decoded is not None:
