@@ -1508,8 +1508,14 @@ def _iban_matches(text: str) -> Iterator[re.Match[str]]:
         if not i or shape[i - 1] == 32:  # not after a letter or digit
             found.append(i + 2)
         i = shape.find(b"LL00", i + 1)
-    rx, last = _P.iban, 0
-    for pos in found:
+    yield from _matches_at(_P.iban, text, found)
+
+
+def _matches_at(rx: re.Pattern[str], text: str, positions: list[int]) -> Iterator[re.Match[str]]:
+    """``rx.match`` at each of the ascending candidate ``positions``, skipping those inside the
+    previous match: what ``rx.finditer`` gives when every match starts at a candidate."""
+    last = 0
+    for pos in positions:
         if pos < last:
             continue
         m = rx.match(text, pos)

@@ -37,7 +37,7 @@ from functools import lru_cache
 from importlib import import_module
 
 # imported when the detector first runs, after the sensitivity module
-from hrouter.signals.sensitivity import (_UPPER_BYTES, _any_needle, _clip, _digit_clusters, _digit_windows,
+from hrouter.signals.sensitivity import (_UPPER_BYTES, _matches_at, _any_needle, _clip, _digit_clusters, _digit_windows,
                                          _finditer, _lower_windows, _scan, _shape)
 
 # A number does not continue another word or number. The lookbehind sits after the first
@@ -141,14 +141,7 @@ def _fiscal_codes(text: str, rx: re.Pattern[str]):
         if not shape[i + 6:i + 16].strip(b"U0") and i + 16 <= len(shape):
             found.append(i)
         i = shape.find(b"UUUUUU", i + 1)
-    last = 0
-    for pos in found:
-        if pos < last:
-            continue
-        m = rx.match(text, pos)
-        if m is not None:
-            last = m.end()
-            yield m
+    yield from _matches_at(rx, text, found)
 
 
 def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
