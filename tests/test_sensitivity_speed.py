@@ -363,6 +363,24 @@ def test_the_automaton_and_the_fallback_regex_find_the_same_needles():
     assert sens._needle_hits("a lone \ud800 surrogate: ssn") == sens._trie_hits("a lone \ud800 surrogate: ssn")
 
 
+def test_long_texts_use_the_dfa_and_find_the_same_needles():
+    from hrouter.policy_model import SensitivityConfig
+
+    sens.tag_sensitivity("warm up: register every needle", SensitivityConfig())
+    words = sorted(sens._Needles.union)
+    rng = random.Random(89)
+    for _ in range(40):
+        text = "".join(rng.choice(words + [" ", "x", "é", "\n", "İ"]) for _ in range(rng.randint(900, 1500)))
+        low = text.lower()
+        assert len(low) >= sens._DFA_MIN
+        assert sens._automaton(len(low)) is not sens._automaton(0)
+        dfa = sens._automaton(len(low)).find_matches_as_indexes(low, overlapping=True)
+        nfa = sens._automaton(0).find_matches_as_indexes(low, overlapping=True)
+        assert sorted(dfa) == sorted(nfa) and len(nfa) > 100
+        sens._Needles.cache = (None, -1, None, None)
+        assert sens._needle_hits(low) == sens._trie_hits(low)
+
+
 def test_one_for_one_folding_matches_the_per_run_normalisation():
     rng = random.Random(83)
     alphabet = list("ab1 -\n\t.@") + ["é", "«", "€", "\u2014", "\u2013", "\u00a0", "\u202f", "\uff10", "\uff21", "\u0663",

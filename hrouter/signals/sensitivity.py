@@ -774,6 +774,7 @@ class _Needles:
     version = 0
     words: list[str] = []  # the union, indexed by the automaton's values
     auto = None  # the automaton of the current version (False: the library is missing)
+    dfa = None  # its DFA form, built for the first long text of the version
     rx: re.Pattern[str] | None = None  # the fallback trie regex of the current version
     prefixes: dict[str, list[str]] = {}  # fallback: needle -> the needles that are prefixes of it
     keys: dict[tuple[str, ...], int] = {}  # registered tuples -> their key
@@ -798,7 +799,7 @@ def _register_needles(needles: tuple[str, ...]) -> int:
         if new:
             _Needles.union = _Needles.union | new
             _Needles.version += 1
-            _Needles.auto = None
+            _Needles.auto = _Needles.dfa = None
         for w in set(needles):
             _Needles.member_of.setdefault(w, []).append(key)
         _Needles.cache = (None, -1, None, None)  # the per-set hits of the cached text lack this set
@@ -828,18 +829,32 @@ def _trie_rx(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile(build(trie))
 
 
-def _automaton():
+#: Texts of at least this many characters are searched with the DFA form of the automaton.
+_DFA_MIN = 4096
+
+
+def _automaton(size: int = 0):
     """The Aho-Corasick automaton of the current needle union, or None when ``ahocorasick_rs``
-    is not installed."""
+    is not installed. For a text of ``size`` >= :data:`_DFA_MIN` characters, its DFA form:
+    about 2x faster per byte (34 vs 75 us per 10 KB of source code here) but about 1 ms to
+    build, which a short prompt (and ``hrouter explain``'s start-up) should not pay. Both
+    forms find the same matches."""
     if _Needles.auto is None:
         _Needles.words = sorted(_Needles.union)
         _Needles.rx = None
+        _Needles.dfa = None
         try:
             from ahocorasick_rs import AhoCorasick
         except ImportError:
             _Needles.auto = False
         else:
             _Needles.auto = AhoCorasick(_Needles.words)
+    if size >= _DFA_MIN and _Needles.auto:
+        if _Needles.dfa is None:
+            from ahocorasick_rs import AhoCorasick, Implementation
+
+            _Needles.dfa = AhoCorasick(_Needles.words, implementation=Implementation.DFA)
+        return _Needles.dfa
     return _Needles.auto or None
 
 
@@ -873,7 +888,7 @@ def _needle_state(low: str) -> tuple[dict[str, list[int]], dict[int, list[tuple[
     cached = _Needles.cache
     if cached[0] is low and cached[1] == _Needles.version:
         return cached[2], cached[3]
-    auto = _automaton()
+    auto = _automaton(len(low))
     try:
         found = auto.find_matches_as_indexes(low, overlapping=True) if auto is not None and low else None
     except Exception:  # noqa: BLE001 - a lone surrogate (the library takes valid Unicode only), or
@@ -2319,6 +2334,7 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     decoded_detectors += [(rule.name, rule.tier, lambda t, rule=rule: detect_custom(t, rule)) for rule in config.custom]
     if decoded_detectors:
         _decode_pass(norm, decoded_detectors, run, raw, errors)
+        _structured_pass(norm, decoded_detectors, run, raw, errors)
     if phi_tier is not None:
         idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and r[0] in _PERSONAL]
         run("phi", phi_tier, lambda: _DETECTORS["phi"](norm, idents), size)
@@ -2390,6 +2406,22 @@ def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: l
         return
     for r in runs:
         rescan(norm, r, detectors, run, raw)
+
+
+def _structured_pass(norm: str, detectors: list, run: Callable, raw: list, errors: list[str]) -> None:
+    """Re-scan structured data (tables, keyed records) as ``key: value`` views (see the
+    structured module)."""
+    from hrouter.signals.detectors import structured
+
+    if not structured.hint(norm):
+        return
+    try:
+        views = structured.views(norm)
+    except Exception as exc:  # noqa: BLE001 - a failing pass fails closed
+        errors.append(f"structured: {type(exc).__name__}: {exc}")
+        return
+    for view in views:
+        structured.rescan(norm, view, detectors, run)
 
 
 #: Personal-data detectors whose findings identify a person (PHI needs one, or a name cue).
