@@ -11,8 +11,9 @@ file and for both together: per-tier precision and recall, confidential recall, 
 confidential prompts were tagged public, the false-positive rate on hard negatives (``kind``
 starting with ``hardneg``: any tier above the expected one), overall tier accuracy; then the
 throughput (prompts/s and MB/s, one core) on 1 KB, 10 KB and 100 KB prompts built from the
-sample's text ("mixed": every prompt, dense with personal data) and from its public prompts
-only ("public"). Exit status 1 when a target of the issue is missed.
+sample's text ("mixed": every prompt, dense with personal data), from its public prompts
+only ("public", dense with hard negatives), and from everyday public text: the standard
+library's Python source ("code") and reference docs ("docs"). Exit status 1 when a target of the issue is missed.
 
 Targets: confidential recall >= 99.5 %, no confidential prompt tagged public, hard-negative
 false positives <= 2 %, tier accuracy >= 95 %, >= 20 MB/s per core.
@@ -90,10 +91,29 @@ def evaluate(name: str, cases: list[dict]) -> dict:
     return stats
 
 
+def _everyday_texts() -> dict[str, str]:
+    """Realistic public text present on every machine: the standard library's Python source
+    ("code") and its reference documentation as plain text (pydoc_data: English prose with
+    code samples, "docs")."""
+    import glob
+    import os
+
+    lib = os.path.dirname(os.__file__)
+    code = "".join(Path(f).read_text("utf-8", errors="replace") for f in sorted(glob.glob(lib + "/*.py"))[:80])
+    try:
+        from pydoc_data.topics import topics
+
+        docs = "".join(topics[k] for k in sorted(topics))
+    except ImportError:  # pragma: no cover - some distributions strip pydoc_data
+        docs = ""
+    return {k: v for k, v in (("code", code), ("docs", docs)) if v}
+
+
 def throughput(cases: list[dict]) -> float:
     corpora = {
         "mixed": "\n".join(c["prompt"] for c in cases),
         "public": "\n".join(c["prompt"] for c in cases if c["expected"] == "public"),
+        **_everyday_texts(),
     }
     print("\n== throughput (one core; best of 3 batches)")
     print(f"{'text':8}{'size':>8}{'prompts':>9}{'prompts/s':>12}{'MB/s':>8}{'ms/prompt':>11}")

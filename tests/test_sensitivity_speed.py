@@ -400,6 +400,30 @@ def test_one_for_one_folding_matches_the_per_run_normalisation():
     assert fast > 500
 
 
+def test_context_free_expansions_map_offsets_like_the_per_run_normalisation():
+    rng = random.Random(97)
+    alphabet = list("ab1 -\n.@") + ["\u2026", "\ufb01", "\u00bd", "\u2474", "\u2019", "\u2014", "\uff10", "é", "ß",
+                                      "\u3392", "\u2122", "\u0663", "\u00a0", "\u200b", "e\u0301", "\u2155"]
+    fast = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        norm, runs = sens._fold(text)
+        slow_norm, slow_runs = sens._normalize_slow(text)
+        assert norm == slow_norm, text
+        if runs is None:
+            runs = [(0, 0, True)]
+        mine = index_of(norm, runs)
+        assert mine == index_of(slow_norm, slow_runs), text
+        fast += any(not ident for _, _, ident in runs) and "\u200b" not in text and "\u0301" not in text
+    assert fast > 500
+    assert sens._fold("wait\u2026 the SSN") == ("wait... the SSN", [(0, 0, True), (4, 4, False), (7, 5, True)])
+
+
+def index_of(norm, runs):
+    ends = [r[0] for r in runs[1:]] + [len(norm)]
+    return [os_ + k if ident else os_ for (ns, os_, ident), ne in zip(runs, ends) for k in range(ne - ns)]
+
+
 def test_threads_tagging_different_prompts_get_the_sequential_results():
     import json
     import threading

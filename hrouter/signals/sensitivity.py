@@ -594,6 +594,30 @@ def _char_fold(ch: str) -> str | None:
     return n
 
 
+#: Per odd character that :func:`_char_fold` does not fold one for one: its expansion when it
+#: always becomes the same two or more characters and nothing around it depends on it
+#: ("\u2026" -> "...", "\ufb01" -> "fi"), else None (see :func:`_char_expand`).
+_CHAR_EXPAND: dict[str, str | None] = {}
+
+
+def _char_expand(ch: str) -> str | None:
+    """``ch``'s expansion in :func:`_normalize_slow`'s per-character branch when it is context
+    free: NFKC gives two or more characters, none a format character, combining mark or
+    non-ASCII decimal digit (whose fate depends on their neighbours or which the branch
+    rewrites). None otherwise (dropped, or dependent on the context)."""
+    import unicodedata
+
+    if ch.isascii() or unicodedata.category(ch) in ("Cf", "Mn", "Me", "Cs"):
+        return None
+    n = unicodedata.normalize("NFKC", ch).translate(_fold_table())
+    if len(n) < 2:
+        return None
+    for c in n:
+        if not c.isascii() and (unicodedata.category(c) in ("Cf", "Mn", "Me") or c.isdecimal()):
+            return None
+    return n
+
+
 def _fold(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]:
     """The normalised text and its compact offset map (None: offsets unchanged, the text
     itself possibly changed character for character)."""
@@ -609,18 +633,50 @@ def _fold(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]:
             return text, None
     folds = _CHAR_FOLD
     simple: list[tuple[str, str]] = []
+    expand: list[tuple[str, str]] = []
     for ch in set(odd):
         to = folds.get(ch, False)
         if to is False:
             to = folds[ch] = _char_fold(ch)
         if to is None:
-            return _normalize_slow(text)
-        if to != ch:
+            exp = _CHAR_EXPAND.get(ch, False)
+            if exp is False:
+                exp = _CHAR_EXPAND[ch] = _char_expand(ch)
+            if exp is None:
+                return _normalize_slow(text)
+            expand.append((ch, exp))
+        elif to != ch:
             simple.append((ch, to))
     # one for one: each odd character becomes one character whatever surrounds it
     for ch, to in simple:
         text = text.replace(ch, to)
-    return text, None
+    if not expand:
+        return text, None
+    # context-free expansions ("\u2026" -> "..."): identity runs between them, and each
+    # expansion's characters all come from the expanded character (as _normalize_slow maps them)
+    where: list[tuple[int, str]] = []
+    for ch, exp in expand:
+        i = text.find(ch)
+        while i != -1:
+            where.append((i, exp))
+            i = text.find(ch, i + 1)
+    where.sort()
+    pieces: list[str] = []
+    runs: list[tuple[int, int, bool]] = []
+    size = pos = 0
+    for i, exp in where:
+        if i > pos:
+            pieces.append(text[pos:i])
+            runs.append((size, pos, True))
+            size += i - pos
+        pieces.append(exp)
+        runs.append((size, i, False))
+        size += len(exp)
+        pos = i + 1
+    if pos < len(text):
+        pieces.append(text[pos:])
+        runs.append((size, pos, True))
+    return "".join(pieces), runs
 
 
 def _normalize_slow(text: str) -> tuple[str, list[tuple[int, int, bool]] | None]:
