@@ -419,6 +419,17 @@ def test_context_free_expansions_map_offsets_like_the_per_run_normalisation():
     assert sens._fold("wait\u2026 the SSN") == ("wait... the SSN", [(0, 0, True), (4, 4, False), (7, 5, True)])
 
 
+def test_the_fast_lower_case_copy_is_str_lower():
+    rng = random.Random(101)
+    alphabet = list("aZ1 -\n.@") + ["É", "é", "İ", "\u0131", "\u212a", "Σ", "ς", "ẞ", "ß", "Ⅻ", "Ａ", "\u0307", "Ω",
+                                      "\ud800", "\U0001d400", "Ǆ", "ǅ", "ﬀ", "\u2019", "ДОМ"]
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        if text.isascii():
+            continue
+        assert sens._lower_unicode(text) == text.lower(), text
+
+
 def index_of(norm, runs):
     ends = [r[0] for r in runs[1:]] + [len(norm)]
     return [os_ + k if ident else os_ for (ns, os_, ident), ne in zip(runs, ends) for k in range(ne - ns)]
