@@ -211,7 +211,10 @@ def test_short_padded_base64_is_decoded(text, detector):
     assert r.tier == "confidential" and [f.detector for f in r.findings] == [detector]
 
 
-def test_short_unpadded_runs_and_assignments_are_not_decoded():
+def test_words_and_assignments_are_not_decoded():
     from hrouter.policy_model import SensitivityConfig
-    for text in ("MTIzLTQ1LTY3ODk", "configuration= yes", "set PATH=usr/local/bin=", "a=b c==d"):
+    for text in ("configuration= yes", "set PATH=usr/local/bin=", "a=b c==d", "internationalization", "getElementById"):
         assert tag_sensitivity(text, SensitivityConfig()).tier == "public", text
+    # the unpadded base64 of "123-45-6789" has the shape base64 of ASCII text must have
+    res = tag_sensitivity("MTIzLTQ1LTY3ODk", SensitivityConfig())
+    assert res.tier == "confidential" and [f.detector for f in res.findings] == ["ssn (base64)"]

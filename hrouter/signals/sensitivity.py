@@ -2206,8 +2206,11 @@ def detect_internal_hostnames(text: str, suffixes: tuple[str, ...]) -> Iterable[
     windows = _windows(text, low, needles, 256, 2)
     if windows and len(low) == len(text):
         windows = _host_windows(text, low, needles, windows)
-    return [(m.start(), m.end(), f"{_mask_part(m.group(1).split('.', 1)[0])}.{m.group(2).lower()}")
+    hits = [(m.start(), m.end(), f"{_mask_part(m.group(1).split('.', 1)[0])}.{m.group(2).lower()}")
             for m in _scan(_hostname_rx(suffixes), text, windows)]
+    if text.isascii() and all(s.isascii() for s in suffixes):
+        return hits  # only a non-ASCII character can be a look-alike
+    return _confusable_host_hits(text, suffixes, hits)  # db.cоrp with a Cyrillic о
 
 
 def _host_windows(text: str, low: str, needles: tuple[str, ...],
@@ -2243,6 +2246,52 @@ def _host_windows(text: str, low: str, needles: tuple[str, ...],
     return merged
 
 
+@lru_cache(maxsize=64)
+def _hostname_fold_rx(suffixes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str], int, bool]:
+    """:func:`_hostname_rx` for a :func:`_confusable_fold`-ed text (lower case, the fold's
+    stand-ins allowed in labels and for ``i``/``l``/``1``, ``o``/``0`` in a suffix); a pattern
+    finding each dot a suffix follows (a literal ``.`` first: the engine skips to dots); the
+    longest suffix; whether a suffix holds a look-alike itself."""
+    from hrouter.signals import confusables
+
+    folded = [confusables.fold(s.strip(".")) for s in sorted(suffixes, key=len, reverse=True) if s.strip(".")]
+    ch = "[a-z0-9" + "".join(confusables.STAND_INS) + "]"
+    inner = ch[:-1] + r"\-]"
+    tail = "(" + "|".join(map(confusables.literal_rx, folded)) + r")(?![\w\-]|\." + ch + ")"
+    rx = re.compile(r"(?<![\w.])(?<![\w.]-)((?:" + ch + "(?:" + inner + "{0,61}" + ch + r")?\.)+)" + tail)
+    own = any(confusables.present(s) for s in suffixes)
+    return rx, re.compile(r"\.(?=" + tail + ")"), max(map(len, folded)), own
+
+
+def _confusable_host_hits(text: str, suffixes: tuple[str, ...], hits: list) -> list:
+    """``hits`` plus the hostnames found on the look-alike fold of ``text`` that are not among
+    them (``db.cоrp`` with a Cyrillic ``о``, ``build.ΙNTERNAL``); masked from ``text``. The
+    host pattern runs only in the 256 characters before each dot a suffix follows (as the
+    plain scan's windows), so prose whose fold is full of a suffix's letters costs no more."""
+    rx, dots, longest, own = _hostname_fold_rx(suffixes)
+    folded = "" if text.isascii() else _confusable_fold(text)
+    if not folded:
+        if not own:
+            return hits
+        from hrouter.signals import confusables
+
+        folded = confusables.fold(text, ())
+    n = len(folded)
+    windows: list[tuple[int, int]] = []
+    for d in dots.finditer(folded):
+        s, e = max(0, d.start() - 256), min(n, d.start() + longest + 3)
+        if windows and s <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], e)
+        else:
+            windows.append((s, e))
+    seen = {(h[0], h[1]) for h in hits}
+    for m in _scan(rx, folded, windows):
+        if m.span() not in seen:
+            label = text[m.start(1):m.end(1)].split(".", 1)[0]
+            hits.append((m.start(), m.end(), f"{_mask_part(label)}.{text[m.start(2):m.end(2)].lower()}"))
+    return hits
+
+
 def _fold_keyword(kw: str) -> str:
     """A keyword folded like the prompt text (NFKC, dashes), so ``ＢＬＵＥＨＥＲＯＮ`` in a policy still matches."""
     return kw if kw.isascii() else _normalize(kw)[0]
@@ -2275,8 +2324,80 @@ def _pattern_rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+_CONFUSABLE: tuple = (None, None)
+
+
+def _confusable_fold(text: str) -> str:
+    """``text`` folded for look-alike matching (:func:`hrouter.signals.confusables.fold`: a
+    letter of another script that looks like an ASCII letter or digit becomes that character,
+    then all is lower-cased; same length, so offsets hold), or ``""`` when ``text`` holds no
+    look-alike. Kept for the last text: every custom rule and the host rule ask for the same."""
+    global _CONFUSABLE
+    cached = _CONFUSABLE
+    if cached[0] is text:
+        return cached[1]
+    from hrouter.signals import confusables
+
+    chars = confusables.present(text, _utf8(text))  # the UTF-8 copy is the detectors' shared one
+    folded = confusables.fold(text, chars) if chars else ""
+    _CONFUSABLE = (text, folded)
+    return folded
+
+
+@lru_cache(maxsize=256)
+def _keyword_fold_rx(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[str, ...], int, int, bool]:
+    """The keywords as matched on a :func:`_confusable_fold`-ed text: (case-sensitive pattern,
+    needles, how far before a needle a match may start and past it reach, whether a keyword
+    holds a look-alike itself: then a text without one needs the folded scan too). Same
+    word rules as :func:`_keyword_rx`; ``i``/``l``/``1`` and ``o``/``0`` also match the
+    fold's stand-ins for the letters TR39 cannot tell apart (see the confusables module)."""
+    from hrouter.signals import confusables
+
+    alts: list[str] = []
+    needles: list[str] = []
+    before, own = 0, False
+    for kw in sorted(map(_fold_keyword, keywords), key=len, reverse=True):
+        words = kw.split()
+        if not words:
+            continue
+        own = own or bool(confusables.present(kw))
+        folded = [confusables.fold(w) for w in words]  # same lengths: a fold keeps offsets
+        body = r"[\s_\-]+".join(confusables.literal_rx(w) for w in folded)
+        alts.append(body + ("s?" if words[-1][-1:].isalpha() else ""))
+        found, at = confusables.needles(folded[0])
+        needles += found
+        before = max(before, at)
+    rx = re.compile(r"(?<![^\W_])(?:" + "|".join(alts) + r")(?![^\W_])")
+    return rx, tuple(dict.fromkeys(needles)), before, max(len(kw) for kw in keywords) + 64, own
+
+
+def _confusable_keyword_hits(text: str, keywords: tuple[str, ...], hits: list) -> list:
+    """``hits`` plus the keywords' matches on the look-alike fold of ``text`` that are not
+    among them: ``BLUEНERON`` (Cyrillic Н), ``Prоject Nimbus`` (Cyrillic о)."""
+    rx, needles, before, after, own = _keyword_fold_rx(keywords)
+    folded = "" if text.isascii() else _confusable_fold(text)
+    if not folded:
+        if not own:
+            return hits  # no look-alike in the text nor in a keyword: the plain scan found all
+        from hrouter.signals import confusables
+
+        folded = confusables.fold(text, ())
+    seen = {(h[0], h[1]) for h in hits}
+    for m in _scan(rx, folded, _windows(folded, folded, needles, before, after)):
+        s, e = m.span()
+        if (s, e) not in seen:
+            hits.append((s, e, _mask_text(text[s:e])))
+    return hits
+
+
 def detect_custom(text: str, rule: CustomRule) -> Iterable[Hit]:
-    """A user's keyword or regex rule."""
+    """A user's keyword or regex rule.
+
+    Keywords match case-insensitively as whole words (see the module docstring), also when
+    spelled with look-alike letters of other scripts (Unicode TR39 confusables: ``BLUEНERON``
+    with a Cyrillic ``Н``, Greek ``ΒLUΕΗΕRΟΝ``): on a non-ASCII text a second scan runs on its
+    confusable fold (:mod:`hrouter.signals.confusables`). ASCII text with ASCII keywords skips
+    it. Hits are ``(start, end, masked)`` with offsets into ``text``."""
     if rule.pattern is not None:
         rx = _pattern_rx(rule.pattern)
         return [(m.start(), m.end(), _mask_text(m.group())) for m in rx.finditer(text) if m.end() > m.start()]
@@ -2286,7 +2407,10 @@ def detect_custom(text: str, rule: CustomRule) -> Iterable[Hit]:
         return []
     needles, after = _keyword_needles(keywords)
     windows = _windows(text, _lower(text), needles, 0, after)
-    return [(m.start(), m.end(), _mask_text(m.group())) for m in _scan(rx, text, windows)]
+    hits = [(m.start(), m.end(), _mask_text(m.group())) for m in _scan(rx, text, windows)]
+    if text.isascii() and all(kw.isascii() for kw in keywords):
+        return hits  # only a non-ASCII character can be a look-alike
+    return _confusable_keyword_hits(text, keywords, hits)
 
 
 # --------------------------------------------------------------------------------------
@@ -2461,14 +2585,57 @@ def _full_hit(h: tuple) -> tuple[int, int, str, str, str]:
     return (s, e, masked, *rest, *([""] * (2 - len(rest))))
 
 
-_SHORT_B64_HINT = re.compile(r"[A-Za-z0-9+/]{11}={1,2}(?![A-Za-z0-9+/=_\-%])")
+#: The decode pass's candidate checks (see the decode module), each compiled into the dict [2] on
+#: first use (not at import). [0]: ``(character, pattern)`` pairs, each searched only in a text holding
+#: its character (a pattern opening with a literal is searched in C at memchr speed, a
+#: character class is not): the padding of a short base64/base32 value, quoted-printable
+#: (``=XX=XX``, a soft line break, ``=3D`` padding a base64 value), an HTML character reference, a ``\u``/``\x``/octal/``\/``
+#: escape or a ``\n`` inside a number, a percent escape, a ``+`` (space) in a query value.
+#: [1]: matched against a whole 12-19 character token of the base64 alphabet: the shape of
+#: unpadded hex, base64 or base32 of ASCII text (each byte 0x20-0x7f fixes which letters may
+#: stand where; words and identifiers miss it).
+_SHORT_B64_HINT: tuple[tuple[tuple[str, str], ...], str, dict[str, re.Pattern[str]]] = (
+    (("=", r"=(?:(?<=[A-Za-z0-9+/]{11}=)={0,5}(?![A-Za-z0-9+/=_\-%])|[0-9A-F]{2}=[0-9A-F]{2}|(?<=[^\s=]=)\r?\n"
+           r"|(?<=[A-Za-z0-9+/]{8}=)3D(?![A-Za-z0-9+/]))"),
+     ("&", r"&(?:#[0-9xX]|[A-Za-z][A-Za-z0-9]{1,31};)"),
+     ("\\", r"\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|[0-3][0-7]{2}|/"
+           r"|[nrt](?<=[0-9\-]\\[nrt])(?=[0-9]))"),
+     ("%", r"%[0-9A-Fa-f]{2}"),
+     ("+", r"=[^\s\"'<>&=+]{0,64}[A-Za-z0-9]\+[A-Za-z0-9]")),
+    r"(?:[2-7][0-9A-Fa-f]){8,9}"
+    r"|(?:[I-Za-f][C-HS-Xi-ny-z0-3][ABEFIJMNQRUVYZcdghklopstwx014589][A-Za-z0-9+/_\-]){3,4}"
+    r"(?:[I-Za-f](?:[C-HS-Xi-ny-z0-3][A-Za-z0-9+/_\-]|[A-Za-z0-9+/_\-]))?"
+    r"|[E-P][A-Z2-7]{7}[E-P][A-Z2-7]{6,10}|[e-p][a-z2-7]{7}[e-p][a-z2-7]{6,10}",
+    {},
+)
 
 
 def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: list[str]) -> None:
-    """Decode base64/percent-encoded runs and re-scan them (see the decode module)."""
-    if not _b64_runs(norm) and not ("%" in norm and _P.pct_hint.search(norm)) and not (
-            "=" in norm and _SHORT_B64_HINT.search(norm)):
-        return  # no candidate run at all (what _P.decode_hint finds): skip the import
+    """Decode encoded runs (base64, hex, base32, gzip/zlib inside them, percent, quoted-printable,
+    HTML references, backslash escapes; nested up to a bounded depth) and re-scan them (see the
+    decode module). A cap exceeded or a decoder failure is recorded in ``errors`` (fail closed)."""
+    hints = _SHORT_B64_HINT[2]
+    if not _b64_runs(norm):
+        for c, src in _SHORT_B64_HINT[0]:
+            if c in norm and (hints.get(c) or hints.setdefault(c, re.compile(src))).search(norm):
+                break
+        else:
+            # no run of 20+ and no escape: is a 12-19 character token shaped like encoded text
+            # (opening with a character hex, base64 or base32 of ASCII text can open with)?
+            shape = _shape(norm, _B64_BYTES)
+            find, a12 = shape.find, b"aaaaaaaaaaaa"
+            i = find(a12)
+            while i != -1:
+                j = find(b" ", i + 12)
+                if j == -1:
+                    j = len(shape)
+                if j - i < 20 and norm[i] in "234567EFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop":
+                    short = hints.get("") or hints.setdefault("", re.compile(_SHORT_B64_HINT[1]))
+                    if short.fullmatch(norm, i, j):
+                        break
+                i = find(a12, j)
+            else:
+                return  # no candidate run at all: skip the import
     from hrouter.signals.detectors.decode import decode_runs, rescan
 
     try:

@@ -1,54 +1,205 @@
-"""The bounded decode pass: base64 and percent-encoded runs are decoded and re-scanned.
+r"""The bounded decode pass: encoded runs are decoded, decoded again if nested, and re-scanned.
 
 A credential in a Kubernetes Secret (``password: cDRzc3cwcmQtZXhhbXBsZS0xMjM=``), a Basic auth
-header (``Authorization: Basic dXNlcjpodW50ZXIy``) or an email in a query string
-(``?to=jane%40gmail.com``) is found although it is not written out.
+header (``Authorization: Basic dXNlcjpodW50ZXIy``), an email in a query string
+(``?to=jane%40gmail.com``), an SSN as HTML character references (``&#53;&#51;&#54;-22-1947``) or
+a gzipped, base64-encoded config is found although it is not written out.
 
-Runs:
+Blob runs (a maximal run of the encoding's alphabet; a finding in one spans the whole run):
 
-- base64 (standard or URL-safe alphabet, padding optional) of at least 20 characters, of 12-19
-  characters when padded with ``=``, or of at least 8 right after ``Basic``, that decode to UTF-8 text that is at least 95 %
-  printable; runs that are hexadecimal (hashes, git SHAs), UUID pieces or the digest of an
-  SRI ``sha256-/sha384-/sha512-`` integrity value are not decoded;
-- percent-encoded tokens (a run of non-blank characters with at least one ``%XX``).
+- base64 (standard or URL-safe alphabet, padding optional) of at least 20 characters, of 11-19
+  characters when padded with ``=``, of 12-19 unpadded characters when shaped like the base64
+  of ASCII text (in every 4-character group a first character ``[I-Za-f]``, a second one
+  ``[C-HS-Xi-ny-z0-3]``, a third one whose index is 0 or 1 modulo 4: words and identifiers
+  almost never are), or of at least 8 right after ``Basic``;
+- hexadecimal text: an even number, at least 16, of hex digits (optionally after ``0x``); under
+  20 only when every byte is printable ASCII (``[2-7][0-9A-Fa-f]``). A run of decimal digits
+  only counts when it decodes to digits and separators (``353336...`` is "536..."): a long
+  number is no hex. Git SHAs, digests and UUIDs decode to non-printable bytes;
+- base32 (RFC 4648, upper or lower case, padding optional) of at least 20 characters opening
+  with ``[E-P]`` (the first byte printable ASCII), or of 15-19 when padded or shaped like the
+  base32 of ASCII text (``[E-P]`` every 8 characters).
 
-Each decoded run is re-scanned by every enabled built-in detector, with the same line's text
-before the run as context (so ``password: <base64>`` is an assignment). A base64 run that is
-the value of a credential key is a secret by itself: nobody base64-encodes a placeholder into
-a Secret manifest (only a structural placeholder such as ``${VAR}`` or ``<token>`` is let go).
-A finding in decoded text spans the whole encoded run in the prompt; its detector is the
-original one suffixed with the encoding (``api_key (base64)``).
+A blob decodes to bytes; bytes opening with the gzip (``1f 8b``, every member) or zlib magic
+are inflated with a hard output bound (what is left of :data:`MAX_BYTES`, plus one byte: a zip
+bomb stops there and fails closed) and named ``gzip``/``zlib`` in the chain. The bytes must then
+be UTF-8 (or UTF-16-LE, as PowerShell's ``-EncodedCommand``) text, at least 6 characters, 95 %
+printable, with a letter or digit. Runs that are UUID pieces or the digest of an SRI
+``sha256-/sha384-/sha512-`` integrity value are not decoded, nor all-lower/all-upper words that
+are not base32 of text.
 
-Caps: at most :data:`MAX_RUNS` runs re-scanned and :data:`MAX_BYTES` decoded per prompt.
-Past either, the pass stops with the error ``decode: cap exceeded`` and the prompt is
-confidential (fail closed). One level only: a decoded run is not decoded again.
+Escape views (one per encoding per level):
+
+- ``percent``: ``%XX`` sequences (UTF-8); a second view with ``+`` as a space too
+  (``q=my+card+4539+...``), built when a ``+`` between letters or digits stands in a token
+  holding ``=`` or a ``%XX``;
+- ``qp``: quoted-printable ``=XX`` sequences (upper-case hex, UTF-8) and soft line breaks
+  (``=`` ending a line, joining even a UTF-8 sequence), only in a text showing quoted-printable
+  (two ``=XX`` in a row, a soft break after a non-blank, or ``=3D`` padding a base64 value);
+- ``html``: HTML/XML character references (``&#49;``, ``&#x31;``, ``&commat;``: ``html.unescape``);
+- ``escape``: ``\uXXXX`` (surrogate pairs joined), ``\u{X..}``, ``\UXXXXXXXX``, ``\xXX`` and
+  ``\NNN`` (octal; bytes as UTF-8, else Latin-1), ``\n``/``\r``/``\t``, ``\/`` and ``\\`` as in
+  JSON, JavaScript, Python and C string literals.
+
+Most escapes in ordinary text hide nothing: ``\u00e9`` in Chinese text, ``&amp;``/``&quot;``
+in HTML, ``=E2=80=99`` in an email, ``\n`` between sentences in JSON. An escape *matters* when
+it decodes (after the tagger's character folding: ``\uff15`` is "5") to an ASCII letter or
+digit, one of ``@-._:/+=#()`` (not quoted-printable's ``=``, unless it pads base64), a letter
+of another script next to an ASCII letter (``Num\u00e9ro``: a trigger word), a currency sign, a
+space between two ASCII letters or digits (``project%20bluebird``, ``4539&nbsp;1488``), or when
+it is a line break inside a number (``4539\n1488``, ``554-23-\n3307``) or a soft line break
+inside a token. Only a text holding escapes that matter gets a view: :data:`WINDOW` characters
+of context on each side of those escapes (merged, cut at blanks), every escape of the encoding
+in them decoded, the windows joined by blank lines into one text that is re-scanned once. A
+finding in a view counts only within :data:`NEAR` characters of an escape that matters (the
+rest was seen by the plain scan); it spans the blank-delimited token(s) of the prompt its
+characters come from (``jane&#64;gmail.com``), not the whole view.
+
+Nesting: every decoded text (a blob's, a view's) is decoded again, down to :data:`MAX_DEPTH`
+levels; past it, any further decodable run fails closed. Inside a view only what the level
+above decoded is new: a blob run must hold decoded characters, an escape that matters must lie
+within :data:`NEAR` characters of them (``=3Dmarta.lopez%40gmai=\nl.com``: quoted-printable and
+percent in one token). A finding names the chain: ``ssn (base64>hex)``,
+``api_key (percent>base64>gzip)``; a single level keeps the plain name (``api_key (base64)``).
+
+Each decoded run is re-scanned by every enabled built-in detector and policy rule, blob runs
+with the same line's text before the run as context (so ``password: <base64>`` is an
+assignment). A blob run that is the value of a credential key is a secret by itself: nobody
+base64-encodes a placeholder into a Secret manifest (only a structural placeholder such as
+``${VAR}`` or ``<token>`` is let go).
+
+Caps, per prompt: at most :data:`MAX_RUNS` runs (blob runs and views, every level) and
+:data:`MAX_BYTES` decoded bytes (the UTF-8 of each blob's text; of what a view's escapes decode
+to, not of the context copied around them; every inflated byte, text or not). Past either, or
+past the depth, :class:`DecodeCapExceeded` stops the pass: the error is ``decode: cap exceeded``
+(``decode: cap exceeded (nested deeper than 3 levels)`` for the depth) and the prompt is
+confidential (fail closed).
+
+Cost: the tagger calls this module only when a cheap check finds a candidate (see
+``_SHORT_B64_HINT`` and ``_decode_pass`` in the sensitivity module: a run of 20 base64
+characters, one literal-led search per escape character present, a 12-19 character token
+of the right shape); ordinary prose never imports it.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 # imported when the decode pass first runs, after the sensitivity module
-from hrouter.signals.sensitivity import _P, _b64_runs, _full_hit
+from hrouter.signals.sensitivity import _B64_BYTES, _P, _SHORT_B64_HINT, _fold, _full_hit, _shape
 
+#: Runs (blob runs and views, nested ones too) decoded per prompt.
 MAX_RUNS = 32
+#: Decoded bytes per prompt (see the module docstring for what counts).
 MAX_BYTES = 256 * 1024
+#: Decoding levels: a run found in decoded text is level 2, one found in that level 3.
+MAX_DEPTH = 3
+#: Characters of context kept on each side of an escape that matters in a view.
+WINDOW = 160
+#: A finding in a view counts within this many characters of an escape that matters.
+NEAR = 32
 
 _B64 = re.compile(r"[A-Za-z0-9+/_\-](?<![A-Za-z0-9+/_\-%].)[A-Za-z0-9+/_\-]{19,}={0,2}(?![A-Za-z0-9+/=_\-%])")
-#: A short base64 value (11-19 characters before the padding) counts only with its padding: an 11-character SSN
-#: encodes to 16 ("MTIzLTQ1LTY3ODk="), while unpadded runs that short are mostly words.
-_B64_PADDED = re.compile(r"(?<![A-Za-z0-9+/_\-%])[A-Za-z0-9+/]{11,19}={1,2}(?![A-Za-z0-9+/=_\-%])")
+#: The padding of a short base64/base32 value: a first "=" after at least 11 alphabet characters.
+_PAD = re.compile(r"=(?<=[A-Za-z0-9+/]{11}=)={0,5}(?![A-Za-z0-9+/=_\-%])")
 _BASIC = re.compile(r"(?<=Basic )[A-Za-z0-9+/]{8,19}={0,2}(?![A-Za-z0-9+/=_\-])", re.I)
-_PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+#: A 12-19 character token shaped like base64, hex or base32 of ASCII text (fullmatch).
+_SHORT = re.compile(_SHORT_B64_HINT[1])
 _HEX = re.compile(r"[0-9A-Fa-f]+")
+_B32 = re.compile(r"[A-Z2-7]+|[a-z2-7]+")
 _SRI = re.compile(r"sha(?:256|384|512)-$", re.I)
+_DIGITS_ONLY = re.compile(r"[0-9 .\-]+")
+_A12 = b"a" * 12
+
+#: Escape token regexes: each matches a maximal sequence of escapes, decoded as one.
+_PCT = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
+_QP = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)(?:=(?:[0-9A-F]{2}|\r?\n))*")
+_SOFT = re.compile(r"=\r?\n")
+_QP_EVIDENCE = re.compile(r"=(?:[0-9A-F]{2}=[0-9A-F]{2}|(?<=[^\s=]=)\r?\n|(?<=[A-Za-z0-9+/]{8}=)3D(?![A-Za-z0-9+/]))")
+_HTML = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};)"
+                   r"(?:&(?:#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};))*")
+_ESC_BODY = r"(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|[0-3][0-7]{2}|[nrt/\\])"
+_ESC = re.compile(rf"\\{_ESC_BODY}(?:\\{_ESC_BODY})*")
+_ESC_ONE = re.compile(r"\\(?:u\{([0-9A-Fa-f]{1,6})\}|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2})"
+                      r"|([0-3][0-7]{2})|([nrt/\\]))")
+_ESC_WS = re.compile(r"(?:\\[nrt\\])+")
+_ESC_CHAR = {"n": "\n", "r": "\r", "t": "\t", "/": "/", "\\": "\\"}
+#: Form encoding (``application/x-www-form-urlencoded``): ``+`` is a space too.
+_FORM = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*|\+")
+_FORM_HINT = re.compile(r"=[^\s\"'<>&=+]{0,64}[A-Za-z0-9]\+[A-Za-z0-9]")
+#: ASCII punctuation that matters when an escape decodes to it.
+_PUNCT = frozenset("@-._:/+=#()")
+_B64_TAIL = re.compile(r"[A-Za-z0-9+/]{8}=?$")
+_BLANK = " \t\n\r\f\v\"'<>`"
 
 
 class DecodeCapExceeded(Exception):
-    """More encoded runs or decoded bytes than the caps allow (fail closed)."""
+    """More runs, decoded bytes or nesting than the caps allow (fail closed)."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
     def __str__(self) -> str:
-        return "cap exceeded"
+        return "cap exceeded" + (f" ({self.reason})" if self.reason else "")
+
+
+class Run:
+    """One decoded run, in prompt coordinates.
+
+    ``start``/``end``: the encoded run in the prompt (for a view: from its first to its last
+    token); ``decoded``: the decoded text (folded like the prompt); ``kind``: the encoding chain
+    (``"base64"``, ``"base64>hex"``, ``"percent"``); ``context``: for a blob run, up to 80
+    characters of the text before it on its line (decoded when the run is nested), else ``""``.
+    :meth:`span` maps a span of ``decoded`` to the prompt span a finding in it covers, :meth:`keep`
+    says whether a finding there counts.
+    """
+
+    __slots__ = ("start", "end", "decoded", "kind", "context", "_map", "_near")
+
+    def __init__(self, start: int, end: int, decoded: str, kind: str, context: str = "",
+                 map_=None, near: list[tuple[int, int]] | None = None) -> None:
+        self.start, self.end, self.decoded, self.kind, self.context = start, end, decoded, kind, context
+        self._map, self._near = map_, near
+
+    @property
+    def blob(self) -> bool:
+        return self._map is None
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """The prompt span covering ``decoded[a:b]``: the whole run for a blob run."""
+        return (self.start, self.end) if self._map is None else self._map(a, b)
+
+    def keep(self, a: int, b: int) -> bool:
+        """Whether a finding at ``decoded[a:b]`` counts (in a view: near an escape that matters)."""
+        near = self._near
+        if near is None:
+            return True
+        i = bisect_left(near, (b + NEAR,))
+        return i > 0 and near[i - 1][1] > a - NEAR
+
+    def __repr__(self) -> str:
+        return f"Run({self.start}, {self.end}, {self.decoded[:40]!r}, {self.kind!r})"
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.runs = 0
+        self.bytes = 0
+
+    def take(self, nbytes: int, runs: int = 1) -> None:
+        self.runs += runs
+        self.bytes += nbytes
+        if self.runs > MAX_RUNS or self.bytes > MAX_BYTES:
+            raise DecodeCapExceeded()
+
+    def room(self) -> int:
+        return max(0, MAX_BYTES - self.bytes)
+
+
+# --------------------------------------------------------------------------------------
+# Blob decoders: text -> bytes -> text
 
 
 def _printable(s: str) -> bool:
@@ -58,7 +209,55 @@ def _printable(s: str) -> bool:
     return ok >= 0.95 * len(s) and any(c.isalnum() for c in s)
 
 
-def _b64decode(run: str) -> str | None:
+def _inflate(raw: bytes, wbits: int, budget: _Budget) -> bytes | None:
+    """``raw`` inflated (gzip members one after another), never more than the budget's room:
+    past it, :class:`DecodeCapExceeded`. None when it does not inflate."""
+    import zlib
+
+    out = bytearray()
+    while raw:
+        limit = budget.room() - len(out) + 1
+        d = zlib.decompressobj(wbits)
+        try:
+            out += d.decompress(raw, limit)
+        except zlib.error:
+            if not out:
+                return None
+            break
+        if len(out) > budget.room():
+            raise DecodeCapExceeded()
+        if not d.eof or wbits != 31:
+            break
+        raw = d.unused_data
+        if raw[:2] != b"\x1f\x8b":
+            break
+    budget.take(len(out), runs=0)  # inflated bytes count, text or not
+    return bytes(out)
+
+
+def _bytes_text(raw: bytes, budget: _Budget) -> tuple[str, str] | None:
+    """``(text, layer)`` of decoded bytes (``layer``: ``">gzip"``/``">zlib"`` or ``""``), or None
+    when they are no printable text."""
+    layer = ""
+    if raw[:2] == b"\x1f\x8b":
+        raw, layer = _inflate(raw, 31, budget), ">gzip"
+    elif len(raw) > 2 and raw[0] & 0x0F == 8 and raw[0] >> 4 <= 7 and (raw[0] << 8 | raw[1]) % 31 == 0:
+        raw, layer = _inflate(raw, 15, budget), ">zlib"
+    if raw is None:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if not _printable(text) and len(raw) >= 12 and raw[1::2].count(0) >= 0.9 * (len(raw) // 2):
+        try:
+            text = raw.decode("utf-16-le")  # PowerShell -EncodedCommand
+        except UnicodeDecodeError:
+            return None
+    return (text, layer) if _printable(text) else None
+
+
+def _b64bytes(run: str) -> bytes | None:
     import binascii
 
     body = run.rstrip("=")
@@ -69,59 +268,398 @@ def _b64decode(run: str) -> str | None:
     if len(body) % 4 == 1:
         return None
     try:
-        raw = binascii.a2b_base64(body + "=" * (-len(body) % 4))
-        text = raw.decode("utf-8")
+        return binascii.a2b_base64(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError):
         return None
-    return text if _printable(text) else None
 
 
-def decode_runs(text: str) -> list[tuple[int, int, str, str]]:
-    """``(start, end, decoded, kind)`` of every encoded run worth re-scanning; raises
-    :class:`DecodeCapExceeded` past :data:`MAX_RUNS` runs or :data:`MAX_BYTES` decoded."""
-    runs: list[tuple[int, int, str, str]] = []
-    total = 0
+def _b32bytes(run: str) -> bytes | None:
+    import base64
+    import binascii
 
-    def add(s: int, e: int, decoded: str, kind: str) -> None:
-        nonlocal total
-        total += len(decoded.encode("utf-8", "surrogatepass"))
-        runs.append((s, e, decoded, kind))
-        if len(runs) > MAX_RUNS or total > MAX_BYTES:
-            raise DecodeCapExceeded()
+    body = run.rstrip("=").upper()
+    if len(body) % 8 in (1, 3, 6):
+        return None
+    try:
+        return base64.b32decode(body + "=" * (-len(body) % 8))
+    except (binascii.Error, ValueError):
+        return None
 
-    # a base64 match is a whole maximal run of the alphabet (it may not touch another
-    # character of it): try the pattern at the start of each run of 20 or more
-    matches = [m for m in (_B64.match(text, s) for s, _ in _b64_runs(text)) if m is not None]
-    if "asic " in text:
-        matches += _BASIC.finditer(text)
-    if "=" in text:
-        matches += (m for m in _B64_PADDED.finditer(text) if len(m.group().rstrip("=")) < 20)
-    for m in matches:
+
+def _hexbytes(run: str) -> bytes | None:
+    body = run[2:] if run[:2] in ("0x", "0X") else run
+    if len(body) % 2 or len(body) < 16 or not _HEX.fullmatch(body):
+        return None
+    return bytes.fromhex(body)
+
+
+def _blob(run: str, kinds: tuple[str, ...], budget: _Budget) -> tuple[str, str] | None:
+    """The first of ``kinds`` (``hex``, ``base32``, ``base64``) ``run`` decodes to text with:
+    ``(text, kind)``."""
+    for kind in kinds:
+        raw = (_hexbytes if kind == "hex" else _b32bytes if kind == "base32" else _b64bytes)(run)
+        if not raw:
+            continue
+        got = _bytes_text(raw, budget)
+        if got is None:
+            continue
+        text, layer = got
+        if kind == "hex" and run.isdigit() and not _DIGITS_ONLY.fullmatch(text):
+            continue  # a long number, not hex-encoded digits
+        return text, kind + layer
+    return None
+
+
+def _pads(text: str, j: int) -> int:
+    """How many ``=`` (at most 6) stand at ``text[j]``."""
+    k = j
+    while k < len(text) and k - j < 6 and text[k] == "=":
+        k += 1
+    return k - j
+
+
+def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> list[tuple[int, int, str, str]]:
+    """``(start, end, text, kind)`` of the blob runs of ``text`` (those touching ``fresh`` spans
+    when given)."""
+    out: list[tuple[int, int, str, str]] = []
+    seen: set[int] = set()
+
+    def add(s: int, e: int, got: tuple[str, str] | None) -> None:
+        if got is not None and s not in seen:
+            seen.add(s)
+            out.append((s, e, got[0], got[1]))
+
+    shape = _shape(text, _B64_BYTES)
+    find, short, n = shape.find, _SHORT.fullmatch, len(shape)
+    i = find(_A12)
+    while i != -1:  # every token of 12 or more characters of the base64 alphabet
+        j = find(b" ", i + 12)
+        if j == -1:
+            j = n
+        s, i = i, find(_A12, j)
+        if j - s < 20 and not short(text, s, j):
+            continue  # the usual case: a word, an identifier
+        if (s and text[s - 1] == "%") or (fresh is not None and not _touches(fresh, s, j + _pads(text, j))):
+            continue  # percent-encoded; or, in a view, no decoded character (maybe its padding) in it
+        run = text[s:j]
+        if j - s < 20:  # 12-19: unpadded, shaped like the encoding of ASCII text
+            if text[j:j + 1] not in ("=", "%"):
+                add(s, j, _blob(run, ("hex",) if _HEX.fullmatch(run) else ("base32", "base64"), budget))
+            continue
+        if _HEX.fullmatch(run) or (run[:2] in ("0x", "0X") and _HEX.fullmatch(run, 2)):
+            add(s, j, _blob(run, ("hex",), budget))  # a hash, a git SHA: no text
+            continue
+        if run[0] in "EFGHIJKLMNOPefghijklmnop" and _B32.fullmatch(run):  # text opens with ASCII
+            e = j + _pads(text, j)
+            if not re.match(r"[A-Za-z0-9+/=_\-%]", text[e:e + 1]):
+                got = _blob(text[s:e], ("base32",), budget)
+                if got is not None:
+                    add(s, e, got)
+                    continue
+        m = _B64.match(text, s)
+        if m is None:
+            continue
         run = m.group()
-        if _HEX.fullmatch(run.rstrip("=")) or _SRI.search(text, max(0, m.start() - 7), m.start()):
-            continue  # a hash, a git SHA, an SRI digest: not encoded text
+        if _SRI.search(text, max(0, s - 7), s):
+            continue  # an SRI digest
         if run.rstrip("=").isalpha() and (run.islower() or run.isupper()):
             continue  # a long word
-        decoded = _b64decode(run)
-        if decoded is not None:
-            add(m.start(), m.end(), decoded, "base64")
-    if "%" in text:
-        from urllib.parse import unquote
+        add(s, m.end(), _blob(run, ("base64",), budget))
+    if "=" in text:
+        for m in _PAD.finditer(text):
+            p = m.start()
+            s = shape.rfind(b" ", 0, p) + 1
+            if p - s >= 20 or (fresh is not None and not _touches(fresh, s, m.end())):
+                continue  # a long run (above)
+            run = text[s:p]
+            if "-" in run or "_" in run or (s and text[s - 1] == "%"):
+                continue
+            pads = m.end() - p
+            kinds = (("base32",) if _B32.fullmatch(run) and (len(run) + pads) % 8 == 0 else ()) + (
+                ("base64",) if pads <= 2 and len(run) < 20 else ())
+            add(s, m.end(), _blob(text[s:m.end()], kinds, budget))
+    if "asic " in text or "ASIC " in text:
+        for m in _BASIC.finditer(text):
+            if fresh is None or _touches(fresh, m.start(), m.end()):
+                add(m.start(), m.end(), _blob(m.group(), ("base64",), budget))
+    out.sort()
+    return out
 
-        end = -1
-        for m in _PCT.finditer(text):
-            if m.start() < end:
-                continue  # inside the token decoded before
-            start, end = m.start(), m.end()
-            while start and not (text[start - 1].isspace() or text[start - 1] in "\"'<>`"):
-                start -= 1
-            while end < len(text) and not (text[end].isspace() or text[end] in "\"'<>`"):
-                end += 1
-            token = text[start:end]
-            decoded = unquote(token, errors="replace")
-            if decoded != token:
-                add(start, end, decoded, "percent")
-    return runs
+
+# --------------------------------------------------------------------------------------
+# Escape views
+
+
+def _pct(seq: str) -> str:
+    return bytes.fromhex(seq.replace("%", "")).decode("utf-8", "replace")
+
+
+def _qp(seq: str) -> str:
+    hexes = _SOFT.sub("", seq).replace("=", "")  # soft line breaks join (even a UTF-8 sequence)
+    return bytes.fromhex(hexes).decode("utf-8", "replace") if hexes else ""
+
+
+def _form(seq: str) -> str:
+    return " " if seq == "+" else _pct(seq)
+
+
+def _html(seq: str) -> str:
+    import html
+
+    return html.unescape(seq)
+
+
+def _unescape(seq: str) -> str:
+    out: list[str] = []
+    buf = bytearray()
+    units: list[int] = []
+
+    def flush() -> None:
+        if buf:
+            try:
+                out.append(buf.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(buf.decode("latin-1"))
+            buf.clear()
+        if units:
+            s = "".join(chr(u) if u <= 0x10FFFF else "\ufffd" for u in units)
+            out.append(s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace"))
+            units.clear()
+
+    for m in _ESC_ONE.finditer(seq):
+        brace, u4, u8, x2, octal, char = m.groups()
+        if char is not None:
+            flush()
+            out.append(_ESC_CHAR[char])
+        elif x2 is not None or octal is not None:
+            if units:
+                flush()
+            buf.append(int(x2, 16) if x2 is not None else int(octal, 8))
+        else:
+            if buf:
+                flush()
+            units.append(int(brace or u4 or u8, 16))
+    flush()
+    return "".join(out)
+
+
+#: (family, the character it needs, its token regex, the token decoder); "form" is named "percent".
+_FAMILIES = (("percent", "%", _PCT, _pct), ("form", "+", _FORM, _form), ("qp", "=", _QP, _qp),
+             ("html", "&", _HTML, _html), ("escape", "\\", _ESC, _unescape))
+
+
+def _word(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
+def _matters(dec: str, text: str, s: int, e: int, family: str) -> bool:
+    """Whether the escape ``text[s:e]`` of ``family``, decoding to ``dec``, can hide a finding:
+    an ASCII letter, digit or ``@-._:/+=#()`` (not quoted-printable's ``=``); a letter of another
+    script next to an ASCII one (``Num\\u00e9ro``: a trigger word); a currency sign; a space
+    between two letters or digits (``project%20bluebird``); a line break in a string literal
+    inside a number (``4539\\n1488``, ``554-23-\\n3307``); a soft line break inside a token;
+    quoted-printable's ``=3D`` as the padding of a base64 value."""
+    before, after = text[s - 1:s], text[e:e + 1]
+    if not dec:  # a soft line break: inside a token?
+        return bool(before.strip() and after.strip()) and before != "="
+    if dec.isspace():
+        if family == "escape" and dec.strip(" \xa0"):
+            return (before.isdigit() or before == "-") and after.isdigit()
+        return _word(before) and _word(after)
+    for c in dec:
+        if c.isascii():
+            if c.isalnum() or (c in _PUNCT and c != "=") or (c == "=" and family != "qp"):
+                return True
+            if c == "=" and _B64_TAIL.search(text, max(0, s - 8), s):
+                return True  # "...kYjE=3D": base64 padding
+        elif c.isalpha():
+            if _word(before) or _word(after):
+                return True
+        else:
+            import unicodedata
+
+            if unicodedata.category(c) == "Sc":
+                return True
+    return False
+
+
+def _view(text: str, family: str, rx: re.Pattern[str], decoder, fresh: list[tuple[int, int]] | None):
+    """``(view, segments, outputs, near, nbytes)`` of one escape family in ``text`` (None: no
+    escape that matters). ``segments``: ``(view_start, src_start, src_end, identity)`` sorted;
+    ``outputs``: every decoded escape's span in the view; ``near``: those that matter;
+    ``nbytes``: the UTF-8 bytes the escapes decode to."""
+    tokens: list[tuple[int, int, str, bool]] = []
+    n = len(text)
+    plus = False
+    for m in rx.finditer(text):
+        s, e = m.span()
+        if family == "escape" and _ESC_WS.fullmatch(text, s, e) and not (
+                (text[s - 1:s].isdigit() or text[s - 1:s] == "-") and text[e:e + 1].isdigit()):
+            continue  # a line break between words, an escaped backslash: left as they are
+        dec = decoder(m.group())
+        if dec and not dec.isascii():
+            dec = _fold(dec)[0]
+        if dec == m.group():
+            continue
+        # nested: only near characters the level above decoded (mixed encodings in one token)
+        sig = _matters(dec, text, s, e, family) and (fresh is None or _touches(fresh, s - NEAR, e + NEAR))
+        if sig and family == "form" and e - s == 1:
+            ts, te = _token_start(text, s, 64), _token_end(text, e, 64)
+            sig = "=" in text[ts:te] or "%" in text[ts:te]  # a "+" is a space in a query string only
+            plus = plus or sig
+        tokens.append((s, e, dec, sig))
+    if family == "form" and not plus:
+        return None  # no "+" that matters: the percent view covers the rest
+    windows: list[list[int]] = []
+    starts = [t[0] for t in tokens]
+    for s, e, _, sig in tokens:
+        if not sig:
+            continue
+        # context on both sides, cut at blanks, never inside a sequence of escapes (else the
+        # level below would find its rest again, and again)
+        ws = _token_start(text, max(0, s - WINDOW), 64)
+        we = _token_end(text, min(n, e + WINDOW), 64)
+        k = bisect_right(starts, ws) - 1
+        if k >= 0 and tokens[k][1] > ws:
+            ws = tokens[k][0]
+        k = bisect_right(starts, we - 1) - 1
+        if k >= 0 and tokens[k][1] > we:
+            we = tokens[k][1]
+        if windows and ws <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], we)
+        else:
+            windows.append([ws, we])
+    if not windows:
+        return None
+    pieces: list[str] = []
+    segments: list[tuple[int, int, int, bool]] = []
+    outputs: list[tuple[int, int]] = []
+    near: list[tuple[int, int]] = []
+    nbytes = 0  # UTF-8 bytes the escapes decode to
+    pos = 0  # length of the view so far
+    k = 0
+    for ws, we in windows:
+        if pieces:
+            pieces.append("\n\n")
+            pos += 2
+        at = ws
+        while k < len(tokens) and tokens[k][0] < ws:
+            k += 1
+        while k < len(tokens) and tokens[k][1] <= we:
+            s, e, dec, sig = tokens[k]
+            k += 1
+            if s < at:
+                continue
+            if s > at:
+                segments.append((pos, at, s, True))
+                pieces.append(text[at:s])
+                pos += s - at
+            segments.append((pos, s, e, False))
+            outputs.append((pos, pos + len(dec)))
+            if sig:
+                near.append((pos, pos + len(dec)))
+            pieces.append(dec)
+            pos += len(dec)
+            nbytes += len(dec.encode("utf-8", "surrogatepass"))
+            at = e
+        if we > at:
+            segments.append((pos, at, we, True))
+            pieces.append(text[at:we])
+            pos += we - at
+    return "".join(pieces), segments, outputs, near, nbytes
+
+
+def _token_start(text: str, i: int, limit: int) -> int:
+    stop = max(0, i - limit)
+    while i > stop and text[i - 1] not in _BLANK:
+        i -= 1
+    return i
+
+
+def _token_end(text: str, i: int, limit: int) -> int:
+    stop = min(len(text), i + limit)
+    while i < stop and text[i] not in _BLANK:
+        i += 1
+    return i
+
+
+def _mapper(segments: list[tuple[int, int, int, bool]]):
+    """Map a span of a view to the span of the text it was built from."""
+    starts = [seg[0] for seg in segments]
+
+    def local(a: int, b: int) -> tuple[int, int]:
+        v, s, e, ident = segments[max(0, bisect_right(starts, a) - 1)]
+        x = min(s + (a - v), e) if ident else s
+        v, s, e, ident = segments[max(0, bisect_right(starts, max(a, b - 1)) - 1)]
+        y = min(s + (max(a, b - 1) - v) + 1, e) if ident else e
+        return x, max(x, y)
+
+    return local
+
+
+def _touches(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+    """Whether ``[s, e)`` overlaps one of the sorted, disjoint ``spans``."""
+    i = bisect_left(spans, (e,))
+    return i > 0 and spans[i - 1][1] > s
+
+
+# --------------------------------------------------------------------------------------
+# The pass
+
+
+def decode_runs(text: str) -> list[Run]:
+    """Every decoded run of ``text`` worth re-scanning, nested ones after their parent, in
+    prompt coordinates (see :class:`Run`). Raises :class:`DecodeCapExceeded` past
+    :data:`MAX_RUNS` runs, :data:`MAX_BYTES` decoded bytes or :data:`MAX_DEPTH` levels."""
+    out: list[Run] = []
+    _walk(text, text, None, 1, _Budget(), out, None)
+    return out
+
+
+def _walk(prompt: str, text: str, parent: Run | None, depth: int, budget: _Budget, out: list[Run],
+          fresh: list[tuple[int, int]] | None) -> None:
+    """Decode the runs of ``text`` (the prompt, or ``parent``'s decoded text) at ``depth``."""
+    found: list[tuple[Run, int, list[tuple[int, int]] | None]] = []
+    for s, e, decoded, kind in _blobs(text, budget, fresh):
+        nbytes = 0 if ">gzip" in kind or ">zlib" in kind else len(decoded.encode("utf-8", "surrogatepass"))
+        decoded = _fold(decoded)[0]
+        line = text.rfind("\n", 0, s) + 1
+        context = text[max(line, s - 80):s]
+        if parent is None:
+            span = (s, e)
+        else:
+            span = parent.span(s, e)
+            kind = f"{parent.kind}>{kind}"
+            if line == 0 and parent.blob:
+                context = (parent.context + context)[-80:]
+        found.append((Run(span[0], span[1], decoded, kind, context), nbytes, None))
+    for family, char, rx, decoder in _FAMILIES:
+        if char not in text or (family == "qp" and not _QP_EVIDENCE.search(text)) or (family == "form" and (
+                (parent is not None and parent.kind.endswith("percent"))  # its sibling had them
+                or not (_PCT.search(text) or _FORM_HINT.search(text)))):
+            continue
+        got = _view(text, family, rx, decoder, fresh)
+        if got is None:
+            continue
+        view, segments, outputs, near, nbytes = got
+        local = _mapper(segments)
+        if parent is None:
+            def map_(a: int, b: int, local=local) -> tuple[int, int]:
+                x, y = local(a, b)
+                return _token_start(prompt, x, 256), _token_end(prompt, y, 256)
+        else:
+            def map_(a: int, b: int, local=local, up=parent.span) -> tuple[int, int]:
+                return up(*local(a, b))
+        name = "percent" if family == "form" else family
+        run = Run(0, 0, view, name if parent is None else f"{parent.kind}>{name}", "", map_, near)
+        run.start, run.end = map_(0, len(view))
+        found.append((run, nbytes, outputs))
+    for run, nbytes, outputs in found:
+        if depth > MAX_DEPTH:
+            raise DecodeCapExceeded(f"nested deeper than {MAX_DEPTH} levels")
+        budget.take(nbytes)
+        out.append(run)
+        _walk(prompt, run.decoded, run, depth + 1, budget, out, outputs)
 
 
 def _credential_key_before(text: str, s: int) -> str:
@@ -137,23 +675,29 @@ def _credential_key_before(text: str, s: int) -> str:
     return "Basic" if m else ""
 
 
-def rescan(text: str, r: tuple[int, int, str, str], detectors: list, run, raw: list) -> None:
-    """Re-scan one decoded run with every detector and record its findings over the run."""
-    s, e, decoded, kind = r
-    line = text.rfind("\n", 0, s) + 1
-    prefix = text[max(line, s - 64):s]
-    scan = prefix + decoded
+def rescan(text: str, r: Run, detectors: list, run, raw: list) -> None:
+    """Re-scan one decoded run with every detector (``(name, tier, fn)``; ``fn(text)`` yields
+    hits) through ``run`` (the tagger's fail-closed runner), as ``"<name> (<kind>)"``; a hit's
+    span is mapped with :meth:`Run.span` (``raw`` is unused: ``run`` records the hits)."""
+    prefix = r.context[-64:]
+    scan = prefix + r.decoded
     cut = len(prefix)
-    key = _credential_key_before(text, s)
+    key = _credential_key_before(r.context, len(r.context)) if r.blob and r.context else ""
+    kind = r.kind
     for name, tier, fn in detectors:
-        def mapped(fn=fn):
+        def mapped(fn=fn, name=name):
             out = []
             for h in fn(scan):
                 hs, he, masked, verdict, context = _full_hit(h)
-                if he > cut:
-                    out.append((s, e, masked, f"{verdict + '; ' if verdict else ''}decoded {kind}", context))
-            if name == "api_key" and key and not out and not _P.placeholder.search(decoded.strip()):
-                out.append((s, e, f"{key} …({len(decoded)} chars decoded)",
+                if he <= cut:
+                    continue
+                a, b = max(hs - cut, 0), he - cut
+                if not r.keep(a, b):
+                    continue
+                s, e = r.span(a, b)
+                out.append((s, e, masked, f"{verdict + '; ' if verdict else ''}decoded {kind}", context))
+            if name == "api_key" and key and not out and not _P.placeholder.search(r.decoded.strip()):
+                out.append((r.start, r.end, f"{key} …({len(r.decoded)} chars decoded)",
                             f"{kind} value of a credential key", key))
             return out
 
