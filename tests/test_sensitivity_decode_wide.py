@@ -348,3 +348,18 @@ def test_explain_prompt_does_not_import_the_decoder():
             "SensitivityConfig())\nprint('hrouter.signals.detectors.decode' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_basic_values_are_the_case_insensitive_lookbehind_matches():
+    import random
+
+    from hrouter.signals import sensitivity as sens
+
+    rng = random.Random(7)
+    parts = ["Basic ", "basic ", "BASIC ", "bAsIc ", "dXNlcjpodW50ZXIy", "QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "abc", " ", "\n",
+             "İ", "x-", "=", "Basicx", "ba sic ", "Basıc ", "baſic ", "BASİC ", "\u212aasic "]
+    for _ in range(3000):
+        text = sens._fold("".join(rng.choice(parts) for _ in range(rng.randint(1, 12))))[0]  # as the pass sees it
+        # (IGNORECASE lets the old pattern take a dotless i into the value: no base64 has one)
+        want = [m.span() for m in decode._BASIC.finditer(text) if m.group().isascii()]
+        assert [m.span() for m in decode._basic_values(text)] == want, text
