@@ -667,9 +667,11 @@ class _Validator:
                 self.fail(m["keywords"][1], f"{key}.keywords", "must list at least one keyword")
             return CustomRule(name=name, tier=tier, keywords=kws)
         pattern = self.string(m["pattern"][1], f"{key}.pattern")
+        import regex  # the engine the tagger runs custom patterns with (it has a match timeout)
+
         try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
+            compiled = regex.compile(pattern)
+        except (regex.error, ValueError, OverflowError) as exc:
             self.fail(m["pattern"][1], f"{key}.pattern", f"invalid regex: {exc}")
         if compiled.fullmatch(""):
             self.fail(m["pattern"][1], f"{key}.pattern", "regex matches the empty string (it would tag every prompt)")

@@ -404,6 +404,19 @@ def test_a_bad_custom_regex_fails_closed():
     assert res.errors and res.errors[0].startswith("ticket: error: ")
 
 
+def test_a_custom_regex_that_backtracks_catastrophically_fails_closed_instead_of_hanging():
+    # (a|aa)+$ on 5,000 a's followed by "!" would run for ages under the re module
+    config = SensitivityConfig(custom=(CustomRule(name="slow", tier="internal", pattern=r"(a|aa)+$"),))
+    t0 = time.monotonic()
+    res = tag_sensitivity("a" * 5000 + "!", config)
+    assert time.monotonic() - t0 < 10  # bounded by sens.PATTERN_TIMEOUT_S per scan, not minutes
+    assert res.tier == "confidential"
+    assert res.errors == [f"slow: TimeoutError: pattern took over {sens.PATTERN_TIMEOUT_S:g} s on a 5001-character text "
+                          "(catastrophic backtracking?)"]
+    # the same rule on ordinary text is quick and finds its matches
+    assert [f.detector for f in tag_sensitivity("baa", config).findings] == ["slow"]
+
+
 def test_an_unknown_detector_or_tier_fails_closed():
     res = tag_sensitivity("hello", SensitivityConfig(detectors={"telepathy": "internal"}))
     assert res.tier == "confidential" and res.errors == ["telepathy: KeyError: unknown detector"]

@@ -2319,9 +2319,19 @@ def _keyword_needles(keywords: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
     return needles, max(len(kw) for kw in keywords) + 64
 
 
+#: Wall-clock limit of one custom ``pattern`` scan, in seconds. A pattern that backtracks
+#: catastrophically (``(a|aa)+$``) would hang the tagger; past the limit the scan raises and
+#: the prompt is confidential (fail closed) with the reason in the trace.
+PATTERN_TIMEOUT_S = 0.25
+
+
 @lru_cache(maxsize=256)
-def _pattern_rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _pattern_rx(pattern: str):
+    """A policy's custom regex compiled with the ``regex`` module (the ``re`` syntax, plus a
+    ``timeout`` on matching, which ``re`` lacks); imported only for a policy with patterns."""
+    import regex
+
+    return regex.compile(pattern)
 
 
 _CONFUSABLE: tuple = (None, None)
@@ -2400,7 +2410,12 @@ def detect_custom(text: str, rule: CustomRule) -> Iterable[Hit]:
     it. Hits are ``(start, end, masked)`` with offsets into ``text``."""
     if rule.pattern is not None:
         rx = _pattern_rx(rule.pattern)
-        return [(m.start(), m.end(), _mask_text(m.group())) for m in rx.finditer(text) if m.end() > m.start()]
+        try:
+            return [(m.start(), m.end(), _mask_text(m.group()))
+                    for m in rx.finditer(text, timeout=PATTERN_TIMEOUT_S) if m.end() > m.start()]
+        except TimeoutError:
+            raise TimeoutError(f"pattern took over {PATTERN_TIMEOUT_S:g} s on a {len(text)}-character text "
+                               "(catastrophic backtracking?)") from None
     keywords = tuple(rule.keywords)
     rx = _keyword_rx(keywords)
     if rx is None:
