@@ -94,7 +94,8 @@ def _load(policy_path: Optional[str]):
     return pol
 
 
-def _read_prompt(words: Optional[List[str]], files: Optional[List[str]], system: Optional[str], no_stdin: bool):
+def _read_prompt(words: Optional[List[str]], files: Optional[List[str]], system: Optional[str], no_stdin: bool,
+                 command: str = "ask"):
     from .prompt import assemble_prompt, stdin_is_interactive
     words, files = list(words or []), list(files or [])
     stdin = sys.stdin.buffer if sys.stdin is not None else None
@@ -107,7 +108,7 @@ def _read_prompt(words: Optional[List[str]], files: Optional[List[str]], system:
     except InputError as exc:
         if str(exc) == "no prompt given":
             err = InputError("no prompt given (pass text, -f FILE, or pipe stdin)")
-            err.hint = USAGE_EXAMPLES
+            err.hint = USAGE_EXAMPLES.replace("hrouter ask", f"hrouter {command}")
             raise err from None
         raise
 
@@ -269,8 +270,10 @@ def explain(
     if jsonl:
         if prompt or files:
             raise InputError("--jsonl reads prompts from stdin, one per line; give no PROMPT or -f")
+        if as_json:
+            raise InputError("--json and --jsonl exclude each other (--jsonl already writes JSON, a line per prompt)")
         raise typer.Exit(_explain_jsonl(router, ctx, system))
-    p = _read_prompt(prompt, files, system, no_stdin)
+    p = _read_prompt(prompt, files, system, no_stdin, "explain")
     decision = router.decide(p, ctx)
     if as_json:
         _print_json(decision.to_json())
@@ -999,6 +1002,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         _fail(str(exc), exc.exit_status, debug, hint=getattr(exc, "hint", None))
     except (typer.Exit, getattr(click_exc, "Exit", typer.Exit)) as exc:
         code = exc.exit_code
+    except getattr(click_exc, "NoArgsIsHelpError", ()) as exc:  # `hrouter`, `hrouter policy`: the help, as is
+        sys.stderr.write(exc.ctx.get_help() + "\n")
+        sys.stderr.flush()
+        sys.exit(int(ExitStatus.USAGE))
     except click_exc.ClickException as exc:  # usage errors: bad option, missing value, ...
         _fail(_usage_message(exc, click_exc), ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code, debug)
     except (KeyboardInterrupt, typer.Abort, getattr(click_exc, "Abort", typer.Abort)):

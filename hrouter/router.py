@@ -268,8 +268,9 @@ def route(signals: Signals, context: RouteContext, policy: Policy) -> Decision:
             if c.estimated_cost_usd > budget.per_request_usd:
                 remove(c, "budget.per_request",
                        f"estimated {_usd(c.estimated_cost_usd)} > per-request budget {_usd(budget.per_request_usd)}")
-        trace.append(f"budget.per_request: cap {_usd(budget.per_request_usd)}; estimates "
-                     + ", ".join(f"{c.name} {_usd(c.estimated_cost_usd)}" for c in cands if c.removed_by in (None, "budget.per_request")))
+        weighed = [f"{c.name} {_usd(c.estimated_cost_usd)}" for c in cands if c.removed_by in (None, "budget.per_request")]
+        trace.append(f"budget.per_request: cap {_usd(budget.per_request_usd)}; "
+                     + (f"estimates {', '.join(weighed)}" if weighed else "no backend left to weigh"))
     threshold = policy.complexity.threshold
     downgrade = 0.0  # how far the budget downgrade has raised thresholds toward 1.0 (0-1)
     if context.state_error:

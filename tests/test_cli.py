@@ -93,6 +93,23 @@ def test_explain_does_not_import_sdks_or_probe_backends():
     assert port  # nothing listens; explain never connected (it would have no reason to)
 
 
+def test_bare_commands_print_their_help_and_usage_hints_name_the_command():
+    r = run_cli([])
+    err = r.stderr.decode()
+    assert r.returncode == 2 and r.stdout == b""
+    assert err.startswith("Usage: hrouter [OPTIONS] COMMAND") and "\nCommands:" in err and "explain" in err
+    r = run_cli(["policy"])
+    assert r.returncode == 2 and r.stderr.decode().startswith("Usage: hrouter policy [OPTIONS] COMMAND")
+    r = run_cli(["explain", "--no-stdin"])
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines()[1:] == ['usage: hrouter explain "What is the capital of France?"',
+                                                  '       cat notes.txt | hrouter explain "Summarize this"',
+                                                  '       hrouter explain -f notes.txt "Summarize"']
+    r = run_cli(["explain", "--jsonl", "--json"], input=b"hello\n")
+    assert r.returncode == 2 and r.stdout == b""
+    assert r.stderr.decode() == "hrouter: error: --json and --jsonl exclude each other (--jsonl already writes JSON, a line per prompt)\n"
+
+
 def test_explain_jsonl_on_seed_prompts():
     data = (DATA / "seed-prompts.jsonl").read_bytes() + b"\nplain text line about the weather\n"
     r = run_cli(["explain", "--jsonl"], input=data)
@@ -433,6 +450,15 @@ def test_refusal_names_each_backends_reason_once(tmp_path, policy, cloud):
     assert "local: 1 image(s) attached, local takes no images" in lines[0]
     assert "cloud: zone public-cloud not permitted for confidential" in lines[0]
     assert cloud.requests == []
+
+
+def test_explain_trace_says_when_no_backend_is_left_for_the_budget_step(tmp_path):
+    png = tmp_path / "scan.png"
+    png.write_bytes(tiny_png())
+    r = run_cli(["explain", "--json", "-f", str(png), "What does this say?"])
+    trace = json.loads(r.stdout)["trace"]
+    step = [t for t in trace if t.startswith("budget.per_request")]
+    assert step == ["budget.per_request: cap $0.5; no backend left to weigh"], trace
 
 
 def test_usage_errors_are_one_line_and_never_echo_prompt_text():
