@@ -316,7 +316,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "phone_ctx": (r"\b(?:(?:tele)?phone|tel\b|mobile?|mob\b|cell(?:phone|ular)?\b|call(?:\s+me)?\b|"
                   r"text\s+me|sms|whats\s?app|fax|landline|reach\s+me|ring\s+me|contact\s+(?:me|number)|"
                   r"telefon\w*|handy\w*|mobil\w*|festnetz\w*|rufnummer|anruf\w*|ruf\s+mich|erreich\w*|"
-                  r"t[ée]l[ée]phone|t[ée]l\b|portable|fixe|mon\s+num[ée]ro|num[ée]ro\s+de\s+t[ée]l[ée]phone|"
+                  r"t[ée]l[ée]phone|t[ée]l\b|portable\b|fixe\b|mon\s+num[ée]ro|num[ée]ro\s+de\s+t[ée]l[ée]phone|"
                   r"appel\w*|rappel\w*|joindre|tel[ée]fono|m[óo]vil|celular|llam\w*|mi\s+n[úu]mero|"
                   r"meine\s+nummer)", _I),
     # phone_ctx for the lower-case copy, each alternative led by a literal (same order)
@@ -325,7 +325,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
                      r"w(?<!\ww)hats\s?app|f(?<!\wf)ax|l(?<!\wl)andline|r(?<!\wr)each\s+me|r(?<!\wr)ing\s+me|"
                      r"c(?<!\wc)ontact\s+(?:me|number)|t(?<!\wt)elefon\w*|h(?<!\wh)andy\w*|m(?<!\wm)obil\w*|"
                      r"f(?<!\wf)estnetz\w*|r(?<!\wr)ufnummer|a(?<!\wa)nruf\w*|r(?<!\wr)uf\s+mich|e(?<!\we)rreich\w*|"
-                     r"t(?<!\wt)[ée]l[ée]phone|t(?<!\wt)[ée]l\b|p(?<!\wp)ortable|f(?<!\wf)ixe|"
+                     r"t(?<!\wt)[ée]l[ée]phone|t(?<!\wt)[ée]l\b|p(?<!\wp)ortable\b|f(?<!\wf)ixe\b|"
                      r"m(?<!\wm)on\s+num[ée]ro|n(?<!\wn)um[ée]ro\s+de\s+t[ée]l[ée]phone|a(?<!\wa)ppel\w*|"
                      r"r(?<!\wr)appel\w*|j(?<!\wj)oindre|t(?<!\wt)el[ée]fono|m(?<!\wm)[óo]vil|c(?<!\wc)elular|"
                      r"l(?<!\wl)lam\w*|m(?<!\wm)i\s+n[úu]mero|m(?<!\wm)eine\s+nummer", 0),
@@ -2445,6 +2445,58 @@ _NEEDS: dict[str, str] = {"ssn": "digit", "credit_card": "digit", "iban": "digit
                           "passport": "digit", "salary": "digit", "vehicle_plate": "digit", "email": "@"}
 
 
+_MIXED: list = []  # [the pattern of a run of ASCII letters], compiled on first use
+
+
+def _fold_mixed_script_words(norm: str) -> str:
+    """``norm`` with the look-alike letters of every mixed-script word (ASCII letters beside
+    look-alikes of another script: ``CОNFIDENTIAL`` with a Cyrillic ``О``, ``pаssword``,
+    ``SЅN``) replaced by the ASCII letters they imitate, case kept, so every built-in detector
+    and context word sees them (Unicode TR39 confusables; section 5's mixed-script detection:
+    a word mixing Latin letters with look-alikes is the classic spoof). Words wholly in another
+    script (Russian or Greek prose) are left alone; a "word" reaches at most 64 characters
+    either side of the mixed spot (text without spaces stays linear). One character for one:
+    offsets hold."""
+    from hrouter.signals import confusables
+
+    if not confusables.present(norm, _utf8(norm)):
+        return norm  # no look-alike at all (a byte-level check)
+    if not _MIXED:
+        _MIXED.append(re.compile(r"[A-Za-z]+"))
+    fold, n = confusables.FOLD, len(norm)
+    chars: list[str] | None = None
+    done = -1
+    for run in _MIXED[0].finditer(norm):  # each run of ASCII letters: is a look-alike beside it?
+        a, b = run.span()
+        if a < done:
+            continue
+        if a and norm[a - 1] in fold:
+            s = a - 1
+        elif b < n and norm[b] in fold:
+            s = b
+        else:
+            continue
+        if chars is None:
+            chars = list(norm)
+        lo = max(0, s - 64)
+        while s > lo and (norm[s - 1].isalnum() or norm[s - 1] == "_"):
+            s -= 1
+        e = s + 1
+        hi = min(n, e + 64)
+        while e < hi and (norm[e].isalnum() or norm[e] == "_"):
+            e += 1
+        for k in range(s, e):
+            to = fold.get(norm[k])
+            if to is not None:
+                if to == "\u01c0":  # TR39 gives I, l and 1 one prototype; O and 0 another
+                    to = "I" if norm[k].isupper() else "l"
+                elif to == "\u0b20":
+                    to = "o"
+                chars[k] = to.upper() if norm[k].isupper() else to
+        done = e
+    return norm if chars is None else "".join(chars)
+
+
 def _features(norm: str) -> set[str]:
     """Which of the :data:`_NEEDS` classes occur in ``norm``."""
     out = set()
@@ -2482,10 +2534,15 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     raw: list[tuple[str, str, int, int, str, str, str]] = []  # normalised offsets
     try:
         norm, runs = _fold(text)
-        _ASCII_DIGITS[0] = norm  # every decimal digit folded to ASCII
+        # the built-in detectors read mixed-script words with their look-alikes folded
+        # (CОNFIDENTIAL, pаssword); custom keywords and host suffixes match look-alikes
+        # themselves, stand-ins included (see detect_custom). Same length: offsets hold.
+        bnorm = norm if norm.isascii() else _fold_mixed_script_words(norm)
+        _ASCII_DIGITS[0] = bnorm  # every decimal digit folded to ASCII
     except Exception as exc:  # pragma: no cover - defensive; fail closed
         errors.append(f"normalize: {type(exc).__name__}: {exc}")
         norm, runs = text, None
+        bnorm = norm
 
     def run(name: str, tier: str, fn: Callable[[], Iterable[Hit]], size: int) -> None:
         try:
@@ -2507,7 +2564,7 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
     text_detectors: list[tuple[str, str, Detector]] = []
     phi_tier = None
     findings: list[Finding] = []
-    features = _features(norm)
+    features = _features(bnorm)
     size = len(norm)
     for name, tier in _enabled(config):
         if name == "image":
@@ -2531,7 +2588,7 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"{name}: {type(exc).__name__}: {exc}")
             continue  # it cannot match text without that character (and never compiles its patterns)
-        run(name, tier, lambda fn=fn: fn(norm), size)
+        run(name, tier, lambda fn=fn: fn(bnorm), size)
     if config.internal_domains:
         run("internal_hostname", "internal",
             lambda: detect_internal_hostnames(norm, tuple(config.internal_domains)), size)
@@ -2545,11 +2602,11 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
                                   lambda t, suffixes=suffixes: detect_internal_hostnames(t, suffixes)))
     decoded_detectors += [(rule.name, rule.tier, lambda t, rule=rule: detect_custom(t, rule)) for rule in config.custom]
     if decoded_detectors:
-        _decode_pass(norm, decoded_detectors, run, raw, errors)
-        _structured_pass(norm, decoded_detectors, run, raw, errors)
+        _decode_pass(bnorm, decoded_detectors, run, raw, errors)
+        _structured_pass(bnorm, decoded_detectors, run, raw, errors)
     if phi_tier is not None:
         idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and r[0] in _PERSONAL]
-        run("phi", phi_tier, lambda: _DETECTORS["phi"](norm, idents), size)
+        run("phi", phi_tier, lambda: _DETECTORS["phi"](bnorm, idents), size)
 
     if runs is not None:
         from bisect import bisect_right

@@ -90,7 +90,7 @@ from bisect import bisect_left, bisect_right
 from hrouter.signals.sensitivity import _B64_BYTES, _P, _SHORT_B64_HINT, _fold, _full_hit, _match_copy, _shape
 
 #: Runs (blob runs and views, nested ones too) decoded per prompt.
-MAX_RUNS = 32
+MAX_RUNS = 256
 #: Decoded bytes per prompt (see the module docstring for what counts).
 MAX_BYTES = 256 * 1024
 #: Decoding levels: a run found in decoded text is level 2, one found in that level 3.

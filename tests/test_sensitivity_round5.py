@@ -1,0 +1,70 @@
+"""Regressions from the fifth attacker round on the tagger (mixed-script words, phone context
+words inside longer words, the decode pass's run cap on ordinary logs)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from hrouter.policy_model import SensitivityConfig
+from hrouter.signals import sensitivity as sens
+from hrouter.signals.sensitivity import tag_sensitivity
+
+
+def tag(text: str):
+    return tag_sensitivity(text, SensitivityConfig())
+
+
+@pytest.mark.parametrize("text,tier,detector", [
+    ("C\u041eNFIDENTIAL", "internal", "classification_marking"),             # Cyrillic О
+    ("VERTR\u0410ULICH: Quartalszahlen", "internal", "classification_marking"),  # Cyrillic А
+    ("My S\u0405N is 536221947", "confidential", "ssn"),                       # Cyrillic Ѕ in the context word
+    ("p\u0430ssword: Tr0ub4dor&3", "confidential", "api_key"),                # Cyrillic а
+    ("\u0405\u0405N 536221947", "confidential", "ssn"),                          # only N is ASCII
+])
+def test_look_alikes_inside_mixed_script_words_reach_the_built_in_detectors(text, tier, detector):
+    res = tag(text)
+    assert res.tier == tier, res
+    assert detector in {f.detector for f in res.findings}
+    f = next(f for f in res.findings if f.detector == detector)
+    assert 0 <= f.start < f.end <= len(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Привет, как дела? Это обычный текст про API и Python, номер заказа 536221947.",
+    "Καλημέρα, αυτό είναι ένα απλό κείμενο για το Python.",
+    "Müller GmbH, Straße 5, Öffnungszeiten 9-17 Uhr",
+    "我用Python写代码 " * 50,
+])
+def test_words_wholly_in_another_script_are_not_folded(text):
+    assert sens._fold_mixed_script_words(text) == text
+    assert tag(text).tier == "public"
+
+
+def test_the_mixed_script_fold_keeps_length_and_case():
+    text = "x C\u041eNFIDENTIAL p\u0430ssword \u041c\u043e\u0441\u043a\u0432\u0430 end"
+    folded = sens._fold_mixed_script_words(text)
+    assert len(folded) == len(text)
+    assert folded == "x CONFIDENTIAL password \u041c\u043e\u0441\u043a\u0432\u0430 end"
+
+
+@pytest.mark.parametrize("text", [
+    "Fixes for CVE-2023-44487",
+    "This release fixes 2 bugs: 2021-21300 and 2023-44487",
+    "Merged PR, fixes 555-0132 regression",
+    "a portables 0612345678 build",
+])
+def test_phone_context_words_are_whole_words(text):
+    assert tag(text).tier == "public", tag(text)
+
+
+@pytest.mark.parametrize("text", ["téléphone fixe : 01 42 68 53 00", "mon portable: 06 12 34 56 78"])
+def test_french_phone_context_words_still_count(text):
+    assert tag(text).tier == "confidential"
+
+
+def test_a_log_full_of_base64_text_stays_under_the_run_cap():
+    log = " ".join(base64.b64encode(f"hello world {i}".encode()).decode() for i in range(50))
+    res = tag(log)
+    assert res.tier == "public" and res.errors == []
