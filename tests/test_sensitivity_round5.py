@@ -68,3 +68,20 @@ def test_a_log_full_of_base64_text_stays_under_the_run_cap():
     log = " ".join(base64.b64encode(f"hello world {i}".encode()).decode() for i in range(50))
     res = tag(log)
     assert res.tier == "public" and res.errors == []
+
+
+@pytest.mark.parametrize("text", [
+    "GEHEIM", "Dokument: VS-NfD", "SECRET DÉFENSE", "FOUO", "For Official Use Only",
+    "Controlled Unclassified Information", "OFFICIAL-SENSITIVE", "NATO SECRET", "TLP AMBER",
+    "Attorney-Client Privileged", "RISERVATO", "CONFIDENZIALE", "VERTROUWELIJK", "alleen voor intern gebruik",
+    "POUFNE", "ŚCIŚLE TAJNE", "do użytku wewnętrznego",
+])
+def test_more_handling_markings(text):
+    res = tag(f"{text}\nQ3 plan attached.")
+    assert res.tier == "internal" and [f.detector for f in res.findings] == ["classification_marking"]
+
+
+@pytest.mark.parametrize("text", ["das Geheimnis der Zahlen", "the NATO summit in Vilnius", "official documentation",
+                                  "the attorney general said", "a tlp file", "Geheimtipp: Pizza"])
+def test_ordinary_words_near_markings_stay_public(text):
+    assert tag(text).tier == "public"

@@ -181,8 +181,8 @@ and email lookups also find a token longer than those windows were (2000 charact
 key prefix, 260 after an ``@``). A 16k-character prompt tags in a few milliseconds. The invisible characters are a
 precomputed range list (a test checks it against ``unicodedata``'s Cf category), folded
 with a ``str.translate`` table built at the first prompt that needs it. Custom ``pattern`` rules run as
-written over the whole text: a catastrophically backtracking user regex is not
-guarded against (the policy loader only checks that it compiles).
+written over the whole text, on the ``regex`` module with a match timeout
+(:data:`PATTERN_TIMEOUT_S`): a catastrophically backtracking user regex fails closed.
 """
 
 from __future__ import annotations
@@ -444,12 +444,17 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|\bstreng[ \t]+vertraulich\b|\bnur[ \t]+intern\b"
         r"|\bdiffusion[ \t]+restreinte\b|\busage[ \t]+interne\b|\bstrictement[ \t]+confidentiel\b"
         r"|\buso[ \t]+interno\b|\bestrictamente[ \t]+confidencial\b"
-        r"|\bTLP[ \t]*:[ \t]*(?:AMBER|RED)\b"
+        r"|\bfor[ \t]+official[ \t]+use[ \t]+only\b|\bcontrolled[ \t]+unclassified[ \t]+information\b"
+        r"|\battorney[ \t]*[-–][ \t]*client[ \t]+privileged?\b|\balleen[ \t]+voor[ \t]+intern[ \t]+gebruik\b"
+        r"|\bdo[ \t]+u(?:ż|z)ytku[ \t]+wewn(?:ę|e)trznego\b"
+        r"|\bTLP[ \t]*:?[ \t]*(?:AMBER|RED)\b"
         r"|[(\[][ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
         r"|^[ \t>*#\[]*(?:[\w&/]+[ \t]+){0,2}(?:internal|intern|confidential|vertraulich|confidentiel|"
         r"confidencial)(?:[ \t]*[-–—:/|][ \t]*(?:internal|intern|interne|interno)\b)?(?:\]|(?=[ \t]*(?::|[-–—][ \t]|$))))"
         r"|\b(?:CONFIDENTIAL|VERTRAULICH|CONFIDENTIEL|CONFIDENCIAL|TOP[ \t]+SECRET|NOFORN)\b"
-        r"|\bSECRET//", _M),
+        r"|\bSECRET//"
+        r"|\b(?:GEHEIM|VS-NfD|FOUO|OFFICIAL-SENSITIVE|NATO[ \t]+(?:SECRET|CONFIDENTIAL|RESTRICTED)|"
+        r"SECRET[ \t]+D[ÉE]FENSE|RISERVATO|CONFIDENZIALE|VERTROUWELIJK|POUFNE|ŚCIŚLE[ \t]+TAJNE)\b", _M),
     # the marking pattern in three parts, in its order of preference: the case-insensitive
     # alternatives (for the lower-case copy, each led by a literal), the line-start one, and
     # the upper-case words (on the text itself); see detect_classification_marking
@@ -469,7 +474,10 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|d(?<!\wd)iffusion[ \t]+restreinte\b|u(?<!\wu)sage[ \t]+interne\b"
         r"|s(?<!\ws)trictement[ \t]+confidentiel\b"
         r"|u(?<!\wu)so[ \t]+interno\b|e(?<!\we)strictamente[ \t]+confidencial\b"
-        r"|t(?<!\wt)lp[ \t]*:[ \t]*(?:amber|red)\b"
+        r"|f(?<!\wf)or[ \t]+official[ \t]+use[ \t]+only\b|c(?<!\wc)ontrolled[ \t]+unclassified[ \t]+information\b"
+        r"|a(?<!\wa)ttorney[ \t]*[-–][ \t]*client[ \t]+privileged?\b|a(?<!\wa)lleen[ \t]+voor[ \t]+intern[ \t]+gebruik\b"
+        r"|d(?<!\wd)o[ \t]+u(?:ż|z)ytku[ \t]+wewn(?:ę|e)trznego\b"
+        r"|t(?<!\wt)lp[ \t]*:?[ \t]*(?:amber|red)\b"
         r"|\([ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
         r"|\[[ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]", 0),
     "marking_line_lc": (
@@ -477,7 +485,11 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"confidencial)(?:[ \t]*[-–—:/|][ \t]*(?:internal|intern|interne|interno)\b)?"
         r"(?:\]|(?=[ \t]*(?::|[-–—][ \t]|$)))", _M),
     "marking_caps": (r"C(?<!\wC)ONFIDENTIAL\b|V(?<!\wV)ERTRAULICH\b|C(?<!\wC)ONFIDENTIEL\b|"
-                     r"C(?<!\wC)ONFIDENCIAL\b|T(?<!\wT)OP[ \t]+SECRET\b|N(?<!\wN)OFORN\b|S(?<!\wS)ECRET//", 0),
+                     r"C(?<!\wC)ONFIDENCIAL\b|T(?<!\wT)OP[ \t]+SECRET\b|N(?<!\wN)OFORN\b|S(?<!\wS)ECRET//|"
+                     r"G(?<!\wG)EHEIM\b|V(?<!\wV)S-NfD\b|F(?<!\wF)OUO\b|O(?<!\wO)FFICIAL-SENSITIVE\b|"
+                     r"N(?<!\wN)ATO[ \t]+(?:SECRET|CONFIDENTIAL|RESTRICTED)\b|S(?<!\wS)ECRET[ \t]+D[ÉE]FENSE\b|"
+                     r"R(?<!\wR)ISERVATO\b|C(?<!\wC)ONFIDENZIALE\b|V(?<!\wV)ERTROUWELIJK\b|P(?<!\wP)OUFNE\b|"
+                     r"Ś(?<!\wŚ)CIŚLE[ \t]+TAJNE\b", 0),
     # ---- unreleased financials
     "fin_marker": (r"\b(?:not[ \t]+(?:yet[ \t]+)?(?:been[ \t]+)?(?:disclosed|public|announced|released|published)"
                    r"(?:[ \t]+yet)?|undisclosed|unannounced|unreleased|unpublished|pre-?announcement|"
@@ -2079,7 +2091,9 @@ def detect_date_of_birth(text: str) -> Iterable[Hit]:
 
 
 _MARKING_NEEDLES = ("intern", "confiden", "vertraulich", "not for", "do not", "gebrauch", "restreint",
-                    "tlp", "secret", "noforn", "proprietar")
+                    "tlp", "secret", "noforn", "proprietar", "geheim", "vs-nfd", "fouo", "official", "nato",
+                    "riservato", "vertrouwelijk", "poufne", "tajne", "attorney", "unclassified", "gebruik",
+                    "wewn")
 
 
 def detect_classification_marking(text: str) -> Iterable[Hit]:
