@@ -65,14 +65,22 @@ Built-in detectors and the rule each follows:
 ``api_key``
     Provider secrets by their documented prefixes: AWS access key ids
     ``AKIA``/``ASIA``/``ABIA``/``ACCA`` + 16; GitHub ``ghp_ gho_ ghu_ ghs_ ghr_``
-    and ``github_pat_``; Slack ``xox[abprs]-``/``xapp-``; Stripe ``sk_live_``,
-    ``rk_live_``, ``whsec_``; OpenAI ``sk-``/``sk-proj-``; Anthropic ``sk-ant-``;
-    Google ``AIza`` + 35; npm ``npm_``; PyPI ``pypi-``; Hugging Face ``hf_``; JSON
+    and ``github_pat_``; Slack ``xox[abprs]-``/``xapp-`` and ``hooks.slack.com/services/``
+    webhooks; Stripe ``sk_``/``rk_`` + ``live_``/``test_``/``prod_``, ``whsec_``; OpenAI
+    ``sk-``/``sk-proj-``; Anthropic ``sk-ant-``; Google ``AIza`` + 35; npm ``npm_``; PyPI
+    ``pypi-``; Hugging Face ``hf_``; GitLab ``glpat-``/``gldt-``/``glrt-``/``glft-`` + 20
+    (± a few) or routable, ``glptt-`` + 40 hex; SendGrid ``SG.`` + 22 ``.`` + 43; Shopify
+    ``shpat_ shpss_ shpca_ shppa_`` + 32 hex; DigitalOcean ``dop_v1_ doo_v1_ dor_v1_`` + 64
+    hex; xAI ``xai-`` + 80; Groq ``gsk_`` + 52; age ``AGE-SECRET-KEY-1`` + 58 bech32; JSON
     Web Tokens (RFC 7519). Also credentials by context: ``password=``,
-    ``api_key:``, ``secret=``, ``DB_PASSWORD=``, ``"token": "..."`` assignments,
-    ``--password VALUE``, ``Authorization: Bearer|Basic|token VALUE`` (RFC 6750/7617),
-    ``scheme://user:password@host`` URLs (RFC 3986 userinfo) and prose ("the
-    password is ..."). Placeholders are not secrets: ``YOUR_API_KEY``, ``${VAR}``,
+    ``api_key:``, ``secret=``, ``DB_PASSWORD=``, ``"token": "..."``, Azure
+    ``AccountKey=``/``SharedAccessKey=`` assignments (a connection string's value ends at
+    ``;Name=``), labels in more languages (``mot de passe :``, ``senha:``, ``wachtwoord:``,
+    ``hasło:``), ``--password VALUE``, ``Authorization: Bearer|Basic|token VALUE`` (RFC 6750/7617),
+    ``scheme://user:password@host`` URLs (RFC 3986 userinfo; the user may be empty), command
+    lines (``curl -u user:pass``, ``mysql -pPASS`` — a bare ``-p`` prompts —, ``sshpass -p``),
+    user/password pairs after ``login:``/``creds`` and prose ("the password is ...",
+    "la password è", "a senha é"). Placeholders are not secrets: ``YOUR_API_KEY``, ``${VAR}``,
     ``<token>``, ``{{ secrets.X }}``, ``os.environ[...]``/``getenv()``/variable
     references, anything with a literal ``...``/``…``, runs of ``x``/``*``, AWS
     keys ending in ``EXAMPLE``.
@@ -353,7 +361,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|(gh[pousr]_)[A-Za-z0-9]{30,255}(?!\w)"
         r"|(github_pat_)[A-Za-z0-9_]{22,255}(?!\w)"
         r"|(xox[abprs]-|xapp-)[A-Za-z0-9\-]{10,}(?![\w\-])"
-        r"|((?:sk|rk)_live_)[A-Za-z0-9]{10,}(?!\w)"
+        r"|((?:sk|rk)_(?:live|test|prod)_)[A-Za-z0-9]{10,99}(?!\w)"
         r"|(whsec_)[A-Za-z0-9+/=]{20,}(?![\w+/=])"
         r"|(sk-ant-)[A-Za-z0-9_\-]{20,}(?![\w\-])"
         r"|(sk-(?:proj-|svcacct-|admin-|None-))[A-Za-z0-9_\-]{20,}(?![\w\-])"
@@ -363,33 +371,58 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|(pypi-)[A-Za-z0-9_\-]{50,}(?![\w\-])"
         r"|(hf_)[A-Za-z0-9]{30,}(?!\w)"
         r"|(eyJ)[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}(?![\w\-])"
+        # GitLab PAT/deploy/runner/feed tokens (20 chars, a few either way for a mistyped copy of
+        # this unmistakable prefix, or the routable form with a ".01.crc" tail)
+        r"|(glpat-|gldt-|glrt-|glft-)(?:[A-Za-z0-9_\-]{18,40}|[A-Za-z0-9_\-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})(?![\w\-]|\.[0-9a-z])"
+        r"|(glptt-)[0-9a-f]{40}(?!\w)"
+        r"|(hooks\.slack\.com/)(?:services|workflows|triggers)/[A-Za-z0-9+/]{40,80}(?![\w+/])"
+        r"|(SG\.)[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![\w\-])"  # SendGrid
+        r"|(shp(?:at|ss|ca|pa)_)[a-fA-F0-9]{32}(?!\w)"  # Shopify
+        r"|(do[opr]_v1_)[a-f0-9]{64}(?!\w)"  # DigitalOcean
+        r"|(?<!-)(xai-)[A-Za-z0-9]{80}(?![\w\-])"  # xAI
+        r"|(gsk_)[A-Za-z0-9]{52}(?!\w)"  # Groq
+        r"|(AGE-SECRET-KEY-1)[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}(?![A-Za-z0-9])"  # age (bech32)
         r")", 0),
     # key = value (group 1 = key name; the value follows the match)
     "key_assign": (
         r"(?:(?<![A-Za-z])(?:pass|pwd|pw)|pass(?:word|wd|phrase)|secret(?:[_\-]?access)?[_\-]?key|secret|"
         r"token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
-        r"credentials?|passwort|kennwort|mot[_\-]de[_\-]passe|contrase[ñn]a)"
+        r"credentials?|passwort|kennwort|mot[ \t_\-]de[ \t_\-]passe|contrase[ñn]a|"
+        r"(?<![A-Za-z])senha|wachtwoord|(?<![A-Za-z])has[łl]o(?![A-Za-z])|account[_\-]?key|shared[_\-]?access[_\-]?key)"
         r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*){0,2}", _I),
     "bare_value": (r"[^\s\"'`]+", 0),
+    "port_path": (r"\d{1,5}(?:/|$)", 0),
+    "conn_next": (r";(?=[A-Za-z][A-Za-z ]{1,40}=)", 0),  # the next field of a connection string
     # the same credential patterns for the lower-case copy (see _match_copy), each alternative
     # led by a literal so the engine skips to candidate characters; same matches, same order
     "key_assign_lc": (
         r"(?:p(?<![A-Za-z]p)(?:ass|wd|w)|pass(?:word|wd|phrase)|secret(?:[_\-]?access)?[_\-]?key|secret|"
         r"token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
-        r"credentials?|passwort|kennwort|mot[_\-]de[_\-]passe|contrase[ñn]a)"
+        r"credentials?|passwort|kennwort|mot[ \t_\-]de[ \t_\-]passe|contrase[ñn]a|"
+        r"s(?<![A-Za-z]s)enha|wachtwoord|h(?<![A-Za-z]h)as[łl]o(?![A-Za-z])|account[_\-]?key|shared[_\-]?access[_\-]?key)"
         r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*){0,2}", 0),
     "key_flag_lc": (r"-(?<![\w\-]-)-(?:password|passwd|pass|token|api-key|apikey|secret|client-secret)"
                     r"(?:=|[ \t]+)", 0),
     "key_auth_lc": (r"authorization(?<!\wauthorization)[\"']?[ \t]*[:=][ \t]*f?[\"']?[ \t]*"
                     r"(?:bearer|basic|token|digest)[ \t]+", 0),
     "key_prose_lc": (r"(?:p(?<!\wp)(?:assword|asswort)|k(?<!\wk)ennwort|p(?<!\wp)(?:assphrase|asscode)|"
-                     r"m(?<!\wm)ot\s+de\s+passe|c(?<!\wc)ontrase[ñn]a)"
-                     r"(?:\s+(?:for\s+\S+\s+)?(?:is|was|ist|lautet|war|est|es|era)\b)\s*:?\s*", 0),
+                     r"m(?<!\wm)ot\s+de\s+passe|c(?<!\wc)ontrase[ñn]a|s(?<!\ws)enha|w(?<!\ww)achtwoord|h(?<!\wh)as[łl]o)"
+                     r"(?:\s+(?:for\s+\S+\s+)?(?:is|was|ist|lautet|war|est|es|era|è|e'|é|jest)\b)\s*:?\s*", 0),
     "key_flag": (r"(?<![\w\-])--(?:password|passwd|pass|token|api-key|apikey|secret|client-secret)(?:=|[ \t]+)", _I),
     "key_auth": (r"\bauthorization[\"']?[ \t]*[:=][ \t]*f?[\"']?[ \t]*(?:bearer|basic|token|digest)[ \t]+", _I),
-    "key_url": (r"\b[a-z][a-z0-9+.\-]{1,20}://([^\s:/@'\"<>]{1,64}):([^\s@/'\"<>]{1,128})@[\w\-\[]", _I),
-    "key_prose": (r"\b(?:password|passwort|kennwort|passphrase|passcode|mot\s+de\s+passe|contrase[ñn]a)"
-                  r"(?:\s+(?:for\s+\S+\s+)?(?:is|was|ist|lautet|war|est|es|era)\b)\s*:?\s*", _I),
+    # command lines that carry a password (the value follows the match): curl -u user:pass,
+    # mysql -pPASS (attached; a bare -p prompts), sshpass -p PASS; case-sensitive (-p is not -P)
+    "key_cli_curl": (r"(?<![\w\-./])curl(?:\.exe)?\b[^\n|;&]{0,300}?[ \t](?:-u|--user|-U|--proxy-user)(?:[ \t]+|=)", 0),
+    "key_cli_mysql": (r"(?<![\w\-./])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|"
+                      r"mariadb-dump|mariadb-admin)\b[^\n|;&]{0,300}?[ \t]-p(?=[^\s\-])", 0),
+    "key_cli_sshpass": (r"(?<![\w\-./])sshpass\b[^\n|;&]{0,100}?[ \t]-p[ \t]*", 0),
+    # "login: admin / pass", "creds admin:pass": a label, then user and password (groups 1-3)
+    "key_pair": (r"\b(login|logon|creds?|credentials|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*(?:[:=][ \t]*|[ \t])"
+                 r"([^\s:/\"'@,;=]{1,64})(?::|[ \t]*/[ \t]*)(?!/)([^\s\"']{1,128})", _I),
+    "key_url": (r"\b[a-z][a-z0-9+.\-]{1,20}://([^\s:/@'\"<>]{0,64}):([^\s@/'\"<>]{1,128})@[\w\-\[]", _I),
+    "key_prose": (r"\b(?:password|passwort|kennwort|passphrase|passcode|mot\s+de\s+passe|contrase[ñn]a|"
+                  r"senha|wachtwoord|has[łl]o)"
+                  r"(?:\s+(?:for\s+\S+\s+)?(?:is|was|ist|lautet|war|est|es|era|è|e'|é|jest)\b)\s*:?\s*", _I),
     "placeholder": (r"\.\.\.|…|^<.*>$|^\{.*\}$|\{\{|\$\{|^\$\(?[A-Za-z_]|%\(|^%s$|^%[A-Za-z_]+%$|"
                     r"os\.environ|getenv|process\.env|\benv\(|ENV\[|secrets\.|vault|keyring|"
                     r"x{4,}|\*{3,}|#{4,}|•{3,}|(?-i:^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)", _I),
@@ -1905,16 +1938,27 @@ def _value_after(text: str, pos: int) -> tuple[int, int, bool] | None:
     if not m:
         return None
     s, e = m.span()
-    while e > s and text[e - 1] in ",;)}]":
+    cut = _P.conn_next.search(text, s, e)  # "AccountKey=...;EndpointSuffix=..."
+    if cut:
+        e = cut.start()
+    while e > s and text[e - 1] in ",;)}]:":
         e -= 1
     return (s, e, False) if e > s else None
 
 
 _KEY_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-                 "xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "_live_", "whsec_", "sk-", "AIza",
-                 "npm_", "pypi-", "hf_", "eyJ")
+                 "xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "_live_", "_test_", "_prod_", "whsec_",
+                 "sk-", "AIza", "npm_", "pypi-", "hf_", "eyJ", "glpat-", "gldt-", "glrt-", "glft-", "glptt-",
+                 "hooks.slack.com/", "SG.", "shpat_", "shpss_", "shpca_", "shppa_", "dop_v1_", "doo_v1_",
+                 "dor_v1_", "xai-", "gsk_", "AGE-SECRET-KEY-1")
+#: Stripe's "sk_live_"/"rk_test_"...: found by the part after the two-letter type
+_KEY_MID = ("_live_", "_test_", "_prod_")
 _KEY_WORDS = ("pass", "pwd", "pw", "secret", "token", "key", "cred", "kennwort", "contrase", "mot de passe",
-              "mot_de_passe", "mot-de-passe", "authorization")
+              "mot_de_passe", "mot-de-passe", "authorization", "senha", "wachtwoord", "hasło", "haslo", "login",
+              "logon", "curl", "mysql", "mariadb", "sshpass")
+#: Command-line tools whose arguments may carry a password (see _P.key_cli_*).
+_KEY_CLI = (("curl", "key_cli_curl"), ("mysql", "key_cli_mysql"), ("mariadb", "key_cli_mysql"),
+            ("sshpass", "key_cli_sshpass"))
 
 
 def detect_api_key(text: str) -> Iterable[Hit]:
@@ -1923,7 +1967,7 @@ def detect_api_key(text: str) -> Iterable[Hit]:
     # every prefixed token starts at its prefix ("sk_live_"/"rk_live_" two characters before
     # "_live_"): try the pattern there only
     rx, last = _P.key_prefixed, -1
-    for i in sorted(i - 2 if needle == "_live_" else i for i, needle in _case_hits(text, _KEY_PREFIXES)):
+    for i in sorted(i - 2 if needle in _KEY_MID else i for i, needle in _case_hits(text, _KEY_PREFIXES)):
         if i < last or i < 0:
             continue
         m = rx.match(text, i)
@@ -1968,6 +2012,40 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 continue  # "the password is incorrect"
             hits.append((m.start(), e, f"password …({len(value)} chars)", "password in prose",
                          " ".join(text[m.start():m.end()].split()[:1])))
+        low = _lower(text)
+        for needle, name in _KEY_CLI:  # curl -u user:pass, mysql -pPASS, sshpass -p PASS
+            if needle not in low:
+                continue
+            # from the command on (the flag may come a few options later)
+            for m in _scan(getattr(_P, name), text, _windows(text, low, (needle,), 1, 320)):
+                val = _value_after(text, m.end())
+                if val is None:
+                    continue
+                s, e, quoted = val
+                value = text[s:e]
+                if name == "key_cli_curl":
+                    if ":" not in value:
+                        continue  # "-u user": curl asks for the password
+                    value = value.split(":", 1)[1]
+                if _is_placeholder(value, quoted=True):
+                    continue
+                flag = text[m.start():m.end()].split()[-1] if name != "key_cli_mysql" else "-p"
+                tool = text[m.start():m.end()].split()[0]
+                hits.append((m.start(), e, f"{tool} {flag} …({len(value)} chars)", "password on a command line", tool))
+        pair_windows = _windows(text, low, ("login", "logon", "creds", "credential"), 1, 200)
+        for m in _scan(_P.key_pair, text, pair_windows):  # "login: admin / pass", "creds admin:pass"
+            label, user, value = m.group(1), m.group(2), m.group(3)
+            e = m.end()
+            if value[-1] in ".,;:)" and (e == len(text) or text[e].isspace()):
+                value, e = value[:-1], e - 1
+            if len(value) < 6 or value == user or _is_placeholder(value, quoted=True):
+                continue
+            if _P.port_path.match(value):
+                continue  # "login: db.internal:5432/app" is a host and port
+            classes = sum(bool(re.search(p, value)) for p in (r"[A-Za-z]", r"\d", r"[^A-Za-z0-9]"))
+            if classes < 2:
+                continue
+            hits.append((m.start(), e, f"{label} {user[:1]}…:…({len(value)} chars)", "user and password", label))
     if "://" in text:
         for m in _scan(_P.key_url, text, _windows(text, text, ("://",), 24, 200)):
             user, password = m.group(1), m.group(2)
