@@ -34,6 +34,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 # imported when a detector of this module first runs, after the sensitivity module
 from hrouter.signals.detectors.national_id import mask_id
@@ -204,6 +205,76 @@ def _sentence_of(text: str, i: int) -> tuple[int, int]:
     return start, end
 
 
+#: :func:`sentence_window`: a sentence longer than :data:`_WIN_LIMIT` characters is cut
+#: into windows of three :data:`_WIN_CHUNK`-character chunks (the chunk that holds the
+#: position and one either side), so that a text without sentence ends costs linear time.
+_WIN_CHUNK = 256
+_WIN_LIMIT = 2 * _WIN_CHUNK
+_WIN_SNAP = 48  # how far a window edge moves out to a blank (not to cut a word in two)
+
+
+def sentence_window(text: str, i: int, spans: tuple[list[tuple[int, int]], list[int]] | None = None
+                    ) -> tuple[int, int]:
+    """The "sentence" around position ``i`` for pairing cues, found in bounded time.
+
+    A sentence of :func:`_sentences` up to :data:`_WIN_LIMIT` characters long is returned
+    as it is (the same span as :func:`_sentence_of`). A longer one — a text with no
+    sentence ends — is cut to a window: chunk ``k = i // _WIN_CHUNK`` and one chunk either
+    side, clipped to the sentence, its edges moved out to a blank. The window depends only
+    on ``k`` and the sentence, so every position of a chunk gets the same span (callers
+    group by span and do the per-span work once); any two positions at most
+    ``_WIN_CHUNK`` apart share the window of either. Each call looks at no more than about
+    ``2 * _WIN_LIMIT`` characters; with ``spans`` (:func:`_sentence_spans` of the text, for
+    callers with many positions) it bisects instead."""
+    n = len(text)
+    lim = _WIN_LIMIT
+    reach = lim + _WIN_SNAP + 1  # a sentence end beyond this is outside any (snapped) window
+    start: int | None
+    end: int | None
+    if spans is not None:
+        out, starts = spans
+        start, end = out[max(bisect_right(starts, i) - 1, 0)]
+        if i >= end:  # past the end: as _sentence_of
+            return start, end
+    else:
+        m = _SPLIT.search(text, i, min(n, i + reach))
+        end = m.end() if m else None
+        start = None
+        lo = max(0, i - reach)
+        last = None
+        for m in _SPLIT.finditer(text, lo, min(n, i + 1)):
+            if m.start() >= i:
+                break
+            last = m
+        if last is not None:
+            start = last.end()
+        elif lo == 0:
+            start = 0
+        if end is None and i + reach >= n:
+            end = n
+    if start is not None and end is not None and end - start <= lim:
+        if start >= end:  # i at or past the end of the text
+            return _sentence_of(text, i)
+        return start, end
+    k = i // _WIN_CHUNK
+    ws, we = max(0, (k - 1) * _WIN_CHUNK), min(n, (k + 2) * _WIN_CHUNK)
+    # ws > i - lim and we <= i + lim: a sentence end not found within ``reach`` is outside
+    # the window even after snapping; one that was found clips it
+    if start is not None and start > ws:
+        ws = start
+    else:
+        j = text.rfind(" ", max(0, ws - _WIN_SNAP), ws + 1)
+        if j != -1 and (start is None or j >= start):
+            ws = j
+    if end is not None and end < we:
+        we = end
+    else:
+        j = text.find(" ", we, min(n, we + _WIN_SNAP))
+        if j != -1 and (end is None or j <= end):
+            we = j
+    return ws, we
+
+
 def person_names(text: str, s: int = 0, e: int | None = None) -> list[re.Match[str]]:
     """Person-name cues in ``text[s:e]``: an honorific + a capitalised word, or two or three
     capitalised words none of which is in :data:`_NOT_NAMES`."""
@@ -309,7 +380,7 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
     lc = _match_copy(text)
     windows = _lower_windows(text, _PAY_NEEDLES, 2, 24)
     for pay in (_scan(_R.pay, text, windows) if lc is None else _scan(_R.pay_lc, lc, windows)):
-        s, e = _sentence_of(text, pay.start())
+        s, e = sentence_window(text, pay.start())
         if (s, e) in done:
             continue
         done.add((s, e))

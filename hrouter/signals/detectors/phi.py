@@ -40,14 +40,14 @@ import re
 from bisect import bisect_left
 
 # imported when the detector first runs, after the sensitivity module
-from hrouter.signals.detectors.contextual import _sentence_of, person_names
+from hrouter.signals.detectors.contextual import _sentence_spans, person_names, sentence_window
 from hrouter.signals.sensitivity import _lower_windows, _match_copy, _scan
 
 _I = re.IGNORECASE
 
 _STRONG = (
     r"diagnos(?:ed|is|es)\b|dx\b|prescri(?:bed|ption)|treated[ \t]+for|suffer(?:s|ing)?[ \t]+from|"
-    r"history[ \t]+of|admitted[ \t]+(?:for|with)|discharged|referral|"
+    r"history[ \t]+of|admitted[ \t]+(?:for|with)|discharged|"
     r"diagnostiziert|diagnose\b|befund|verschrieben|leidet[ \t]+an|behandelt[ \t]+wegen|"
     r"diagnostiqu[ée]e?|diagnostic\b|atteinte?[ \t]+d[e']|souffre[ \t]+d[e']|ordonnance|prescrit|"
     r"diagnosticad[oa]|diagn[óo]stico|padece|recetad[oa]"
@@ -67,7 +67,7 @@ _CONDITION = (
     r"hba1c|creatinine|kreatinin|cr[ée]atinine|cholesterol|blood[ \t]+(?:pressure|test|sugar)|"
     r"medication|medikament\w*|m[ée]dicament\w*|medicamento\w*|symptom\w*|s[íi]ntoma\w*|mg/dl|mmol/l|"
     r"surgery|cirug[íi]a|therapy|therapie|th[ée]rapie|terapia|"
-    r"chart|laborwerte|lab[ \t]+results?|biopsy|mri|ct[ \t]+scan|x-ray"
+    r"chart|laborwerte|lab[ \t]+results?|biopsy|mri|ct[ \t]+scan|x-ray|referral"
 )
 #: :data:`_MED_SUFFIX` for the lower-case copy: the run of letters (greedy, and it must end
 #: there), then a look back for a suffix with at least three letters before it.
@@ -123,9 +123,19 @@ def _rx() -> dict[str, re.Pattern[str]]:
             # starts three characters earlier (codes never overlap: each starts at a capital)
             "icd_fast": re.compile(r"\.(?<=\b[A-TV-Z]\d\d\.)\d{1,4}\b"),
             "dose": re.compile(r"[ \t]*" + _DOSE, _I),
-            "patient": re.compile(r"(?<![^\W_])(?:patient(?:in|e)?|paciente|patienten)[ \t]+"
-                                  r"(?-i:[A-ZÀ-ÖØ-Þ][\w'’\-]+)", _I),
-            "age": re.compile(r"^[ \t]*(?:,[ \t]*\d{1,3}[ \t]*(?:,|\b)|\([ \t]*\d{1,3}[ \t]*\)|"
+            # "patient X" (EN/DE/FR/ES/IT/NL), or "Patient: First Last" (a label: two capitalised words)
+            "patient": re.compile(r"(?<![^\W_])(?:patient(?:in|e)?|paciente|patienten|paziente|pati[ëe]nt)"
+                                  r"(?:[ \t]+(?P<one>(?-i:[A-ZÀ-ÖØ-Þ][\w'’\-]+))|[ \t]*:[ \t]*"
+                                  r"(?P<two>(?-i:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+[ \t]+[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+)))", _I),
+            # an ICD-10-shaped code introduced as an error/lint code ("Linter error F32.1", "Error
+            # code E11.9"): the word right before it, no "ICD"/"CIE"/diagnosis word shortly before
+            "not_icd": re.compile(r"(?<![^\W_])(?:errors?|err|codes?|lint(?:er|ing)?|rules?|warnings?|warn|"
+                                  r"flake8?|pylint|ruff|pycodestyle|eslint|mypy|errno|fault|"
+                                  r"fehler(?:code)?|regel|warnung|erreur|r[èe]gle|avertissement|"
+                                  r"c[óo]digo|regla|advertencia)[ \t]*[:#=]?[ \t]*\Z", _I),
+            "icd_word": re.compile(r"icd|cie|diagnos|dx\b|diagnó", _I),
+            # (used with match() at the end of a name, so no "^": it would only match at 0)
+            "age": re.compile(r"[ \t]*(?:,[ \t]*\d{1,3}[ \t]*(?:,|\b)|\([ \t]*\d{1,3}[ \t]*\)|"
                               r",?[ \t]*(?:aged|age)[ \t]+\d{1,3}|,?[ \t]*\d{1,3}[ \t\-]*(?:years?|yo|y/o|ans|"
                               r"años|jahre))", _I),
         }
@@ -138,7 +148,12 @@ _RANK = {"ICD-10 code": 0, "diagnosis": 1, "medication": 2, "condition": 3}
 def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
     """Every clinical term: (start, end, kind, strong)."""
     r = _rx()
-    out = [(m.start() - 3, m.end(), "ICD-10 code", True) for m in r["icd_fast"].finditer(text)]
+    out = []
+    for m in r["icd_fast"].finditer(text):
+        s = m.start() - 3
+        if r["not_icd"].search(text, max(0, s - 24), s) and not r["icd_word"].search(text, max(0, s - 48), s):
+            continue  # an error/lint code, not a diagnosis
+        out.append((s, m.end(), "ICD-10 code", True))
     lc = _match_copy(text)
     windows = _lower_windows(text, _NEEDLES, 12, 24)
     for m in (_scan(r["clinical"], text, windows) if lc is None else _scan(r["clinical_lc"], lc, windows)):
@@ -162,8 +177,11 @@ def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int,
     """PHI findings: an identifier (another detector's personal-data finding or a name cue)
     and a clinical term in one sentence; see the module docstring."""
     by_sentence: dict[tuple[int, int], list[tuple[int, int, str, bool]]] = {}
-    for term in _clinical_terms(text):
-        by_sentence.setdefault(_sentence_of(text, term[0]), []).append(term)
+    terms_all = _clinical_terms(text)
+    # many terms: split the text once and bisect (each local look-up reads ~1 KB)
+    spans = _sentence_spans(text) if len(terms_all) > 32 else None
+    for term in terms_all:
+        by_sentence.setdefault(sentence_window(text, term[0], spans), []).append(term)
     hits = []
     # the identifiers by start, with their index (the first one in ``idents`` order that
     # overlaps a sentence names it): one that overlaps [s, e) starts at or after s - longest
@@ -176,8 +194,13 @@ def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int,
         first = min((i for _, i in order[bisect_left(starts, s - longest):bisect_left(starts, e)]
                      if idents[i][1] > s), default=-1)
         who = idents[first][2] if first != -1 else ""
-        if not who and _rx()["patient"].search(text, s, e):
-            who = "patient name"
+        if not who:
+            for p in _rx()["patient"].finditer(text, s, e):
+                named = p.group("one") or p.group("two")
+                if named.lower() in _CLINICAL_WORDS or _rx()["clinical"].search(named):
+                    continue  # "Patient: Major Depression", "patient Diabetes"
+                who = "patient name"
+                break
         if not who:
             for n in person_names(text, s, e):
                 words = re.findall(r"[\w'’\-]+", n.group())
