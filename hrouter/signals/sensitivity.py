@@ -2815,17 +2815,16 @@ def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: l
 def _structured_pass(norm: str, detectors: list, run: Callable, raw: list, errors: list[str]) -> None:
     """Re-scan structured data (tables, keyed records) as ``key: value`` views (see the
     structured module)."""
-    from hrouter.signals.detectors import structured
-
-    if not structured.hint(norm):
-        return
     try:
+        from hrouter.signals.detectors import structured
+
+        if not structured.hint(norm):
+            return
         views = structured.views(norm)
+        for view in views:
+            structured.rescan(norm, view, detectors, run)  # a detector failing in a view fails closed in run()
     except Exception as exc:  # noqa: BLE001 - a failing pass fails closed
         errors.append(f"structured: {type(exc).__name__}: {exc}")
-        return
-    for view in views:
-        structured.rescan(norm, view, detectors, run)
 
 
 #: Personal-data detectors whose findings identify a person (PHI needs one, or a name cue).

@@ -1,17 +1,1175 @@
-"""Structured data re-scanned as ``key: value`` views (work in progress: no views yet)."""
+"""The structured pass: tables and keyed records re-scanned as ``key: value`` views.
+
+The context-word detectors (SSN without dashes, dates of birth, MRNs and member ids,
+passports, national ids, national phone numbers, a named person's salary, plates) need their
+context word close to the value, as a whole word. Structured data breaks that: a CSV or
+markdown table names the column once in its header, lines or cells away from the values; a
+key is ``medical_record_number`` or ``dateOfBirth`` (no whole word ``medical record`` or
+``birth``); an XML element puts ``>`` between the key and its value; a record puts the
+person's name and their salary on separate lines. This pass renders such data as synthetic
+text in which each value follows its humanised key, re-runs the detectors on it and maps
+every hit back to the prompt.
+
+What is rendered (each structure found around an occurrence of a context word; see
+:func:`views`):
+
+``table``
+    A delimited block (``|`` markdown/ASCII tables, TSV, ``;`` and ``,`` CSV with
+    double-quoted fields) of at least two lines whose header row names a context column
+    (``SSN``, ``dob``, ``Medical Record Number``, ``password``, ``Salary``, ...). Each data row
+    becomes one line: ``Name: Jane Roe, SSN: 123456789, DOB: 1980-04-02`` -- cells of the
+    context columns (and owner/keeper columns) with their humanised header, the others as bare
+    values, so a name and a salary of one row stand in one sentence. CSV and ``;`` rows must
+    have as many fields as the header; ``|`` and tab rows may be ragged (cells past the header
+    are bare values). Delimiter rows (``|---|:--:|``) and box borders (``+----+``) are skipped.
+``record``
+    Keyed data: ``key: value`` / ``key = value`` / ``"key": "value"`` / ``<key>value</key>`` /
+    ``<x name="key" value="..."/>``. Rendered when a key holding a context word is compound
+    (``medical_record_number``, ``dateOfBirth``, ``passport-no`` -> ``medical record number``,
+    ``date of birth``, ``passport no``), is an XML tag or attribute, or is a pay/plate key
+    (``Salary:``, ``Plate:``) in a block of at least two consecutive key lines (no blank line
+    between; up to :data:`MAX_RECORD_LINES` either way, plus a short heading line above it such
+    as ``## Jane Roe``). The block's pairs are joined into one line (a new line at each YAML list
+    item or section key), so ``Employee: Jane Roe`` / ``Salary: $182,000`` become one sentence.
+    Keys holding a credential word keep their joined form (``api_key``, ``db_password``), which
+    is how the ``api_key`` detector reads an assignment. Known acronyms are upper-cased
+    (``ssn`` -> ``SSN``, ``nhs`` -> ``NHS``), as some context words are case-sensitive.
+
+Empty cells and placeholder values (``n/a``, ``unknown``, ``-``, ...; :data:`_NO_VALUE`) are left
+out, so a context word never reaches the next cell's value instead. Structures are separated in
+a view by more blank text than any detector looks across.
+
+Values are copied verbatim, so a hit inside a value maps character for character to the
+prompt; a hit that touches synthetic text (a key, a separator) maps to the span of the
+value(s) it covers, else to the header cell or key it came from. Findings carry the detector's
+name suffixed with the view kind (``ssn (table)``, ``passport (record)``) and ``; table view``
+/ ``; record view`` appended to the verdict. A view is re-scanned only by the built-in
+detectors whose context words its keys hold (an ``SSN`` column: ``ssn``; ``Salary``:
+``salary``; ``password``: ``api_key``; see :data:`_FAMILY_SOURCES`) and by the policy's custom
+rules: the others would only repeat the plain scan's findings.
+
+Cost: :func:`hint` runs on every prompt. It reads the trigger words the tagger's Aho-Corasick
+pass already found (one dictionary lookup; the words join that pass's automaton on first use,
+one rebuild per process) and looks at the characters around each: a word between prose
+boundaries (blanks, punctuation) is done after a character test; otherwise one regex tells a
+compound key, one ``rfind`` a tag name; each line holding a trigger word is tested once for a
+table header (it and the next line share a delimiter, it is no sentence; a text without ``|``
+or tab needs no further look at a line that ends a sentence). Words common in prose trigger
+only in the shape the detectors need (``policy number``, ``member_id``, ``base pay``; see
+:func:`_joined`). On ``bench/sensitivity.py``'s corpora this is about 1-2.5 % of the tagger's
+instructions (counted with callgrind), and no view is built. Only when :func:`hint` passes
+does :func:`views` parse, and only the structures around those words. Patterns compile on
+first use. A table of thousands of rows with a context column costs about as much again as
+the plain scan (every row's value now has its context word).
+
+Caps (fail closed): the views of a prompt hold at most ``2 * len(text) + 4096`` characters
+(:data:`MAX_VIEW_FACTOR`, :data:`MAX_VIEW_SLACK`; separators between structures not counted)
+and at most :data:`MAX_BLOCKS` structures. Past either, :func:`views` raises
+:class:`StructuredCapExceeded` and the prompt is ``confidential`` with the error
+``structured: StructuredCapExceeded: ...``. Lines longer than :data:`MAX_LINE` characters are
+not read as table or key lines (only compound keys and tags within :data:`MAX_REACH`
+characters of the context word are).
+
+Not covered: a quoted CSV field spanning lines, old Mac ``\\r``-only line ends, a header
+whose context word is not one of the trigger words (:data:`_WEAK_WORDS`, :data:`_JOIN_WORDS`,
+:data:`_CRED_WORDS`; e.g. ``SIN``, left out as ``sin`` is in too many words), keys written
+without any separator (``dateofbirth``).
+"""
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from functools import lru_cache
+
+# imported when the structured pass first runs, after the sensitivity module
+from hrouter.signals.sensitivity import _DETECTORS, _full_hit, _lower, _needle_state, _register_needles
+
+__all__ = ["StructuredCapExceeded", "View", "hint", "rescan", "views"]
+
+#: Total view characters allowed: MAX_VIEW_FACTOR * len(text) + MAX_VIEW_SLACK.
+MAX_VIEW_FACTOR = 2
+MAX_VIEW_SLACK = 4096
+#: Structures (tables, records) rendered per prompt.
+MAX_BLOCKS = 1024
+#: A longer line is no table row or key line.
+MAX_LINE = 16384
+#: Key lines joined into one record, each way from the context word's line.
+MAX_RECORD_LINES = 32
+#: Inline pairs (JSON on one line, XML) read this far either side of the context word.
+MAX_REACH = 600
+
+#: Between two structures in a view: more blank than any detector's look-around (the widest,
+#: unreleased financials, looks 150 characters either way; contextual values, two line breaks).
+_PAD = "\n\n\n" + " " * 160 + "\n\n\n"
+
+# ---- trigger words: lower-case substrings found by the tagger's Aho-Corasick pass. Every
+# key pattern below (_FAMILY_SOURCES) matches only keys holding one of them (a test checks it).
+
+def _joined(words: tuple[str, ...], tails: tuple[str, ...]) -> tuple[str, ...]:
+    """Each word followed by each tail, joined by a space, ``_``, ``-`` or nothing
+    (``policy n`` ``policy_n`` ``policy-n`` ``policyn``): a word that alone is common prose
+    triggers only in the key shape the detector needs (``policy number``, ``policyNo``)."""
+    return tuple(w + sep + t for w in words for t in tails for sep in (" ", "_", "-", ""))
+
+
+#: Context words of the weak shapes: SSN, date of birth, medical/member ids, passport, phone,
+#: national ids.
+_WEAK_WORDS = (("ssn", "sozialvers", "sv-nummer", "sv nummer", "svnummer", "sécurit", "securit", "seguro")
+               + _joined(("social",), ("sec", "ins"))
+               + ("dob", "d.o.b", "birth", "born", "geburt", "geboren", "geb.", "naissance", "nacimiento", "nacid",
+                  "mrn", "medical", "patienten", "membership", "medicare", "medicaid", "versicher", "mitglied",
+                  "fallnummer", "dossier", "historia", "afiliad", "afiliaci", "asegurad", "póliza", "poliza",
+                  "tarjeta", "nhc", "kvnr")
+               + _joined(("patient", "member", "subscriber", "policy", "insurance", "hospital", "chart",
+                          "beneficiary"), ("id", "num", "nr", "no", "#"))
+               + _joined(("health",), ("plan", "serv"))
+               + ("passport", "passeport", "passnummer", "pass-n", "pass_n", "pass n", "passnr", "passno", "pasaporte",
+                  "reisepass", "phone", "tel", "tél", "mobil", "cell", "fax", "handy", "móvil", "movil", "celular",
+                  "landline", "portable", "nhs", "nir", "insee", "vitale", "bsn", "burgerservice", "pesel", "aadha",
+                  "adhaar", "personnummer", "samordning", "steuer", "idnr")
+               + _joined(("sofi",), ("nummer",)) + _joined(("tax",), ("id",)))
+#: Pay and plate words: a record whose person or owner sits on another line of the record.
+_JOIN_WORDS = (("salar", "salaire", "wage", "compensation", "bonus", "gehalt", "lohn", "sueldo", "earning", "nómina",
+                "nomina", "retribuci", "rémun", "remun", "plate", "registration", "kennzeichen", "nummernschild",
+                "immatricul", "plaque", "matrícula", "matricula")
+               + _joined(("base",), ("pay",)))
+#: Credential words: only tables and XML need a view (assignments are the api_key detector's own).
+_CRED_WORDS = ("password", "passwd", "passwort", "passphrase", "pwd", "secret", "token", "credential", "apikey",
+               "api_key", "api-key", "api key", "access_key", "accesskey", "access key", "access-key",
+               "private_key", "privatekey", "private key", "private-key", "kennwort", "contrase", "mot de passe",
+               "mot_de_passe", "mot-de-passe")
+
+_WEAK, _JOIN, _CRED = 0, 1, 2
+
+#: Per detector, the keys (humanised, lower-case, words separated by one space) whose values it
+#: may read in a view; each alternative holds a trigger word of its category.
+_FAMILY_SOURCES: dict[str, str] = {
+    # weak shapes
+    "ssn": r"ssns?|social security|\w*sozialversicherung\w*|sv ?-?nummer|s[ée]curit[ée] sociale|seguro social",
+    "date_of_birth": r"dob|d\.o\.b\.?|\w*birth\w*|born|\w*geburt\w*|geboren|geb\.|\w*naissance|\w*nacimiento"
+                     r"|nacid[oa]",
+    "medical_id": r"mrns?|medical record\w*|patient ?(?:id|number|no|nr|#)|patienten\w*"
+                  r"|member(?:ship)? ?(?:id|number|no|#)|memberid|subscriber ?(?:id|number|no)|policy ?(?:number|no|#)"
+                  r"|insurance ?(?:id|number|no|#)|medicare\w*|medicaid\w*|hospital ?(?:number|no|id)"
+                  r"|chart ?(?:number|no)|beneficiary ?(?:id|number)|health plan ?(?:id|number)|\w*versicher\w*"
+                  r"|mitglied\w*|fallnummer|dossier\w*|historia\w*|afiliad[oa]|afiliaci[óo]n|asegurad[oa]|p[óo]liza"
+                  r"|tarjeta sanitaria|nhc|kvnr",
+    "passport": r"\w*passport\w*|passeport|passnummer|pass ?n[ro]\.?|pasaporte|\w*reisepass\w*",
+    "phone": r"\w*phone\w*|tel|tel\.|\w*telef\w*|t[ée]l[ée]phone|t[ée]l\.?|mobile?|mobil\w*|cell|cellular|fax"
+             r"|handy\w*|m[óo]vil|celular|landline|portable",
+    "national_id": r"nhs|health service ?(?:number|no)?|nir|insee|carte vitale|vitale|bsn|burgerservice\w*"
+                   r"|sofi ?-?nummer|pesel|aadh?aa?r|adhaar|personnummer|samordningsnummer|\w*steuer\w*|idnr|tax ?id"
+                   r"|social security|s[ée]curit[ée] sociale",
+    # pay and plate words
+    "salary": r"\w*salar\w*|salaire|wages?|\w*compensation|bonus\w*|\w*gehalt\w*|\w*lohn|sueldo\w*|earnings?"
+              r"|base ?pay|n[óo]mina|retribuci[óo]n|r[ée]mun[ée]ration",
+    "vehicle_plate": r"\w*plates?|registration\w*|kennzeichen|nummernschild|immatriculation|plaque|matr[íi]cula",
+    # credentials
+    "api_key": r"\w*pass(?:word|wd|phrase|wort)\w*|pwd|\w*secrets?|\w*token|credentials?|api ?-?key|apikey"
+               r"|access ?-?key|accesskey|private ?-?key|privatekey|kennwort|contrase[ñn]a|mot de passe",
+}
+_FAMILY_CATEGORY = {"salary": _JOIN, "vehicle_plate": _JOIN, "api_key": _CRED}
+
+_KEY_SOURCES = {
+    "weak": "|".join(v for k, v in _FAMILY_SOURCES.items() if k not in _FAMILY_CATEGORY),
+    "join": _FAMILY_SOURCES["salary"] + "|" + _FAMILY_SOURCES["vehicle_plate"],
+    "cred": _FAMILY_SOURCES["api_key"],
+    "owner": (r"owner\w*|owned by|keeper|driver|holder|halter\w*|besitzer\w*|fahrer\w*|propri[ée]taire|titulaire"
+              r"|conducteur|propietari[oa]|titular|conductor"),
+}
+
+_ACRONYMS = frozenset({"ssn", "dob", "mrn", "nhs", "chi", "nir", "insee", "nhc", "ipp", "kvnr", "bsn", "sin", "nas",
+                       "tin", "idnr", "pesel", "nie", "dni", "uidai", "iban", "bic"})
+
+#: The rest of a key token after a trigger word, then the key's separator ("_number:", "Id\": ",
+#: "_no (home) =").
+_KEY_REST = r"[\w.\-]*[\"']?(?:[ \t]+[^\W\d][^\n:=<>\"\d]{0,23}?)??[ \t]*(?::=|=>|:(?![:/\\])|=(?![=>]))"
+
+_SOURCES: dict[str, tuple[str, int]] = {
+    # a key token: letters, digits, _ - . (the part before a position: matched on the reversed text)
+    "token": (r"[\w\-.]*", 0),
+    "tag_name_part": (r"[A-Za-z_][\w.\-]*(?::[\w.\-]*)?", 0),
+    # up to three words and a list/bold/quote opener before a key word at a line start
+    "key_head": (r"[ \t]*(?:[-*+•>][ \t]+)?(?:\*\*|__)?[\"']?(?:[^\W\d][\w.\-']*[ \t]+){0,3}", 0),
+    # a key line: key (a letter first, at most 64 characters, no : = < > "), separator, value
+    "key_line": (r"[ \t]*(?P<item>[-*+•>][ \t]+)?(?:\*\*|__)?(?P<q>[\"']?)(?P<key>[^\W\d][^\n\r:=<>\"]{0,63}?)(?P=q)"
+                 r"(?:\*\*|__)?[ \t]*(?::=|=>|:(?![:/\\])|=(?![=>]))(?:\*\*|__)?[ \t]*(?P<val>[^\n]*)", 0),
+    # a key separator right after a key token (an optional closing quote first)
+    "key_sep": (r"[\"']?[ \t]*(?::=|=>|:(?![:/\\])|=(?![=>]))", 0),
+    # a compound key around a trigger word, then its separator: joined right before the word
+    # (matched at its start), or at or after its last letter (matched there; see _char_flags)
+    "joint_before": (r"(?:(?<=[_\-])(?<=[A-Za-z0-9][_\-])|(?<=[a-z0-9])(?=[A-Z]))" + _KEY_REST, 0),
+    "joint_after": (r"(?=[A-Za-z0-9]{0,40}?(?:[_\-][A-Za-z0-9]|[a-z0-9][A-Z]))" + _KEY_REST, 0),
+    # pairs inside a line (JSON/YAML flow/INI on one line)
+    "inline_pair": (r"(?<![\w.\-\"'])(?P<q>[\"']?)(?P<key>[A-Za-z_][\w.\-]{0,63})(?P=q)[ \t]*"
+                    r"(?::=|=>|:(?![:/\\])|=(?![=>]))[ \t]*"
+                    r"(?:\"(?P<dq>[^\"\n]{1,400})\"|'(?P<sq>[^'\n]{1,400})'"
+                    r"|(?P<bare>[^\s,;{}\[\]\"'<>=][^,;{}\[\]\n\"'<>=]{0,200}?))(?=[ \t]*(?:[,;}\]<]|\r?\n|$))", 0),
+    # an XML/HTML opening tag (group 1: name, 2: attributes, 3: "/" when self-closing)
+    "tag": (r"<([A-Za-z_][\w.\-]{0,63}(?::[A-Za-z_][\w.\-]{0,63})?)((?:[ \t\r\n][^<>]{0,400}?)?)(/?)>", 0),
+    "attr": (r"([A-Za-z_][\w.\-:]*)[ \t\r\n]*=[ \t\r\n]*(?:\"([^\"<>]{0,400})\"|'([^'<>]{0,400})')", 0),
+    # a markdown delimiter row and an ASCII box border
+    "md_rule": (r"[ \t]*\|?(?:[ \t]*:?-{1,}:?[ \t]*\|)+(?:[ \t]*:?-{1,}:?[ \t]*)?[ \t]*", 0),
+    "box_rule": (r"[ \t]*\+[-=+: ]*\+[ \t]*", 0),
+    # humanising a key
+    "camel": (r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", 0),
+    "key_seps": (r"[_\-\s]+", 0),
+    "letter": (r"[^\W\d_]", 0),
+    # a cell of a comma/semicolon line that opens like prose
+    "prose_cell": (r"(?:^|[,;])[ \t]*(?:and|or|but|the|a|an|then|so|which|that|with|for|to|is|are|was|i|we|you)\b",
+                   re.I),
+    "digits4": (r"\d{4}", 0),
+}
+
+
+class _Patterns:
+    """Attribute access compiles the named pattern once (the key patterns word-bounded)."""
+
+    def __getattr__(self, name: str) -> re.Pattern[str]:
+        src = _KEY_SOURCES.get(name) or _FAMILY_SOURCES.get(name[4:] if name.startswith("fam_") else "")
+        if src:
+            rx = re.compile(r"(?<![^\W_])(?:" + src + r")(?![^\W_])")
+        else:
+            src, flags = _SOURCES[name]
+            rx = re.compile(src, flags)
+        setattr(self, name, rx)
+        return rx
+
+
+_R = _Patterns()
+
+
+class StructuredCapExceeded(Exception):
+    """The views would exceed :data:`MAX_BLOCKS` structures or the size cap (fail closed)."""
+
+
+class View:
+    """One kind of view of a prompt: ``text`` (the rendered structures) and the segments that
+    map it back. ``segs`` holds ``(view_start, view_end, norm_start, norm_end, is_value)`` in
+    view order; a value segment's text is ``norm[norm_start:norm_end]`` verbatim, a key
+    segment's span is the header cell or key it was rendered from. ``families``: the built-in
+    detectors whose context words its keys hold (the others would only repeat the plain scan)."""
+
+    __slots__ = ("kind", "text", "segs", "starts", "families")
+
+    def __init__(self, kind: str, text: str, segs: list[tuple[int, int, int, int, bool]],
+                 families: frozenset[str] = frozenset()) -> None:
+        self.kind, self.text, self.segs, self.families = kind, text, segs, families
+        self.starts = [s[0] for s in segs]
+
+    def span(self, s: int, e: int, size: int) -> tuple[int, int]:
+        """The span of the prompt's normalised text (``size`` characters) that the view's
+        ``[s, e)`` stands for: the covered value characters, else the covered keys' cells, else
+        the segment before ``s``. Always ``0 <= start < end <= size`` (``size`` >= 1)."""
+        segs = self.segs
+        i = max(0, bisect_right(self.starts, s) - 1)
+        vs, ve, ns, ne, is_value = segs[i] if segs else (0, 0, 0, 0, False)
+        if is_value and vs <= s and e <= ve:  # inside one value: character for character
+            return ns + s - vs, ns + e - vs
+        lo = hi = klo = khi = -1
+        j = i
+        while j < len(segs) and segs[j][0] < e:
+            vs, ve, ns, ne, is_value = segs[j]
+            if ve > s:
+                if is_value:
+                    a, b = ns + max(s, vs) - vs, ns + min(e, ve) - vs
+                    lo = a if lo < 0 else min(lo, a)
+                    hi = max(hi, b)
+                else:
+                    klo = ns if klo < 0 else min(klo, ns)
+                    khi = max(khi, ne)
+            j += 1
+        if lo < 0:
+            lo, hi = (klo, khi) if klo >= 0 else (segs[i][2], segs[i][3]) if segs else (0, 1)
+        lo = min(max(lo, 0), size - 1)
+        return lo, min(max(hi, lo + 1), size)
+
+
+# --------------------------------------------------------------------------------------
+# Occurrences of the trigger words.
+
+
+#: Every trigger word once, and each one's category (a word in two lists takes the first).
+_WORDS: tuple[str, ...] = tuple(dict.fromkeys(_WEAK_WORDS + _JOIN_WORDS + _CRED_WORDS))
+_CATEGORY: dict[str, int] = {}
+for _cat, _words in ((_CRED, _CRED_WORDS), (_JOIN, _JOIN_WORDS), (_WEAK, _WEAK_WORDS)):
+    _CATEGORY.update(dict.fromkeys(_words, _cat))
+del _cat, _words
+
+
+def _occurrences(norm: str) -> list[tuple[str, list[int]]] | None:
+    """(trigger word, its positions) for every trigger word in ``norm`` (None: none), from the
+    tagger's needle pass (cached for the prompt; computed here when it is not)."""
+    low = _lower(norm)
+    if len(low) != len(norm):  # lower() changed the length (a dotted capital I): positions by regex
+        return _occurrences_by_regex(norm)
+    key = _register_needles(_WORDS)  # before the lookup: registering may reset the cached hits
+    return _needle_state(low)[1].get(key)
+
+
+_WORD_RX: list = []
+
+
+def _occurrences_by_regex(norm: str) -> list[tuple[str, list[int]]] | None:
+    if not _WORD_RX:
+        _WORD_RX.append(re.compile("|".join(map(re.escape, sorted(_WORDS, key=len, reverse=True))), re.I))
+    by_word: dict[str, list[int]] = {}
+    for m in _WORD_RX[0].finditer(norm):
+        word = m.group().lower()
+        if word in _CATEGORY:
+            by_word.setdefault(word, []).append(m.start())
+    return list(by_word.items()) or None
+
+
+# --------------------------------------------------------------------------------------
+# The cheap check.
+
+
+#: A character no header row holds (a line of ``key: value`` pairs, JSON, XML is a record).
+_NOT_HEADER = re.compile(r"[:={}<>]")
+
+#: What the characters around a trigger word suggest (see :func:`_classify`).
+_TAG, _COMPOUND, _TABLE, _KEY = 1, 2, 4, 8
+
+
+def _context(norm: str) -> tuple[int, bool, dict, bool, bool]:
+    """Per-prompt facts for :func:`_classify`: (length, has a line break, a cache of line
+    checks, may hold a key (``:`` or ``=``), may hold a tag (``<``)). The cache starts with
+    key -1 = whether the text holds ``|`` or a tab (see :func:`_table_hint`)."""
+    multi = "\n" in norm
+    return (len(norm), multi, {-1: multi and ("|" in norm or "\t" in norm)}, ":" in norm or "=" in norm,
+            "<" in norm)
+
 
 def hint(norm: str) -> bool:
-    """Whether ``norm`` may hold structured data worth a view (cheap)."""
+    """Whether ``norm`` (the normalised prompt) may hold structured data worth a view: some
+    trigger word sits in an XML tag or attribute, in a compound key (``_``/``-``/camelCase)
+    followed by ``:`` or ``=``, on a line whose next line has the same delimiter (``|``, tab,
+    ``;``, ``,``), or (a pay/plate word) in a key at a line start of a multi-line text. A trigger
+    word between plain prose boundaries costs a few character tests; each line holding a
+    trigger word is tested once. Never raises: on an unexpected error it answers True, and
+    :func:`views` (whose errors the caller records, failing closed) decides."""
+    try:
+        found = _occurrences(norm)
+        if not found:
+            return False
+        ctx = _context(norm)
+        size, multi, lines, keyish, tagish = ctx
+        if not (multi or keyish or tagish):
+            return False  # one line, no ":" "=" "<": no key, no tag, no table
+        category = _CATEGORY
+        find = norm.find
+        before, after, lower = _PLAIN_BEFORE, _PLAIN_AFTER, _LOWER_ASCII
+        chars = keyish or tagish
+        for needle, positions in found:
+            n = len(needle)
+            cat = category[needle]
+            own = needle in _SELF_JOINED
+            for p in positions:
+                if chars:
+                    c = norm[p - 1:p]
+                    if own or not (c in before or (c.isalpha() and not tagish
+                                                   and not (c.islower() and norm[p].isupper()))):
+                        suspect = True  # a joint or a tag may come before the word
+                    else:  # after the word (past its lower-case rest): a plain boundary?
+                        c = norm[p + n:p + n + 1]
+                        if c and c in lower:
+                            rest = norm[p + n:p + n + 24].lstrip(lower)
+                            c = rest[:1] if rest else "?"  # a word this long: look closer
+                        suspect = c not in after
+                    if suspect and (cat != _CRED or tagish) and _char_flags(norm, p, needle, ctx):
+                        return True
+                if multi:
+                    le = find("\n", p)
+                    if le == -1:
+                        le = size
+                    elif le not in lines:  # a next line: may this one head a table?
+                        if _table_hint(norm, le, size, lines[-1]):
+                            return True
+                        lines[le] = False
+                    if cat == _JOIN and keyish and _key_hint(norm, p, n, le):
+                        return True
+        return False
+    except Exception:  # noqa: BLE001 - the caller does not guard this call
+        return True
+
+
+#: Characters before / after a trigger word that make it a plain prose word: no tag name, no
+#: attribute value, no compound key (those need ``<``, a quote after ``=``, ``_``, ``-`` or a
+#: letter or digit next to the word). The empty string stands for the text's start / end.
+_PLAIN_BEFORE = frozenset(" \t\n\r([{,;|!?*/#>=&+%") | {""}  # no "." ":" "-" "_": a tag name may hold them
+_PLAIN_AFTER = frozenset(" \t\n\r)]},;|.!?*/:\"'=>&+%") | {""}
+_LOWER_ASCII = "abcdefghijklmnopqrstuvwxyz"
+#: Trigger words that hold their own joint (``member_id``, ``memberid`` from ``memberId``).
+_SELF_JOINED = frozenset(w for w in _WORDS if "_" in w or "-" in w
+                         or any(w == a + b for a in ("patient", "member", "subscriber", "policy", "insurance",
+                                                    "hospital", "chart", "beneficiary", "health", "social", "sofi",
+                                                    "tax", "base") for b in ("id", "num", "nr", "no", "#", "plan",
+                                                                             "serv", "sec", "ins", "nummer", "pay")))
+
+
+def _classify(norm: str, p: int, needle: str, ctx: tuple[int, bool, dict, bool, bool]) -> int:
+    """What the trigger word ``needle`` found at ``p`` may stand in: a bit set of :data:`_TAG`
+    (a tag name or attribute value), :data:`_COMPOUND` (a snake/kebab/camelCase key followed by
+    ``:``/``=``), :data:`_TABLE` (a header-like line whose next line shares a delimiter),
+    :data:`_KEY` (a pay or plate word in a key at a line start); 0 for prose. ``ctx``: see
+    :func:`_context`. :func:`hint` runs the same tests (a superset: a test checks it)."""
+    flags = _char_flags(norm, p, needle, ctx)
+    if flags & _TAG:
+        return flags
+    size, multi, lines, keyish, _ = ctx
+    if multi:
+        le = norm.find("\n", p)
+        if le != -1:
+            got = lines.get(le)
+            if got is None:
+                got = lines[le] = _table_hint(norm, le, size, lines[-1])
+            if got:
+                flags |= _TABLE
+        if _CATEGORY[needle] == _JOIN and keyish and _key_hint(norm, p, len(needle), size if le == -1 else le):
+            flags |= _KEY
+    return flags
+
+
+def _char_flags(norm: str, p: int, needle: str, ctx: tuple[int, bool, dict, bool, bool]) -> int:
+    """:data:`_TAG` or :data:`_COMPOUND` (or 0) for the trigger word at ``p`` (see :func:`_classify`).
+    A compound key is joined right before the word (``date_of_birth``, ``dateOfBirth``) or right
+    after its last letter (``passport_no``, ``PhoneNumber``, ``ssnValue``), or holds the joint in
+    the trigger word itself (``member_id``, ``memberId``)."""
+    _, _, _, keyish, tagish = ctx
+    if tagish:  # "<" in the text
+        if _in_tag_name(norm, p):
+            return _TAG  # <ssn>, <dateOfBirth>, <ns:password>
+        if p >= 2 and norm[p - 2] == "=" and norm[p - 1] in "\"'":
+            return _TAG  # name="ssn"
+    if keyish and _CATEGORY[needle] != _CRED:
+        if _R.joint_before.match(norm, p) or \
+                _R.joint_after.match(norm, p if needle in _SELF_JOINED else p + len(needle) - 1):
+            return _COMPOUND
+    return 0
+
+
+def _in_tag_name(norm: str, p: int) -> bool:
+    """Whether ``p`` lies inside a tag name (``<ssn>``, ``<dateOfBirth>``, ``<ns:date_of_birth>``)."""
+    j = norm.rfind("<", max(0, p - 65), p)
+    if j == -1:
+        return False
+    if j == p - 1:
+        return True
+    m = _R.tag_name_part.match(norm, j + 1, p)
+    return m is not None and m.end() == p
+
+
+def _table_hint(norm: str, le: int, size: int, bars: bool = True) -> bool:
+    """Whether the line ending at ``le`` may head a table (``bars``: whether the text holds a
+    ``|`` or a tab at all; a line ending a sentence can head only such a table): the next line shares
+    its delimiter, ``|`` or tab any number of times (or a ``+---+`` border follows), ``;`` or
+    ``,`` as often (or more, when quoted fields may hide some); and it reads as a header: no
+    ``: = { } < >`` (a line of pairs, JSON or XML is a record), and for ``;``/``,`` no sentence
+    punctuation (``. ``, ``? ``, ``! ``, a final ``.?!``)."""
+    end = le - 1 if le and norm[le - 1] == "\r" else le
+    prose = end and norm[end - 1] in ".?!"  # a sentence's end: no CSV header, perhaps a | or tab row
+    if prose and not bars:
+        return False
+    ne = norm.find("\n", le + 1)
+    if ne == -1:
+        ne = size
+    nxt = norm[le + 1:ne]
+    bar, tab = "|" in nxt, "\t" in nxt
+    if prose:
+        if not (bar or tab):
+            return False
+        comma = semi = False
+    else:
+        comma, semi = "," in nxt, ";" in nxt
+        if not (bar or tab or comma or semi or nxt.lstrip().startswith("+")):
+            return False
+    line = norm[norm.rfind("\n", 0, le) + 1:le]
+    if "|" in line and (bar or nxt.lstrip().startswith("+")):
+        return _header_like(line, nxt, False)
+    if tab and "\t" in line:
+        return _header_like(line, nxt, False)
+    if comma and "," in line:
+        c, c2 = line.count(","), nxt.count(",")
+        if c2 == c or (c2 > c and '"' in nxt):
+            return _header_like(line, nxt, True)
+    if semi and ";" in line:
+        c, c2 = line.count(";"), nxt.count(";")
+        if c2 == c or (c2 > c and '"' in nxt):
+            return _header_like(line, nxt, True)
     return False
 
 
-def views(norm: str) -> list:
-    """The views of ``norm`` (none yet)."""
-    return []
+def _header_like(line: str, nxt: str, prose_check: bool) -> bool:
+    """Whether ``line`` may be a header row (see :func:`_table_hint`); ``prose_check`` for
+    ``,``/``;``, which prose uses too: no sentence punctuation, no cell opening with an article
+    or conjunction (``the patient, and the phone``)."""
+    if len(line) > MAX_LINE or len(nxt) > MAX_LINE or _NOT_HEADER.search(line):
+        return False
+    if prose_check:
+        body = line.rstrip()
+        return body[-1:] not in (".", "?", "!") and ". " not in body and "? " not in body and "! " not in body \
+            and not _R.prose_cell.search(body)
+    return True
 
 
-def rescan(norm: str, view, detectors: list, run) -> None:
-    """Re-scan one view with every detector (nothing yet)."""
+def _key_hint(norm: str, p: int, n: int, le: int) -> bool:
+    """Whether the pay/plate word at ``p`` is in a pay/plate key at its line's start
+    (``Annual Salary:``): at most four blanks before it, ``:`` or ``=`` after the key."""
+    stop = min(le, p + n + 40)
+    j = norm.find(":", p, stop)
+    if j == -1:
+        j = norm.find("=", p, stop)
+        if j == -1:
+            return False
+    ls = norm.rfind("\n", max(0, p - 65), p) + 1
+    if p - ls > 64 or (ls == 0 and p > 64) or norm.count(" ", ls, p) > 4:
+        return False
+    m = _R.key_line.match(norm, ls, le)
+    return m is not None and m.start("key") <= p < m.end("key") and \
+        _key_info(m.group("key"))[2]
+
+
+# --------------------------------------------------------------------------------------
+# Rendering.
+
+
+def _humanize(key: str) -> str:
+    """``medical_record_number`` -> ``medical record number``, ``dateOfBirth`` -> ``date of
+    birth``, ``passport-no`` -> ``passport no``: lower-case words, known acronyms upper-case."""
+    words = _R.key_seps.sub(" ", _R.camel.sub(" ", key.strip(" \t\"'*"))).lower().split()
+    return " ".join(w.upper() if w in _ACRONYMS else w for w in words)
+
+
+def _key_kind(human: str) -> tuple[bool, bool, bool, bool]:
+    """(weak, join, cred, owner): which key patterns the humanised key matches."""
+    low = human.lower()
+    return (_R.weak.search(low) is not None, _R.join.search(low) is not None, _R.cred.search(low) is not None,
+            _R.owner.search(low) is not None)
+
+
+@lru_cache(maxsize=4096)
+def _families(key: str) -> frozenset[str]:
+    """The detectors whose context words the rendered ``key`` holds (a view runs only those)."""
+    low = _humanize(key).lower()
+    return frozenset(name for name in _FAMILY_SOURCES if getattr(_R, "fam_" + name).search(low))
+
+
+@lru_cache(maxsize=4096)
+def _key_info(key: str) -> tuple[str, bool, bool, bool, bool]:
+    """(the key as rendered in a view, weak, join, cred, owner) for a key as written; memoised
+    (a table or record list repeats its keys)."""
+    human = _humanize(key)
+    weak, join, cred, owner = _key_kind(human)
+    return _render_key(human, cred), weak, join, cred, owner
+
+
+def _render_key(human: str, cred: bool) -> str:
+    """The key as written in a view: humanised; a credential key joined with ``_``."""
+    return "_".join(human.lower().split()) if cred else human
+
+
+def _compound(key: str) -> bool:
+    """Whether ``key`` has words joined by ``_``/``-`` or in camelCase."""
+    k = key.strip(" \t\"'*")
+    return "_" in k or "-" in k or _R.camel.search(k) is not None
+
+
+#: Values that stand for no value: left out of a view, so that a context word does not reach
+#: the next cell's value instead ("DOB: unknown, Visit: 2024-03-01").
+_NO_VALUE = frozenset({"-", "--", "---", "—", "?", "n/a", "na", "n.a.", "none", "null", "nil", "unknown", "tbd",
+                       "tba", "redacted", "[redacted]", "x", "xx", "xxx", "***", "empty", "missing"})
+
+
+class _Views:
+    """Collects the structures of one prompt and renders them (checking the caps)."""
+
+    def __init__(self, norm: str) -> None:
+        self.norm = norm
+        self.size = len(norm)
+        self.budget = MAX_VIEW_FACTOR * len(norm) + MAX_VIEW_SLACK
+        self.blocks = 0
+        self.parts: dict[str, list[str]] = {"table": [], "record": []}
+        self.segs: dict[str, list[tuple[int, int, int, int, bool]]] = {"table": [], "record": []}
+        self.pos = {"table": 0, "record": 0}
+        self.families: dict[str, set[str]] = {"table": set(), "record": set()}
+
+    def add(self, kind: str, lines: list[list[tuple[str | None, tuple[int, int] | None, int, int]]]) -> None:
+        """Render one structure: ``lines`` of pairs ``(key text or None, key span, value start,
+        value end)``; raises :class:`StructuredCapExceeded` past a cap."""
+        norm = self.norm
+        lines = [kept for kept in ([pair for pair in pairs if norm[pair[2]:pair[3]].lower() not in _NO_VALUE]
+                                   for pairs in lines) if kept]
+        if not lines:
+            return
+        self.blocks += 1
+        if self.blocks > MAX_BLOCKS:
+            raise StructuredCapExceeded(f"more than {MAX_BLOCKS} structures")
+        parts, segs, families = self.parts[kind], self.segs[kind], self.families[kind]
+        append, add_seg = parts.append, segs.append
+        at = self.pos[kind]
+        if at:
+            append(_PAD)
+            at += len(_PAD)
+        start = at
+        keys_seen: set[str] = set()
+        for i, pairs in enumerate(lines):
+            if i:
+                append("\n")
+                at += 1
+            last = ""
+            for j, (key, kspan, vs, ve) in enumerate(pairs):
+                if j:
+                    sep = " " if last in ".!?;" else ", "
+                    append(sep)
+                    at += len(sep)
+                if key:
+                    keys_seen.add(key)
+                    k = key + ": "
+                    append(k)
+                    add_seg((at, at + len(k) - 1, kspan[0], kspan[1], False))
+                    at += len(k)
+                append(norm[vs:ve])
+                add_seg((at, at + ve - vs, vs, ve, True))
+                at += ve - vs
+                last = norm[ve - 1]
+        for key in keys_seen:
+            families |= _families(key)
+        self.pos[kind] = at
+        self.budget -= at - start
+        if self.budget < 0:
+            raise StructuredCapExceeded(f"views longer than {MAX_VIEW_FACTOR}x the text + {MAX_VIEW_SLACK}")
+
+    def result(self) -> list[View]:
+        return [View(kind, "".join(self.parts[kind]), self.segs[kind], frozenset(self.families[kind]))
+                for kind in ("table", "record") if self.segs[kind]]
+
+
+# --------------------------------------------------------------------------------------
+# Lines and cells.
+
+
+def _line_at(norm: str, p: int) -> tuple[int, int, int]:
+    """(start, content end without ``\\r``, end at the ``\\n`` or the text's end) of the line
+    holding ``p``."""
+    ls = norm.rfind("\n", 0, p) + 1
+    le = norm.find("\n", p)
+    if le == -1:
+        le = len(norm)
+    ce = le - 1 if le > ls and norm[le - 1] == "\r" else le
+    return ls, ce, le
+
+
+def _cells(norm: str, ls: int, ce: int, d: str) -> list[tuple[int, int]]:
+    """The value span of each field of the line ``norm[ls:ce]`` split at ``d`` (blanks trimmed;
+    double-quoted fields unquoted, ``""`` inside kept; for ``|`` the border cells dropped)."""
+    spans: list[tuple[int, int]] = []
+    if d != "|" and '"' in norm[ls:ce]:
+        i = ls
+        while True:
+            j = i
+            while j < ce and norm[j] in " \t":
+                j += 1
+            if j < ce and norm[j] == '"':
+                k = j + 1
+                while True:
+                    k = norm.find('"', k, ce)
+                    if k == -1 or not norm.startswith('""', k):
+                        break
+                    k += 2
+                if k != -1:
+                    after = k + 1
+                    while after < ce and norm[after] in " \t":
+                        after += 1
+                    if after == ce or norm[after] == d:
+                        spans.append((j + 1, k))
+                        if after == ce:
+                            return spans
+                        i = after + 1
+                        continue
+            k = norm.find(d, i, ce)
+            end = ce if k == -1 else k
+            spans.append(_trim(norm, i, end))
+            if k == -1:
+                return spans
+            i = k + 1
+    i = ls
+    while True:
+        k = norm.find(d, i, ce)
+        end = ce if k == -1 else k
+        spans.append(_trim(norm, i, end))
+        if k == -1:
+            break
+        i = k + 1
+    if d == "|" and spans:
+        body = norm[ls:ce]
+        if spans[0][0] == spans[0][1] and body.lstrip().startswith("|"):
+            spans.pop(0)  # the left border
+        if spans and spans[-1][0] == spans[-1][1] and body.rstrip().endswith("|"):
+            spans.pop()  # the right border
+    return spans
+
+
+def _trim(norm: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and norm[s] in " \t":
+        s += 1
+    while e > s and norm[e - 1] in " \t":
+        e -= 1
+    return s, e
+
+
+# --------------------------------------------------------------------------------------
+# Tables.
+
+
+class _Table:
+    """A delimited block: its lines ``(start, content end, end)``, delimiter, cells by line start."""
+
+    __slots__ = ("lines", "d", "cells")
+
+    def __init__(self, lines: list[tuple[int, int, int]], d: str, cells: dict[int, list[tuple[int, int]]]) -> None:
+        self.lines, self.d, self.cells = lines, d, cells
+
+
+def _table_at(norm: str, line: tuple[int, int, int]) -> _Table | None:
+    """The delimited block holding ``line`` (start, content end, end), if the line and a
+    neighbour split into at least two cells at one delimiter."""
+    ls, ce, le = line
+    text = norm[ls:ce]
+    for d in "|\t;,":
+        if d not in text:
+            continue
+        cells = _cells(norm, ls, ce, d)
+        if len(cells) < 2 or (d in ",;" and sum(e > s for s, e in cells) < 2):
+            continue
+        k = len(cells)
+        known = {ls: cells}
+
+        def fits(ln: tuple[int, int, int], d=d, k=k, known=known) -> bool:
+            s, c, _ = ln
+            if c <= s or c - s > MAX_LINE:
+                return False
+            if norm.find(d, s, c) == -1:
+                return d == "|" and _R.box_rule.fullmatch(norm, s, c) is not None
+            got = known[s] = _cells(norm, s, c, d)
+            n = len(got)
+            return n >= 1 if d == "|" else n >= 2 if d == "\t" else n == k  # | and tab rows may be ragged
+
+        above = []
+        ln = line
+        while ln[0] > 0:
+            prev = _line_at(norm, ln[0] - 1)
+            if not fits(prev):
+                break
+            above.append(prev)
+            ln = prev
+        lines = above[::-1]
+        lines.append(line)
+        ln = line
+        while ln[2] < len(norm):
+            nxt = _line_at(norm, ln[2] + 1)
+            if not fits(nxt):
+                break
+            lines.append(nxt)
+            ln = nxt
+        if sum(not (d == "|" and _R.box_rule.fullmatch(norm, s, c)) for s, c, _ in lines) >= 2:
+            return _Table(lines, d, known)
+    return None
+
+
+def _table_view(norm: str, table: _Table) -> tuple[bool, list | None]:
+    """(whether ``table`` has a header row, its rows as view lines of pairs or None when the
+    header names no context column). A header has at least two labels (cells of at most 64
+    characters and 8 words, no ``: = { } < >``: a line of ``key: value`` pairs is a record)."""
+    d = table.d
+    rows = [(s, c) for s, c, _ in table.lines
+            if not (d == "|" and (_R.box_rule.fullmatch(norm, s, c) or _R.md_rule.fullmatch(norm, s, c)))]
+    if len(rows) < 2:
+        return False, None
+    cells = table.cells
+    header = cells.get(rows[0][0]) or _cells(norm, *rows[0], d)
+    keys: list[tuple[str, tuple[int, int]] | None] = []
+    trigger = False
+    labels = 0
+    for s, e in header:
+        cell = norm[s:e]
+        if not cell:
+            keys.append(None)
+            continue
+        if len(cell) > 64 or len(cell.split()) > 8 or _NOT_HEADER.search(cell):
+            return False, None
+        if not _R.letter.search(cell):
+            keys.append(None)
+            continue
+        labels += 1
+        rendered, weak, join, cred, owner = _key_info(cell)
+        trigger = trigger or weak or join or cred
+        keys.append((rendered, (s, e)) if weak or join or cred or owner else None)
+    if labels < 2:
+        return False, None
+    if not trigger:
+        return True, None
+    out = []
+    for s, c in rows[1:]:
+        pairs = []
+        row = cells.get(s)
+        for i, (vs, ve) in enumerate(_cells(norm, s, c, d) if row is None else row):
+            if ve <= vs:
+                continue
+            key = keys[i] if i < len(keys) else None
+            pairs.append((key[0], key[1], vs, ve) if key else (None, None, vs, ve))
+        out.append(pairs)
+    return True, out
+
+
+# --------------------------------------------------------------------------------------
+# Records.
+
+
+def _value(norm: str, vs: int, ve: int) -> tuple[int, int] | None:
+    """A key line's value span: blanks, a trailing ``,``/``;`` and enclosing quotes removed;
+    None when empty or a nested structure / block scalar (``{``, ``[``, ``|``, ``>``)."""
+    vs, ve = _trim(norm, vs, ve)
+    while ve > vs and norm[ve - 1] in ",;":
+        ve -= 1
+    vs, ve = _trim(norm, vs, ve)
+    if ve > vs + 1 and norm[vs] in "\"'`" and norm[ve - 1] == norm[vs]:
+        vs, ve = vs + 1, ve - 1
+    elif ve > vs and norm[vs] in "\"'`":
+        vs += 1
+    if ve <= vs or norm[vs] in "{[|>" and ve - vs <= 2:
+        return None
+    if norm[vs] in "{[":
+        return None
+    return vs, ve
+
+
+def _key_line(norm: str, ln: tuple[int, int, int]):
+    """The key line match of ``ln`` (key, value of at most 200 characters), or None."""
+    s, c, _ = ln
+    if c <= s or c - s > MAX_LINE:
+        return None
+    m = _R.key_line.match(norm, s, c)
+    if m is None or len(m.group("key").split()) > 6 or c - m.start("val") > 200 or _R.digits4.search(m.group("key")):
+        return None  # a long key or value is prose; a key holding a number is a value ("MRN 0048: ...")
+    return m
+
+
+def _xml_line(norm: str, ln: tuple[int, int, int]):
+    """``<key>value</key>`` alone on ``ln``: (key span, value span) or None."""
+    s, c, _ = ln
+    if c <= s or c - s > MAX_LINE:
+        return None
+    body = norm[s:c].strip()
+    if not body.startswith("<") or not body.endswith(">"):
+        return None
+    pairs = _xml_pairs(norm, s, c)
+    if len(pairs) == 1:
+        return pairs[0][:2]
+    return None
+
+
+def _record_block(norm: str, line: tuple[int, int, int], floor: int = 0) -> tuple[list, int, int]:
+    """The key lines around ``line`` (consecutive, no blank line, none before ``floor``): (view
+    lines of pairs, block start, block end). A short non-key line just above the block (a
+    heading such as ``## Jane Roe``) comes first, as a bare value; an empty value takes the next
+    line when that is no key line (``password:`` / ``S3cret``)."""
+    def pairs_of(ln):
+        m = _key_line(norm, ln)
+        if m is not None:
+            val = _value(norm, m.start("val"), ln[1])
+            return ("kv", m, val)
+        x = _xml_line(norm, ln)
+        if x is not None:
+            return ("xml", x, None)
+        return None
+
+    block = [(line, pairs_of(line))]
+    ln = line
+    for _ in range(MAX_RECORD_LINES):
+        if ln[0] == 0 or ln[0] - 1 < floor:
+            break
+        prev = _line_at(norm, ln[0] - 1)
+        got = pairs_of(prev)
+        if got is None:
+            break
+        block.insert(0, (prev, got))
+        ln = prev
+    heading = None
+    if ln[0] > 0 and ln[0] - 1 >= floor:
+        prev = _line_at(norm, ln[0] - 1)
+        body = norm[prev[0]:prev[1]].strip(" \t#*_>-")
+        if body and len(body) <= 60 and body[-1] not in ".!?:;,{}[]()<>" and _R.letter.search(body):
+            s, e = _trim(norm, prev[0], prev[1])
+            while s < e and norm[s] in "#*_>- \t":
+                s += 1
+            while e > s and norm[e - 1] in "#*_ \t":
+                e -= 1
+            if e > s:
+                heading = (s, e)
+    ln = line
+    count = 0
+    while count < MAX_RECORD_LINES and ln[2] < len(norm):
+        nxt = _line_at(norm, ln[2] + 1)
+        got = pairs_of(nxt)
+        if got is None:
+            # an empty value continued on the next line
+            last = block[-1][1]
+            if last[0] == "kv" and last[2] is None and not last[1].group("val").strip() and nxt[1] > nxt[0]:
+                s, e = _trim(norm, nxt[0], nxt[1])
+                val = _value(norm, s, e) if e > s else None
+                if val is not None and e - s <= 200:
+                    block[-1] = (block[-1][0], ("kv", last[1], val))
+                    ln = nxt
+                    count += 1
+                    continue
+            break
+        block.append((nxt, got))
+        ln = nxt
+        count += 1
+    lines: list[list] = [[(None, None, heading[0], heading[1])]] if heading else [[]]
+    for ln, (kind, got, val) in block:
+        if kind == "xml":
+            (ks, ke), (vs, ve) = got
+            key, kspan, section, item = norm[ks:ke], (ks, ke), False, False
+        else:
+            key, kspan = got.group("key"), got.span("key")
+            section, item = val is None, got.group("item") is not None
+            if val is None:
+                if lines[-1]:
+                    lines.append([])
+                continue
+            vs, ve = val
+        if item and lines[-1]:
+            lines.append([])
+        lines[-1].append((_key_info(key)[0], kspan, vs, ve))
+    return lines, block[0][0][0], block[-1][0][2]
+
+
+def _xml_pairs(norm: str, lo: int, hi: int) -> list[tuple[tuple[int, int], tuple[int, int], int]]:
+    """(key span, value span, end) of the XML elements opening in ``norm[lo:hi]``:
+    ``<key>value</key>``, ``<x name="key">value</x>``, ``<x name="key" value="value"/>``,
+    ``<input type="password" value="..."/>``; ``end`` is where the element ends."""
+    out = []
+    for m in _R.tag.finditer(norm, lo, hi):
+        name = m.group(1)
+        kspan = (m.start(1) + (name.rfind(":") + 1), m.end(1))
+        vspan = None
+        end = m.end()
+        attrs = m.group(2)
+        if attrs and "=" in attrs:
+            named = {}
+            for a in _R.attr.finditer(norm, m.start(2), m.end(2)):
+                g = 2 if a.group(2) is not None else 3
+                named[a.group(1).lower()] = (a.start(g), a.end(g))
+            for k in ("name", "key", "id", "property", "field", "label"):
+                if k in named and named[k][1] > named[k][0]:
+                    kspan = named[k]
+                    break
+            if "type" in named and norm[named["type"][0]:named["type"][1]].lower() == "password":
+                kspan = named["type"]  # <input type="password" value="...">: whatever its name
+            if "value" in named and named["value"][1] > named["value"][0]:
+                vspan = named["value"]
+        if vspan is None and not m.group(3):
+            close = norm.find("<", m.end(), m.end() + 401)
+            if close != -1 and norm.startswith("</" + name, close) and \
+                    norm[close + 2 + len(name):close + 3 + len(name)] in (">", " ", "\t", "\r", "\n"):
+                s, e = m.end(), close
+                while s < e and norm[s] in " \t\r\n":
+                    s += 1
+                while e > s and norm[e - 1] in " \t\r\n":
+                    e -= 1
+                if e > s:
+                    vspan = (s, e)
+                    end = norm.find(">", close) + 1
+        if vspan is not None:
+            out.append((kspan, vspan, end))
+    return out
+
+
+def _inline_pairs(norm: str, lo: int, hi: int) -> list[tuple[tuple[int, int], tuple[int, int], int]]:
+    """(key span, value span, end) of the ``key: value`` pairs inside ``norm[lo:hi]``."""
+    out = []
+    for m in _R.inline_pair.finditer(norm, lo, hi):
+        g = "dq" if m.group("dq") is not None else "sq" if m.group("sq") is not None else "bare"
+        vs, ve = _trim(norm, *m.span(g))
+        if ve > vs:
+            out.append((m.span("key"), (vs, ve), m.end()))
+    return out
+
+
+def _window_lines(norm: str, pairs: list[tuple[tuple[int, int], tuple[int, int], int]]) -> list[list]:
+    """Pairs found in a window, as view lines: a new line where the text between two pairs
+    closes an element or object (``</x>``, ``}``) or holds a blank line."""
+    lines: list[list] = [[]]
+    last = -1
+    for (ks, ke), (vs, ve), end in sorted(pairs):
+        if ks < last:
+            continue  # overlaps the pair before
+        if last >= 0:
+            gap = norm[last:ks]
+            if "</" in gap or "}" in gap or "\n\n" in gap or "\n\r\n" in gap:
+                lines.append([])
+        lines[-1].append((_key_info(norm[ks:ke])[0], (ks, ke), vs, ve))
+        last = max(end, ve)
+    return lines
+
+
+def _token(norm: str, p: int, lo: int) -> tuple[int, int]:
+    """The key token (letters, digits, ``_``, ``-``, ``.``) around ``p``, not before ``lo``
+    and at most 64 characters either way."""
+    a = max(lo, p - 64)
+    ts = p - _R.token.match(norm[a:p][::-1]).end()
+    te = _R.token.match(norm, p, min(len(norm), p + 64)).end()
+    while te > p and norm[te - 1] in ".-":
+        te -= 1
+    return ts, te
+
+
+# --------------------------------------------------------------------------------------
+# The views.
+
+
+def views(norm: str) -> list[View]:
+    """The views of ``norm`` (the normalised prompt): at most one :class:`View` per kind
+    (``table``, ``record``), each holding every structure of that kind found around a trigger
+    word, separated by blank text. An empty list when there is nothing to render.
+
+    Raises :class:`StructuredCapExceeded` past :data:`MAX_BLOCKS` structures or when the views
+    would hold more than ``MAX_VIEW_FACTOR * len(norm) + MAX_VIEW_SLACK`` characters (the
+    caller fails closed)."""
+    found = _occurrences(norm)
+    if not found:
+        return []
+    ctx = _context(norm)
+    occ = []
+    for needle, positions in found:
+        n = len(needle)
+        cat = _CATEGORY[needle]
+        for p in positions:
+            flags = _classify(norm, p, needle, ctx)
+            if flags:
+                occ.append((p, n, cat, flags))
+    if not occ:
+        return []
+    occ.sort()
+    out = _Views(norm)
+    size = len(norm)
+    done: list[tuple[int, int]] = []  # spans already examined
+    tables_seen: dict[int, bool] = {}  # line start -> is the line in a table
+    reach_end = -1  # the end of the last inline window
+    record_end = 0  # the end of the last block of key lines
+    pending: list = []  # the view lines of adjacent inline windows: one structure
+    pending_end = -1
+
+    def window(lines: list, lo: int, hi: int) -> None:
+        nonlocal pending, pending_end
+        if pending and lo - pending_end < 64 and not norm[pending_end:lo].strip():
+            pending += lines
+        else:
+            if pending:
+                out.add("record", pending)
+            pending = list(lines)
+        pending_end = hi
+
+    for p, n, cat, flags in occ:
+        if done and _covered(done, p):
+            continue
+        line = None
+        if flags & _TABLE:
+            line = _line_at(norm, p)
+            in_table = tables_seen.get(line[0])
+            if in_table is None:
+                in_table = False
+                table = _table_at(norm, line) if line[1] - line[0] <= MAX_LINE else None
+                if table is not None:
+                    in_table, lines = _table_view(norm, table)
+                    if lines:
+                        out.add("table", lines)
+                    if in_table:
+                        _mark(done, (table.lines[0][0], table.lines[-1][2]))
+                    for ln in table.lines:  # a block is examined once, whatever it turned out to be
+                        tables_seen[ln[0]] = in_table
+                tables_seen[line[0]] = in_table
+            if in_table:
+                continue
+        if not flags & (_TAG | _COMPOUND | _KEY):
+            continue
+        if line is None:
+            line = _line_at(norm, p)
+        ls, ce, le = line
+        if flags & _TAG:
+            lo, hi = max(0, p - MAX_REACH, reach_end), min(size, p + MAX_REACH)
+            pairs = _xml_pairs(norm, lo, hi)
+            if any(any(_key_info(norm[ks:ke])[1:4]) for (ks, ke), _, _ in pairs):
+                window(_window_lines(norm, pairs), lo, hi)
+            reach_end = hi
+            _mark(done, (lo, hi))
+            continue
+        ts, te = _token(norm, p, ls)
+        if te <= p:
+            continue
+        key = norm[ts:te]
+        _, weak, join, _, _ = _key_info(key)
+        compound = bool(flags & _COMPOUND) and _compound(key) and (weak or join)
+        if not (compound or (join and flags & _KEY)):
+            continue
+        m = _key_line(norm, line)
+        if m is not None and m.start("key") <= p < m.end("key"):
+            mkey = m.group("key")
+            _, kw, kj, _, _ = _key_info(mkey)
+            lines, bs, be = _record_block(norm, line, record_end)
+            pairs = sum(len(x) for x in lines)
+            if (_compound(mkey) and (kw or kj)) or (kj and pairs >= 2):
+                out.add("record", lines)
+            _mark(done, (bs, be))
+            record_end = be
+            continue
+        if compound and _R.key_sep.match(norm, te):
+            lo, hi = max(ls, p - MAX_REACH, reach_end), min(le, p + MAX_REACH)
+            pairs = _inline_pairs(norm, lo, hi)
+            if any(ks <= p < ke for (ks, ke), _, _ in pairs):
+                window(_window_lines(norm, pairs), lo, hi)
+            reach_end = hi
+            _mark(done, (lo, hi))
+    if pending:
+        out.add("record", pending)
+    return out.result()
+
+
+def _covered(done: list[tuple[int, int]], p: int) -> bool:
+    i = bisect_right(done, (p, 1 << 62)) - 1
+    return i >= 0 and done[i][0] <= p < done[i][1]
+
+
+def _mark(done: list[tuple[int, int]], span: tuple[int, int]) -> None:
+    i = bisect_right(done, span)
+    done.insert(i, span)
+
+
+# --------------------------------------------------------------------------------------
+# Re-scanning.
+
+def rescan(norm: str, view: View, detectors: list, run) -> None:
+    """Re-scan ``view`` with ``detectors`` (``(name, tier, fn)``, ``fn(text)`` yielding hits
+    ``(start, end, masked[, verdict[, context]])``) and record each one's hits through
+    ``run(f"{name} ({view.kind})", tier, thunk, len(norm))``, mapped to spans of ``norm``
+    (``0 <= start < end <= len(norm)``). A detector that raises is ``run``'s to record."""
+    size = len(norm)
+    if not size or not view.segs:
+        return
+    for name, tier, fn in detectors:
+        if name == "internal_hostname" or (_DETECTORS.get(name) is fn and name not in view.families):
+            continue  # a built-in detector whose context words no key holds: it would repeat the plain scan
+        run(f"{name} ({view.kind})", tier, lambda fn=fn: _mapped(view, fn, size), size)
+
+
+def _mapped(view: View, fn, size: int) -> list[tuple[int, int, str, str, str]]:
+    out = []
+    note = f"{view.kind} view"
+    for h in fn(view.text):
+        s, e, masked, verdict, context = _full_hit(h)
+        ns, ne = view.span(s, e, size)
+        out.append((ns, ne, masked, f"{verdict}; {note}" if verdict else note, context))
+    return out
