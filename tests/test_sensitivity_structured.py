@@ -442,3 +442,20 @@ def test_an_internal_error_fails_closed(monkeypatch):
     monkeypatch.setattr(structured, "_occurrences", boom)
     res = tag_sensitivity("What is the capital of France?", DEFAULT)
     assert res.tier == "confidential" and res.errors == ["structured: RuntimeError: boom"]
+
+
+def test_a_line_of_joined_trigger_words_is_linear_not_quadratic():
+    # 'ssn_ssn_ssn_...x: 1': each trigger word's key match once ran to the end of the line
+    import time
+
+    from hrouter.policy_model import SensitivityConfig as _Config
+
+    def cost(n: int) -> float:
+        text = "ssn_" * n + "x: 1"
+        t0 = time.perf_counter()
+        assert tag_sensitivity(text, _Config()).tier == "public"
+        return time.perf_counter() - t0
+
+    cost(1000)  # warm up
+    small, big = cost(6000), cost(24000)
+    assert big < 5.0 and big < 12 * small + 0.05, (small, big)  # 4x the text: ~4x the time (quadratic: 16x)

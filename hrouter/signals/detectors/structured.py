@@ -184,7 +184,7 @@ _ACRONYMS = frozenset({"ssn", "dob", "mrn", "nhs", "chi", "nir", "insee", "nhc",
 
 #: The rest of a key token after a trigger word, then the key's separator ("_number:", "Id\": ",
 #: "_no (home) =").
-_KEY_REST = r"[\w.\-]*[\"']?(?:[ \t]+[^\W\d][^\n:=<>\"\d]{0,23}?)??[ \t]*(?::=|=>|:(?![:/\\])|=(?![=>]))"
+_KEY_REST = r"[\w.\-]{0,64}[\"']?(?:[ \t]+[^\W\d][^\n:=<>\"\d]{0,23}?)??[ \t]*(?::=|=>|:(?![:/\\])|=(?![=>]))"
 
 _SOURCES: dict[str, tuple[str, int]] = {
     # a key token: letters, digits, _ - . (the part before a position: matched on the reversed text)
