@@ -85,3 +85,17 @@ def test_more_handling_markings(text):
                                   "the attorney general said", "a tlp file", "Geheimtipp: Pizza"])
 def test_ordinary_words_near_markings_stay_public(text):
     assert tag(text).tier == "public"
+
+
+@pytest.mark.parametrize("text", ["SSN: 536/22/1947", "SSN 536_22_1947", "SSN: 536·22·1947", "SSN: 536|22|1947",
+                                  "SSN: 536•22•1947", "SSN: 536:22:1947"])
+def test_ssn_with_odd_separators_after_a_context_word(text):
+    res = tag(text)
+    assert res.tier == "confidential" and [f.detector for f in res.findings] == ["ssn"]
+    assert text[res.findings[0].start:res.findings[0].end].endswith("1947")
+
+
+@pytest.mark.parametrize("text", ["SSN issued 12/05/2019 to 123 people", "SSN: 536/22/19470",
+                                  "SSN lookups: 536,221,947 this year"])
+def test_odd_separators_do_not_make_other_numbers_ssns(text):
+    assert tag(text).tier == "public"

@@ -301,8 +301,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
                    r"n(?<!\wn)um[ée]ro[ \t]+de[ \t]+s[ée]curit[ée][ \t]+sociale|"
                    r"n(?<!\wn)[úu]mero[ \t]+(?:de(?:l)?[ \t]+)?seguro[ \t]+social|s(?<!\ws)eguro[ \t]+social", 0),
     # nine digits, each optionally separated (only searched right after a context word)
-    "ssn_loose": (r"\d" + _NUM_START + r"(?<!\d[ \t]\d)(?:[ \t]{0,3}[-.]?\s{0,3}\d){8}"
-                  r"(?![ \t]{0,3}[-.]?[ \t]{0,3}\d)", 0),
+    "ssn_loose": (r"\d" + _NUM_START + r"(?<!\d[ \t]\d)(?:[ \t]{0,3}[-./_|:\u00b7\u2022]?\s{0,3}\d){8}"
+                  r"(?![ \t]{0,3}[-./_|:\u00b7\u2022]?[ \t]{0,3}\d)", 0),
     "bare9": (r"\d" + _NUM_START + r"\d{8}" + _NUM_END, 0),
     "ssn_doc": (r"\b(?:dumm(?:y|ies)|examples?|samples?|placeholders?|fake|specimen|formats?|"
                 r"advertis\w*|voided|invalid|fictional|made[- ]up|Beispiel\w*|exemple|ejemplo)\b", _I),
