@@ -219,12 +219,12 @@ def _digit_texts(n: int, seed: int):
 def test_digit_clusters_are_the_runs_of_seven_digits():
     for text in _digit_texts(5000, 41):
         want = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in sens._P.cluster_any.finditer(text)]
-        sens._CLUSTERS = (None, None)
+        sens._digit_clusters.cache_clear()
         sens._ASCII_DIGITS[0] = None
         if text.isascii() or not sens._P.nonascii_digit.search(text):
             sens._ASCII_DIGITS[0] = text  # as the tagger marks its normalised text
             assert sens._digit_clusters(text) == want, text
-        sens._CLUSTERS = (None, None)
+        sens._digit_clusters.cache_clear()
         sens._ASCII_DIGITS[0] = None
         assert sens._digit_clusters(text) == want, text
 
@@ -232,7 +232,7 @@ def test_digit_clusters_are_the_runs_of_seven_digits():
 def test_base64_runs_are_the_maximal_runs_of_twenty():
     rx = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}")
     for text in _digit_texts(5000, 43):
-        sens._B64_RUNS = (None, None)
+        sens._b64_runs.cache_clear()
         assert sens._b64_runs(text) == [m.span() for m in rx.finditer(text)], text
         assert bool(sens._b64_runs(text) or sens._P.pct_hint.search(text)) == bool(sens._P.decode_hint.search(text))
 
@@ -247,7 +247,7 @@ def test_iban_and_fiscal_code_candidates_are_those_of_the_full_scans():
              "\u0663", "\ud800", "/"]
     for _ in range(4000):
         text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 30)))
-        sens._UTF8 = (None, None)
+        sens._utf8.cache_clear()
         assert [m.span() for m in national_id._fiscal_codes(text, cf)] == [m.span() for m in cf.finditer(text)], text
         if text.isascii() or not sens._P.nonascii_digit.search(text):
             sens._ASCII_DIGITS[0] = text
@@ -490,7 +490,7 @@ def test_char_aligned_shapes_hold_one_byte_per_character():
     for table in (sens._CLUSTER_BYTES, sens._B64_BYTES, sens._ALNUM_BYTES, sens._UPPER_BYTES):
         for _ in range(1500):
             text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
-            sens._UTF8 = (None, None)
+            sens._utf8.cache_clear()
             want = bytes(table[c.encode("utf-8", "surrogatepass")[0]] for c in text)  # each character's lead byte
             assert sens._shape(text, table) == want, text
 
@@ -515,7 +515,7 @@ def test_clip_is_the_intersection_of_two_window_lists():
         assert sens._clip(list(a), b) == want  # a fresh list with the same windows
 
 
-def test_window_merges_match_the_plain_loops():
+def test_window_merges_match_the_plain_loops(monkeypatch):
     rng = random.Random(107)
     for _ in range(3000):
         n = rng.randint(0, 300)
@@ -531,7 +531,7 @@ def test_window_merges_match_the_plain_loops():
             else:
                 want.append((s, e))
         text = "x" * n
-        sens._CLUSTERS = (text, clusters)
+        monkeypatch.setattr(sens, "_digit_clusters", lambda t, c=clusters: c)
         sens._DIGIT_WINDOWS.clear()
         assert sens._digit_windows(text, digits, before, after) == want, (clusters, digits, before, after, n)
         found = [(w, sorted(rng.sample(range(0, max(1, n)), rng.randint(0, min(8, max(1, n)))))) for w in ("ab", "c", "defg")]
@@ -544,7 +544,6 @@ def test_window_merges_match_the_plain_loops():
             else:
                 want.append((s, e))
         assert sens._merge_windows(found, before, after, n) == want, (found, before, after, n)
-    sens._CLUSTERS = (None, None)
     sens._DIGIT_WINDOWS.clear()
 
 

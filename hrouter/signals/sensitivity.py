@@ -196,14 +196,14 @@ written over the whole text, on the ``regex`` module with a match timeout
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from hrouter.policy_model import CustomRule, SensitivityConfig
 from hrouter.signals import TIERS, Finding, SensitivityResult, tier_rank
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; annotations here are strings anyway
-    from typing import Callable, Iterable, Iterator
+    from typing import Any, Callable, Iterable, Iterator
 
     #: A detector's raw hit: start, end (offsets into the normalised text), the masked form and
     #: optionally the validator's verdict and the supporting context word.
@@ -846,17 +846,35 @@ def _windows(text: str, hay: str, needles: Iterable[str], before: int, after: in
     return merged
 
 
-_LOWER: tuple = (None, None)
 
 
+def _last_text(fn: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Keep ``fn(text)`` for the last ``text`` seen (by identity): several detectors ask for the
+    same derived copy of one prompt (its lower-case form, UTF-8 bytes, digit clusters, ...).
+    The (text, result) pair is stored as one tuple, so a concurrent caller never mixes two
+    texts'; ``.cache_clear()`` forgets it."""
+    slot: list[tuple[Any, Any]] = [(None, None)]
+
+    @wraps(fn)
+    def cached(text: str):
+        last = slot[0]
+        if last[0] is text:
+            return last[1]
+        out = fn(text)
+        slot[0] = (text, out)
+        return out
+
+    def cache_clear() -> None:
+        slot[0] = (None, None)
+
+    cached.cache_clear = cache_clear  # type: ignore[attr-defined]
+    return cached
+
+
+@_last_text
 def _lower(text: str) -> str:
     """``text.lower()``, computed once per prompt (several detectors ask for the same text)."""
-    global _LOWER
-    cached = _LOWER
-    if cached[0] is text:
-        return cached[1]
     low = text.lower() if text.isascii() else _lower_unicode(text)
-    _LOWER = (text, low)
     return low
 
 
@@ -1139,18 +1157,14 @@ def _case_hits(text: str, needles: tuple[str, ...]) -> list[tuple[int, str]]:
 _CASE_LOWS: dict[int, tuple[tuple[str, ...], tuple[str, ...], dict[str, list[str]]]] = {}
 
 
-_MATCH_COPY: tuple = (None, None)
 
 
+@_last_text
 def _match_copy(text: str) -> str | None:
     """A copy of ``text`` on which a case-sensitive pattern of lower-case literals matches
     exactly where the case-insensitive one matches on ``text``: ``text.lower()`` with the
     dotless i and the long s folded (Python's IGNORECASE matches them to i and s). None
     when lower() changes the length (the dotted capital I): use the case-insensitive pattern."""
-    global _MATCH_COPY
-    cached = _MATCH_COPY
-    if cached[0] is text:
-        return cached[1]
     low = _lower(text)
     if len(low) != len(text):
         lc = None
@@ -1158,7 +1172,6 @@ def _match_copy(text: str) -> str | None:
         lc = low  # the same object: needles found in it hold for the match copy too
     else:
         lc = low.replace("\u0131", "i").replace("\u017f", "s")
-    _MATCH_COPY = (text, lc)
     return lc
 
 
@@ -1197,18 +1210,12 @@ def _scan_windows(rx: re.Pattern[str], text: str, windows: list[tuple[int, int]]
 #: Texts known to hold ASCII digits only (the normalised prompt): their clusters can be
 #: found on bytes, where ``\d`` is ``[0-9]``.
 _ASCII_DIGITS: list = [None]
-_CLUSTERS: tuple = (None, None)
-_UTF8: tuple = (None, None)
 
 
+@_last_text
 def _utf8(text: str) -> bytes:
     """``text`` as UTF-8 (lone surrogates passed through), kept for the last text."""
-    global _UTF8
-    cached = _UTF8
-    if cached[0] is text:
-        return cached[1]
     data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
-    _UTF8 = (text, data)
     return data
 
 
@@ -1280,6 +1287,7 @@ def _char_offsets(text: str, data: bytes, offsets: list[int]) -> list[int]:
     return out
 
 
+@_last_text
 def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
     """(start, end, digits) of every cluster: a maximal run of digits and separators
     (blanks, line breaks, ``().-/+``, ``A``/``B``) from its first digit to its last, with
@@ -1287,10 +1295,6 @@ def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
     national ids) matches inside one such run with enough digits, so they scan only the
     clusters' windows. Found on the bytes with the digits and separators mapped to two
     characters (a fast scan), unless the text may hold other scripts' digits."""
-    global _CLUSTERS
-    cached = _CLUSTERS
-    if cached[0] is text:
-        return cached[1]
     out = []
     if text is _ASCII_DIGITS[0] or text.isascii():
         shape = _shape(text, _CLUSTER_BYTES)
@@ -1299,20 +1303,15 @@ def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
     else:
         for m in _P.cluster_any.finditer(text):
             out.append((m.start(), m.end(), sum(c.isdigit() for c in m.group())))
-    _CLUSTERS = (text, out)
     return out
 
 
-_B64_RUNS: tuple = (None, None)
 
 
+@_last_text
 def _b64_runs(text: str) -> list[tuple[int, int]]:
     """(start, end) of every maximal run of at least 20 base64 characters
     (``[A-Za-z0-9+/_-]``), found on the bytes with those characters mapped to one."""
-    global _B64_RUNS
-    cached = _B64_RUNS
-    if cached[0] is text:
-        return cached[1]
     shape = _shape(text, _B64_BYTES)
     out: list[tuple[int, int]] = []
     find = shape.find
@@ -1321,7 +1320,6 @@ def _b64_runs(text: str) -> list[tuple[int, int]]:
         j = find(b" ", i)
         out.append((i, len(shape) if j == -1 else j))
         i = -1 if j == -1 else find(b"aaaaaaaaaaaaaaaaaaaa", j)
-    _B64_RUNS = (text, out)
     return out
 
 
@@ -2426,23 +2424,18 @@ def _pattern_rx(pattern: str):
     return regex.compile(pattern)
 
 
-_CONFUSABLE: tuple = (None, None)
 
 
+@_last_text
 def _confusable_fold(text: str) -> str:
     """``text`` folded for look-alike matching (:func:`hrouter.signals.confusables.fold`: a
     letter of another script that looks like an ASCII letter or digit becomes that character,
     then all is lower-cased; same length, so offsets hold), or ``""`` when ``text`` holds no
     look-alike. Kept for the last text: every custom rule and the host rule ask for the same."""
-    global _CONFUSABLE
-    cached = _CONFUSABLE
-    if cached[0] is text:
-        return cached[1]
     from hrouter.signals import confusables
 
     chars = confusables.present(text, _utf8(text))  # the UTF-8 copy is the detectors' shared one
     folded = confusables.fold(text, chars) if chars else ""
-    _CONFUSABLE = (text, folded)
     return folded
 
 
