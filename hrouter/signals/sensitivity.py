@@ -1085,12 +1085,18 @@ def _merge_windows(found: list[tuple[str, list[int]]], before: int, after: int, 
         spans += [(i - before, i + k) for i in pos]
     if len(spans) > 1:
         spans.sort()
+    return _merge_spans(spans, n, 0)
+
+
+def _merge_spans(spans: list[tuple[int, int]], n: int, gap: int) -> list[tuple[int, int]]:
+    """Sorted ``spans`` clipped to ``[0, n)`` and merged where they overlap or lie at most
+    ``gap`` characters apart."""
     merged = []
     ms = me = -1  # the window being merged
     for s, e in spans:
         if e > n:
             e = n
-        if me != -1 and s <= me:
+        if me != -1 and s <= me + gap:
             if e > me:
                 me = e
         else:
@@ -1339,23 +1345,8 @@ def _digit_windows(text: str, digits: int, before: int, after: int) -> list[tupl
     cached = _DIGIT_WINDOWS.get(key)
     if cached is not None and cached[0] is text:
         return cached[1]
-    n = len(text)
-    merged: list[tuple[int, int]] = []
-    ms = me = -1  # the window being merged
-    for s, e in [(s, e) for s, e, d in _digit_clusters(text) if d >= digits]:
-        s -= before
-        e += after
-        if e > n:
-            e = n
-        if me != -1 and s <= me + 64:
-            if e > me:
-                me = e
-        else:
-            if me != -1:
-                merged.append((ms, me))
-            ms, me = (s if s > 0 else 0), e
-    if me != -1:
-        merged.append((ms, me))
+    spans = [(s - before, e + after) for s, e, d in _digit_clusters(text) if d >= digits]  # sorted: clusters are
+    merged = _merge_spans(spans, len(text), 64)
     _DIGIT_WINDOWS[key] = (text, merged)
     return merged
 
