@@ -38,9 +38,14 @@ def redact(text: str, findings, detectors: tuple[str, ...]) -> Redaction | None:
     """Replace every finding of ``detectors`` in ``text``; None when there is none to replace.
 
     ``findings`` must carry offsets into ``text`` (findings of the system prompt are excluded by
-    the caller). Overlapping findings are skipped after the first.
+    the caller). Overlapping findings are skipped after the first. A finding in a structured view
+    or a decoded run (``email (table)``, ``email (base64)``) counts as its detector's (``email``):
+    its span (the cell, or the whole encoded run) is replaced.
     """
-    chosen = sorted((f for f in findings if f.detector in detectors and f.end > f.start), key=lambda f: f.start)
+    from hrouter.signals.sensitivity import _base_name
+
+    chosen = sorted((f for f in findings if _base_name(f.detector) in detectors and f.end > f.start),
+                    key=lambda f: f.start)
     if not chosen:
         return None
     out, pos = [], 0
@@ -52,15 +57,16 @@ def redact(text: str, findings, detectors: tuple[str, ...]) -> Redaction | None:
         if f.start < pos:
             continue
         value = text[f.start:f.end]
-        key = (f.detector, value)
+        kind = _base_name(f.detector)
+        key = (kind, value)
         if key not in by_value:
-            label = f.detector.upper()
+            label = kind.upper()
             counters[label] = counters.get(label, 0) + 1
             by_value[key] = f"[{label}_{counters[label]}]"
             mapping[by_value[key]] = value
         out.append(text[pos:f.start])
         out.append(by_value[key])
-        kinds[f.detector] = kinds.get(f.detector, 0) + 1
+        kinds[kind] = kinds.get(kind, 0) + 1
         pos = f.end
     out.append(text[pos:])
     return Redaction(text="".join(out), mapping=mapping, kinds=kinds)

@@ -98,3 +98,24 @@ def test_a_decide_in_between_cannot_change_what_ask_sends(tmp_path):
         assert res.backend == "cloud"
         sent = json.dumps(cloud.requests_to("/v1/messages")[0].body)
         assert "john.smith@acme-corp.com" not in sent and "[EMAIL_1]" in sent
+
+
+def test_findings_in_tables_and_encoded_runs_redact_as_their_detector():
+    """``email (table)`` / ``email (base64)`` are email findings: redactable under ``email``, one
+    placeholder kind, and the re-tagged text holds no email any more."""
+    import base64
+
+    from hrouter.policy_model import SensitivityConfig
+    from hrouter.signals.sensitivity import tag_sensitivity
+
+    b64 = base64.b64encode(b"reach me at jane.doe@gmail.com").decode()
+    text = f"Decode {b64} and write to the person in this table:\nname,email\nJane Doe,jd@fastmail.fm\n"
+    cfg = SensitivityConfig()
+    found = {f.detector for f in tag_sensitivity(text, cfg).findings}
+    assert {"email (base64)"} <= found and any(d.startswith("email") for d in found - {"email (base64)"})
+    r = redact(text, tag_sensitivity(text, cfg).findings, ("email",))
+    assert r is not None and set(r.kinds) == {"email"}
+    assert b64 not in r.text and "jd@fastmail.fm" not in r.text
+    assert "[EMAIL_1]" in r.text and "[EMAIL_2]" in r.text
+    assert tag_sensitivity(r.text, cfg).tier == "public"
+    assert sorted(r.mapping.values()) == sorted([b64, "jd@fastmail.fm"])

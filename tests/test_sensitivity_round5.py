@@ -99,3 +99,12 @@ def test_ssn_with_odd_separators_after_a_context_word(text):
                                   "SSN lookups: 536,221,947 this year"])
 def test_odd_separators_do_not_make_other_numbers_ssns(text):
     assert tag(text).tier == "public"
+
+
+@pytest.mark.parametrize("text", [
+    "patient_ssn,diagnosis\n536221947,diabetes mellitus type 2 (E11.9)\n",            # ssn (table)
+    "Patient data: c3NuIDUzNi0yMi0xOTQ3 diagnosed with diabetes mellitus (E11.9).",  # ssn (base64)
+])
+def test_identifiers_found_in_tables_or_encoded_runs_count_for_phi(text):
+    res = tag(text)
+    assert "phi" in {f.detector for f in res.findings}, res.findings

@@ -2681,7 +2681,7 @@ def tag_sensitivity(text: str, config: SensitivityConfig, *, images: int = 0) ->
         _decode_pass(bnorm, decoded_detectors, run, raw, errors)
         _structured_pass(bnorm, decoded_detectors, run, raw, errors)
     if phi_tier is not None:
-        idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and r[0] in _PERSONAL]
+        idents = [(r[2], r[3], r[0]) for r in raw if r[1] == _CONFIDENTIAL and _base_name(r[0]) in _PERSONAL]
         run("phi", phi_tier, lambda: _DETECTORS["phi"](bnorm, idents), size)
 
     if runs is not None:
@@ -2809,6 +2809,13 @@ def _structured_pass(norm: str, detectors: list, run: Callable, raw: list, error
             structured.rescan(norm, view, detectors, run)  # a detector failing in a view fails closed in run()
     except Exception as exc:  # noqa: BLE001 - a failing pass fails closed
         errors.append(f"structured: {type(exc).__name__}: {exc}")
+
+
+def _base_name(detector: str) -> str:
+    """The built-in detector behind a finding's name: ``ssn (table)`` and ``email (base64)``
+    (findings in a structured view or a decoded run) are ``ssn`` and ``email``."""
+    cut = detector.find(" (")
+    return detector if cut == -1 else detector[:cut]
 
 
 #: Personal-data detectors whose findings identify a person (PHI needs one, or a name cue).
