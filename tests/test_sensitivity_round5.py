@@ -73,7 +73,7 @@ def test_a_log_full_of_base64_text_stays_under_the_run_cap():
 @pytest.mark.parametrize("text", [
     "GEHEIM", "Dokument: VS-NfD", "SECRET DÉFENSE", "FOUO", "For Official Use Only",
     "Controlled Unclassified Information", "OFFICIAL-SENSITIVE", "NATO SECRET", "TLP AMBER",
-    "Attorney-Client Privileged", "RISERVATO", "CONFIDENZIALE", "VERTROUWELIJK", "alleen voor intern gebruik",
+    "Attorney-Client Privileged", "ATTORNEY-CLIENT PRIVILEGE", "RISERVATO", "CONFIDENZIALE", "VERTROUWELIJK", "alleen voor intern gebruik",
     "POUFNE", "ŚCIŚLE TAJNE", "do użytku wewnętrznego",
 ])
 def test_more_handling_markings(text):
@@ -82,7 +82,10 @@ def test_more_handling_markings(text):
 
 
 @pytest.mark.parametrize("text", ["das Geheimnis der Zahlen", "the NATO summit in Vilnius", "official documentation",
-                                  "the attorney general said", "a tlp file", "Geheimtipp: Pizza"])
+                                  "the attorney general said", "a tlp file", "Geheimtipp: Pizza",
+                                  # the doctrine discussed (MMLU law questions), not a banner
+                                  "D. inadmissible, because it violates the attorney-client privilege.",
+                                  "The city attorney asserted the attorney-client privilege and objected."])
 def test_ordinary_words_near_markings_stay_public(text):
     assert tag(text).tier == "public"
 

@@ -106,7 +106,9 @@ Built-in detectors and the rule each follows:
     upper-case CONFIDENTIAL/VERTRAULICH/CONFIDENTIEL/CONFIDENCIAL, "Nur für den
     internen Gebrauch", "streng vertraulich", "diffusion restreinte", "usage
     interne", "uso interno", FIRST Traffic Light Protocol ``TLP:AMBER``/``TLP:RED``,
-    US classification banners (TOP SECRET, SECRET//..., NOFORN).
+    US classification banners (TOP SECRET, SECRET//..., NOFORN), "Attorney-Client
+    Privileged" (the noun "privilege" only as an upper-case banner: a question about the
+    doctrine is not a marking).
 ``unreleased_financials``
     Financial figures (ARR, revenue, bookings, churn, acquisition price, ... with an
     amount) stated as not yet public (unannounced, not disclosed, draft, forecast,
@@ -478,7 +480,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|\bdiffusion[ \t]+restreinte\b|\busage[ \t]+interne\b|\bstrictement[ \t]+confidentiel\b"
         r"|\buso[ \t]+interno\b|\bestrictamente[ \t]+confidencial\b"
         r"|\bfor[ \t]+official[ \t]+use[ \t]+only\b|\bcontrolled[ \t]+unclassified[ \t]+information\b"
-        r"|\battorney[ \t]*[-–][ \t]*client[ \t]+privileged?\b|\balleen[ \t]+voor[ \t]+intern[ \t]+gebruik\b"
+        r"|\battorney[ \t]*[-–][ \t]*client[ \t]+privileged\b|(?-i:\bATTORNEY[ \t]*[-–][ \t]*CLIENT[ \t]+PRIVILEGE\b)|\balleen[ \t]+voor[ \t]+intern[ \t]+gebruik\b"
         r"|\bdo[ \t]+u(?:ż|z)ytku[ \t]+wewn(?:ę|e)trznego\b"
         r"|\bTLP[ \t]*:?[ \t]*(?:AMBER|RED)\b"
         r"|[(\[][ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
@@ -508,7 +510,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|s(?<!\ws)trictement[ \t]+confidentiel\b"
         r"|u(?<!\wu)so[ \t]+interno\b|e(?<!\we)strictamente[ \t]+confidencial\b"
         r"|f(?<!\wf)or[ \t]+official[ \t]+use[ \t]+only\b|c(?<!\wc)ontrolled[ \t]+unclassified[ \t]+information\b"
-        r"|a(?<!\wa)ttorney[ \t]*[-–][ \t]*client[ \t]+privileged?\b|a(?<!\wa)lleen[ \t]+voor[ \t]+intern[ \t]+gebruik\b"
+        r"|a(?<!\wa)ttorney[ \t]*[-–][ \t]*client[ \t]+privileged\b|a(?<!\wa)lleen[ \t]+voor[ \t]+intern[ \t]+gebruik\b"
         r"|d(?<!\wd)o[ \t]+u(?:ż|z)ytku[ \t]+wewn(?:ę|e)trznego\b"
         r"|t(?<!\wt)lp[ \t]*:?[ \t]*(?:amber|red)\b"
         r"|\([ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
@@ -522,7 +524,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
                      r"G(?<!\wG)EHEIM\b|V(?<!\wV)S-NfD\b|F(?<!\wF)OUO\b|O(?<!\wO)FFICIAL-SENSITIVE\b|"
                      r"N(?<!\wN)ATO[ \t]+(?:SECRET|CONFIDENTIAL|RESTRICTED)\b|S(?<!\wS)ECRET[ \t]+D[ÉE]FENSE\b|"
                      r"R(?<!\wR)ISERVATO\b|C(?<!\wC)ONFIDENZIALE\b|V(?<!\wV)ERTROUWELIJK\b|P(?<!\wP)OUFNE\b|"
-                     r"Ś(?<!\wŚ)CIŚLE[ \t]+TAJNE\b", 0),
+                     r"Ś(?<!\wŚ)CIŚLE[ \t]+TAJNE\b|A(?<!\wA)TTORNEY[ \t]*[-–][ \t]*CLIENT[ \t]+PRIVILEGE\b", 0),
     # ---- unreleased financials
     "fin_marker": (r"\b(?:not[ \t]+(?:yet[ \t]+)?(?:been[ \t]+)?(?:disclosed|public|announced|released|published)"
                    r"(?:[ \t]+yet)?|undisclosed|unannounced|unreleased|unpublished|pre-?announcement|"
