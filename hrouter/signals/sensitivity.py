@@ -21,7 +21,10 @@ Built-in detectors and the rule each follows:
     nearby; otherwise they count (fail closed).
 ``credit_card``
     13-19 digit (Maestro 12-19) payment card numbers (optional separators between groups: 1-3
-    spaces or tabs, a dash or dot, a line break) that pass the Luhn check (ISO/IEC 7812-1 Annex B)
+    spaces or tabs, a dash or dot, a line break; or one ``/``, ``_`` or ``|``, the same throughout,
+    between 4-4-4-4(-3), 4-6-5 or 4-6-4 groups; or every digit spaced out by one space, dash or
+    dot, 12-19 digits and no more, next to a card word: card, Karte, carte, carta, cartão,
+    tarjeta, kaart, karta, Visa, Amex, CC, PAN, CVV) that pass the Luhn check (ISO/IEC 7812-1 Annex B)
     and carry a known issuer prefix with a length that issuer uses: Visa 4;
     Mastercard 51-55, 2221-2720; Amex 34, 37; Discover 6011, 644-649, 65; Diners
     300-305, 309, 36, 38-39; JCB 3528-3589; UnionPay 62; Maestro 50, 56-58, 6304,
@@ -39,7 +42,9 @@ Built-in detectors and the rule each follows:
 ``iban``
     International Bank Account Numbers (ISO 13616-1): country code, check digits,
     BBAN of that country's registered length and structure, ISO 7064 mod 97-10
-    checksum (validated with ``python-stdnum``, imported only for a candidate).
+    checksum (validated with ``python-stdnum``, imported only for a candidate). Groups may be
+    split by blanks, a dash or dot, or a line break (``DE89 3704 0044`` / ``0532 0130 00`` on
+    the next line); a run that holds an IBAN and more, or none, hides no IBAN that starts in it.
 ``email``
     Email addresses (RFC 5322 addr-spec, practical subset, Unicode allowed after NFKC
     folding). Documentation and special-use names are public: ``example.com/.net/.org``
@@ -48,11 +53,20 @@ Built-in detectors and the rule each follows:
     ``noreply`` addresses. The ``user:pass@host`` of a URL is ``api_key``'s case; a
     ``scheme://name@host`` without password counts as an address unless the name is a
     service account (``ssh://git@github.com``, ``ftp://anonymous@``, ``root``, ...). Masked
-    as ``j***@g***.com``; a one-character part shows only ``*`` (``*@*.co``).
+    as ``j***@g***.com``; a one-character part shows only ``*`` (``*@*.co``). Also addresses
+    with the at or dot spelled out or defanged (verdict ``obfuscated``): bracketed
+    ``jane[at]gmail[dot]com``, ``jane (at) gmail (dot) com``, ``jane.doe[@]gmail.com``,
+    ``jane@gmail[dot]com`` always; bare words and blanks (``jane AT gmail DOT com``,
+    ``jane.doe @ gmail . com``, ``jane at gmail dot com``) with a common TLD and, for a bare
+    ``AT``/``DOT``, words not all in capitals, for a bare lower-case ``at``, a spelled-out dot
+    and a sign of an address (handle-like local part, free-mail domain or a mail word before),
+    so "look at the dot com era" and "I worked at acme dot com" stay prose
+    (:func:`_obfuscated_emails`); redaction replaces the whole spelled-out span like any finding.
 ``phone``
     Phone numbers in international form (``+CC`` or ``00CC``), or in national form
     after a context word (phone, tel, mobile, cell, call, landline, fax, Telefon,
-    Handy, erreichen, téléphone, portable, fixe, teléfono, móvil, ...), validated
+    Handy, erreichen, téléphone, portable, fixe, teléfono, móvil, cellulare, telemóvel,
+    telefoon, mobiel, komórka, "il mio numero", "mijn nummer", ...), validated
     against ITU-T E.164 numbering plans with ``phonenumbers`` (Google libphonenumber
     metadata; imported only when a candidate needs it). Dates, times, versions and
     long ids are not candidates; a formula (``=312-555-0110``) is not a number. A
@@ -96,9 +110,12 @@ Built-in detectors and the rule each follows:
     keys (``ssh-ed25519 AAAA...``, ``BEGIN PUBLIC KEY``, certificates) are not secrets.
 ``date_of_birth``
     A full date (day, month, year 1900 or later; numeric, ISO 8601 or with an
-    English/German/French/Spanish month name) next to a context word (DOB, date of
-    birth, born, birthday, Geburtsdatum, geboren, né/née le, date de naissance,
-    fecha de nacimiento, nacido/nacida). Earlier years are historical figures.
+    English/German/French/Spanish/Italian/Portuguese/Dutch/Polish month name) next to a
+    context word (DOB, date of birth, born, birthday, Geburtsdatum, geboren, né/née le,
+    date de naissance, fecha de nacimiento, nacido/nacida, data di nascita, nato/nata il/a
+    — not "la Nato" —, data de nascimento, nascido/nascida, geboortedatum, data urodzenia,
+    urodzony/urodzona, ur.): starting at most 34 characters after it or ending at most 12
+    before it. Earlier years are historical figures.
 ``classification_marking``
     Document handling markings: "CONFIDENTIAL - INTERNAL", "INTERNAL ONLY",
     "(for) internal use only", "company confidential", "strictly confidential",
@@ -129,17 +146,24 @@ supported it.
 
 Not a detector of its own but always on: hostnames under the policy's
 ``internal_domains`` (e.g. ``build-01.corp``) -> finding ``internal_hostname``, tier
-internal. The bare suffix (".internal TLD") is not a hostname.
+internal. The bare suffix (".internal TLD") is not a hostname. Labels may hold underscores
+(``_ldap._tcp.dc01.corp``, ``file_srv.corp``) and dots may be defanged (``db01[.]corp``,
+``db01(.)corp``, ``db01[dot]corp``, ``hxxps://wiki[.]internal/page``).
 
 Custom rules (``sensitivity.custom``): ``keywords`` match case-insensitively as whole
 words, where only letters and digits are word characters and anything else (``_``,
 ``-``, ``.``, spaces, quotes) separates words (so ``blueheron-sync``, ``BLUEHERON_ETL``
 and ``com.acme.blueheron`` match
-BLUEHERON; ``cumulonimbus`` does not match ``Nimbus``). A keyword also matches its
+BLUEHERON; ``cumulonimbus`` does not match ``Nimbus``). A camelCase boundary separates
+words too: ``BlueHeronService``, ``getBlueHeronConfig``, ``BLUEHERONService``, ``blueheronAPI``
+(a lower-case letter then an upper-case one, or an upper-case letter before a capitalised
+word); ``myblueheronthing`` and ``xBLUEHERON`` have none. A keyword also matches its
 plural with a trailing ``s`` (``BLUEHERONS``): a codename in the plural is still the
-codename. Multi-word keywords match with any run of spaces/``-``/``_`` between the
-words (``Project Nimbus``, ``project-nimbus``). ``pattern`` rules are Python regexes
-applied as written (use ``(?i)`` for case-insensitivity).
+codename. Multi-word keywords match with any run of spaces/``-``/``_`` or a camelCase
+boundary between the words (``Project Nimbus``, ``project-nimbus``, ``ProjectNimbus``).
+Keywords and host suffixes also match look-alike letters (Unicode TR39 confusables, plus
+Latin small capitals: ``ʙʟᴜᴇʜᴇʀᴏɴ``, ``blueнeron``; see :mod:`hrouter.signals.confusables`).
+``pattern`` rules are Python regexes applied as written (use ``(?i)`` for case-insensitivity).
 
 Text is normalised before scanning (NFKC, Unicode dashes -> ``-``, decimal digits of
 any script -> ASCII, other blanks -> space), so fullwidth digits (``０５９－６４－０１２９``),
@@ -227,7 +251,13 @@ _MONTHS = (r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|f[ée]v(?:rier)?|mar(?:
            r"apr(?:il)?|avr(?:il)?|may|mai|jun[ie]?|juin|jul[iy]?|juil(?:let)?|aug(?:ust)?|ao[ûu]t|"
            r"sep(?:t(?:ember|embre)?)?|oct(?:ober|obre)?|okt(?:ober)?|nov(?:ember|embre)?|"
            r"de[cz](?:ember)?|d[ée]c(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
-           r"septiembre|setiembre|octubre|noviembre|diciembre)")
+           r"septiembre|setiembre|octubre|noviembre|diciembre|"
+           # Italian, Portuguese, Dutch, Polish (genitive, as dates use it)
+           r"gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|"
+           r"janeiro|fevereiro|mar[çc]o|maio|junho|julho|setembro|outubro|novembro|dezembro|"
+           r"januari|februari|maart|mei|augustus|"
+           r"stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|wrze[śs]nia|pa[źz]dziernika|"
+           r"listopada|grudnia)")
 
 # ---- normalisation character sets (regex character-class bodies; see _normalize)
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
@@ -261,6 +291,12 @@ _NUM_END = r"(?!\d|[-./]\d)"
 #: it), or 1-3 blanks (spaces, tabs; NBSP and other spaces are folded to a space first).
 _GROUP_SEP = r"(?:[ \t]{0,3}[-.][ \t]{0,3}(?:\r?\n[ \t]{0,8})?|[ \t]{1,3})"
 
+#: A dot between the labels of an address's domain, plain or spelled out / defanged: ``.``,
+#: ``[dot]`` ``(dot)`` ``{dot}`` ``<dot>`` ``[.]`` ``(.)`` (blanks allowed inside and around), a bare
+#: `` dot `` / `` DOT `` between blanks, a blank-spaced ``.`` (see detect_email).
+_EMAIL_DOT = (r"(?:\.(?![ \t])|[ \t]*[\[({<][ \t]*(?:dot|DOT|Dot|\.)[ \t]*[\])}>][ \t]*|[ \t]+(?:dot|DOT)[ \t]+"
+              r"|[ \t]+\.[ \t]*|\.[ \t]+)")
+
 _SOURCES: dict[str, tuple[str, int]] = {
     # ---- normalisation: non-ASCII runs; what NFKC leaves that we still fold
     "odd": (r"[^\t\n\r\x20-\x7e]+", 0),  # runs of non-ASCII or ASCII control characters
@@ -278,7 +314,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "blanks": (r"\s+", 0),
     "local_tail": (r"[\w.%+\-]*\Z", 0),
     # the run of host characters that ends at the search's end (IGNORECASE's extra letters too)
-    "host_run": (r"[A-Za-z0-9.\-\u0130\u0131\u017f\u212a]*", 0),
+    "host_run": (r"[A-Za-z0-9._\-\[\](){}\u0130\u0131\u017f\u212a]*", 0),
     "alnum_run": (r"[^\W_]+", 0),
     "non_digits": (r"\D", 0),
     "hex_run": (r"[0-9A-Fa-f]+", 0),
@@ -311,12 +347,36 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # ---- credit card
     "card": (r"\d" + _NUM_START + r"(?<!\+\d)\d{3,18}(?:(?:" + _GROUP_SEP + r"|[ \t]{0,3}\r?\n[ \t]{0,8})\d{3,8}){0,10}"
              + _NUM_END, 0),
+    # 4-4-4-4(-3), 4-6-5 and 4-6-4 groups joined by one "/", "_" or "|", the same throughout, and
+    # not a piece of a longer run joined by such a separator
+    "card_sep": (r"\d(?<!\d\d)(?<!\d[-./_|]\d)\d{3}([/_|])(?:\d{4}\1\d{4}\1\d{4}(?:\1\d{3,4})?|\d{6}\1\d{4,5})"
+                 r"(?!\d|[-./_|]\d)", 0),
+    # every digit spaced out ("4 5 3 9 1 4 8 8 ..."; one space, dash or dot, the same throughout),
+    # 12-19 digits and no more; counts only next to a card word (card_ctx)
+    "card_spaced": (r"\d(?<!\d\d)(?<!\d[ \t.\-]\d)([ .\-])\d(?:\1\d){10,17}(?![ \t.\-]?\d)", 0),
+    "card_ctx": (r"(?<![^\W\d_])(?:(?:credit|debit|kredit|bank)?[ \t\-]?cards?|\w*kart[ea]n?|karty|kaart|carte|carta|"
+                 r"cart[ãa]o|tarjeta|visa|master[ \t\-]?card|amex|american[ \t]+express|cc|pan|cvv|cvc)(?![^\W\d_])", _I),
     # ---- iban
-    "iban": (r"\d(?<=(?<![A-Za-z0-9])[A-Za-z]{2}\d)\d(?:(?:[ \t]{1,3}|[ \t]?[-.][ \t]?)?[A-Za-z0-9]){11,32}", 0),
+    # groups may be split by 1-3 blanks, a dash or dot, or one line break ("DE89 3704 0044\n0532 0130 00")
+    "iban": (r"\d(?<=(?<![A-Za-z0-9])[A-Za-z]{2}\d)\d"
+             r"(?:(?:[ \t]{1,3}|[ \t]?[-.][ \t]?|[ \t]{0,3}\r?\n[ \t]{0,3})?[A-Za-z0-9]){11,32}", 0),
+    "iban_start": (r"\d(?<=(?<![A-Za-z0-9])[A-Za-z]{2}\d)\d", 0),  # where an iban match may start
     # ---- email
     "email": (r"(?<![\w%+\-])([\w%+\-](?:[\w.%+\-]{0,62}[\w%+\-])?)@"
               r"((?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+([^\W\d_]{2,63}))(?!\w|\.[^\W_])", 0),
     "url_before": (r"[A-Za-z][A-Za-z0-9+.\-]*://([^\s/?#@]*)\Z", 0),
+    # an address with "at"/"dot" spelled out or defanged (see detect_email): group 1 = local part,
+    # 2 = the at separator, 3 = the domain with its dot separators
+    "email_obf": (r"(?<![\w.%+\-])([\w%+\-]+(?:(?:\.|[ \t]*[\[({][ \t]*(?:\.|dot|DOT)[ \t]*[\])}][ \t]*"
+                  r"|[ \t]+(?:dot|DOT)[ \t]+)[\w%+\-]+){0,8})"
+                  r"([ \t]*[\[({<][ \t]*(?:at|AT|At|@)[ \t]*[\])}>][ \t]*|[ \t]*@[ \t]+|[ \t]+(?:AT|at)[ \t]+|@)"
+                  r"((?:[^\W_](?:[\w\-]{0,61}[^\W_])?" + _EMAIL_DOT + r"){1,8}[^\W\d_]{2,63})"
+                  r"(?![\w\-]|\.[^\W_]|[ \t]*[\[({<][ \t]*(?:dot|DOT|\.)[ \t]*[\])}>])", 0),
+    "email_obf_dot": (_EMAIL_DOT, 0),
+    "email_obf_local_dot": (r"[ \t]*[\[({][ \t]*(?:\.|dot|DOT)[ \t]*[\])}][ \t]*|[ \t]+(?:dot|DOT)[ \t]+", 0),
+    # after a real "@": a domain label and then a spelled-out or defanged dot (jane@gmail[dot]com)
+    "email_at_obf": (r"[ \t]*[^\W_][\w\-]{0,62}(?:[ \t]*[\[({<][ \t]*(?:dot|DOT|Dot|\.)[ \t]*[\])}>]"
+                     r"|[ \t]+(?:dot|DOT)[ \t]+[^\W\d_]|[ \t]+\.[ \t]*[^\W\d_]|\.[ \t]+[^\W\d_])", 0),
     # ---- phone
     # "Tel.+49 ...", "Phone—+49 ..." count; "=312-555-0110" (a formula), "1.0049 ..." do not
     "phone_intl": (r"(?:\+(?<![\w+=/]\+)(?<!\d[.\-]\+)|00(?<![\w+=/]00)(?<!\d[.\-]00))"
@@ -328,7 +388,9 @@ _SOURCES: dict[str, tuple[str, int]] = {
                   r"telefon\w*|handy\w*|mobil\w*|festnetz\w*|rufnummer|anruf\w*|ruf\s+mich|erreich\w*|"
                   r"t[ée]l[ée]phone|t[ée]l\b|portable\b|fixe\b|mon\s+num[ée]ro|num[ée]ro\s+de\s+t[ée]l[ée]phone|"
                   r"appel\w*|rappel\w*|joindre|tel[ée]fono|m[óo]vil|celular|llam\w*|mi\s+n[úu]mero|"
-                  r"meine\s+nummer)", _I),
+                  r"meine\s+nummer|cellulare|telem[óo]vel|telefoon\w*|mobiel\w*|kom[óo]rk\w*|kom\.|chiam\w*|"
+                  r"bel (?:me|mij)\b|zadzwo[ńn]\w*|mi[oa]\s+numero|meu\s+n[úu]mero|mijn\s+(?:telefoon)?nummer|"
+                  r"m[óo]j\s+numer)", _I),
     # phone_ctx for the lower-case copy, each alternative led by a literal (same order)
     "phone_ctx_lc": (r"t(?<!\wt)elephone|p(?<!\wp)hone|t(?<!\wt)el\b|m(?<!\wm)obile?|m(?<!\wm)ob\b|"
                      r"c(?<!\wc)ell(?:phone|ular)?\b|c(?<!\wc)all(?:\s+me)?\b|t(?<!\wt)ext\s+me|s(?<!\ws)ms|"
@@ -338,7 +400,10 @@ _SOURCES: dict[str, tuple[str, int]] = {
                      r"t(?<!\wt)[ée]l[ée]phone|t(?<!\wt)[ée]l\b|p(?<!\wp)ortable\b|f(?<!\wf)ixe\b|"
                      r"m(?<!\wm)on\s+num[ée]ro|n(?<!\wn)um[ée]ro\s+de\s+t[ée]l[ée]phone|a(?<!\wa)ppel\w*|"
                      r"r(?<!\wr)appel\w*|j(?<!\wj)oindre|t(?<!\wt)el[ée]fono|m(?<!\wm)[óo]vil|c(?<!\wc)elular|"
-                     r"l(?<!\wl)lam\w*|m(?<!\wm)i\s+n[úu]mero|m(?<!\wm)eine\s+nummer", 0),
+                     r"l(?<!\wl)lam\w*|m(?<!\wm)i\s+n[úu]mero|m(?<!\wm)eine\s+nummer|c(?<!\wc)ellulare|"
+                     r"t(?<!\wt)elem[óo]vel|t(?<!\wt)elefoon\w*|m(?<!\wm)obiel\w*|k(?<!\wk)om[óo]rk\w*|k(?<!\wk)om\.|"
+                     r"c(?<!\wc)hiam\w*|b(?<!\wb)el (?:me|mij)\b|z(?<!\wz)adzwo[ńn]\w*|m(?<!\wm)i[oa]\s+numero|"
+                     r"m(?<!\wm)eu\s+n[úu]mero|m(?<!\wm)ijn\s+(?:telefoon)?nummer|m(?<!\wm)[óo]j\s+numer", 0),
     "phone_business": (r"\b(?:public|information\s+line|info\s+line|hotline|helpline|switchboard|reception|"
                        r"front\s+desk|customer\s+(?:service|support|care)|support\s+line|toll[\s\-]free|"
                        r"museum|embassy|consulate|kundenservice|kundendienst|zentrale|servicenummer|"
@@ -457,7 +522,11 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # ---- date of birth
     "dob_ctx": (r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|"
                 r"geburtsdatum|geburtstag|geboren(?:\s+am)?|geb\.|n[ée]e?\s+le|n[ée]\(e\)\s+le|"
-                r"date\s+de\s+naissance|fecha\s+de\s+nacimiento|f\.\s*nac\.|nacid[oa](?:\s+el)?)(?![^\W\d_])", _I),
+                r"date\s+de\s+naissance|fecha\s+de\s+nacimiento|f\.\s*nac\.|nacid[oa](?:\s+el)?|"
+                # Italian, Portuguese, Dutch, Polish
+                r"data\s+(?:di\s+)?nascita|(?<!la\s)(?-i:[Nn]at[oa])(?:/a)?\s+(?:il|a|ad)|data\s+de\s+nascimento|"
+                r"nascid[oa](?:\s+(?:em|a))?|geboortedatum|data\s+urodzenia|"
+                r"urodzon[ya](?:\s+dnia)?|urodzi[łl]a?\s+si[ęe]|ur\.)(?![^\W\d_])", _I),
     # a letter may touch a numeric date ("DOB12/03/1985"), not a month name
     "date": (r"(?<!\d)(?<!\d[./\-])(?:(?<![^\W\d_])|(?=\d))(?:"
              r"(\d{1,2})[./\-](\d{1,2})[./\-](\d{4}|\d{2})"
@@ -1236,11 +1305,14 @@ def _byte_table(groups: dict[bytes, bytes]) -> bytes:
     return bytes(table)
 
 
-#: Digits -> "0", the separators a cluster may hold -> "-"; every other byte (a UTF-8
-#: sequence included) -> " ".
-_CLUSTER_BYTES = _byte_table({b"0123456789": b"0", b" \t\r\n().-/+AB": b"-"})
+#: Digits -> "0", the separators a cluster may hold -> "-"; "_" and "|" (no cluster
+#: separators) -> "_", which shows card groups joined by them (see _card_sep_windows); every
+#: other byte (a UTF-8 sequence included) -> " ".
+_CLUSTER_BYTES = _byte_table({b"0123456789": b"0", b" \t\r\n().-/+AB": b"-", b"_|": b"_"})
 #: The base64 alphabets (standard and URL-safe) -> "a", every other byte -> " ".
 _B64_BYTES = _byte_table({b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-": b"a"})
+#: Hex digits -> "h", a space or colon -> ":", every other byte -> " " (the decode pass's hex dumps).
+_HEXSEP_BYTES = _byte_table({b"0123456789ABCDEFabcdef": b"h", b" :": b":"})
 #: ASCII letters -> "L", ASCII digits -> "0", every other byte -> " ".
 _ALNUM_BYTES = _byte_table({b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz": b"L", b"0123456789": b"0"})
 #: Upper-case ASCII letters -> "U", ASCII digits -> "0", every other byte -> " ".
@@ -1295,6 +1367,10 @@ def _char_offsets(text: str, data: bytes, offsets: list[int]) -> list[int]:
     return out
 
 
+#: (text, its _CLUSTER_BYTES shape) of the last text :func:`_digit_clusters` scanned on bytes.
+_CLUSTER_SHAPE: tuple = (None, None)
+
+
 @_last_text
 def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
     """(start, end, digits) of every cluster: a maximal run of digits and separators
@@ -1303,9 +1379,11 @@ def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
     national ids) matches inside one such run with enough digits, so they scan only the
     clusters' windows. Found on the bytes with the digits and separators mapped to two
     characters (a fast scan), unless the text may hold other scripts' digits."""
+    global _CLUSTER_SHAPE
     out = []
     if text is _ASCII_DIGITS[0] or text.isascii():
         shape = _shape(text, _CLUSTER_BYTES)
+        _CLUSTER_SHAPE = (text, shape)
         count = shape.count
         out = [(s, e, count(b"0", s, e)) for s, e in map(_span, _P.cluster_bytes.finditer(shape))]
     else:
@@ -1544,10 +1622,76 @@ def _in_hex_token(text: str, s: int, e: int) -> bool:
     return _P.hex_run.fullmatch(text, s, e) is not None
 
 
+#: Card words (lower case) near a number with every digit spaced out (see ``card_ctx``).
+_CARD_NEEDLES = ("card", "kart", "kaart", "carte", "carta", "cartã", "cartao", "tarjeta", "visa", "amex",
+                 "american express", "cc", "pan", "cvv", "cvc")
+
+
+def _cluster_shape(text: str) -> bytes | None:
+    """The :data:`_CLUSTER_BYTES` shape of ``text`` (kept by :func:`_digit_clusters`), or None
+    when the text may hold other scripts' digits (the shape would miss them)."""
+    _digit_clusters(text)
+    cached = _CLUSTER_SHAPE
+    if cached[0] is text:
+        return cached[1]
+    if not (text is _ASCII_DIGITS[0] or text.isascii()):
+        return None
+    return _shape(text, _CLUSTER_BYTES)
+
+
+def _card_sep_windows(text: str, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Windows that hold every ``card_sep`` match: the digit ``windows`` (of the clusters of 12
+    digits: "/" joins a cluster) that hold a "/", and around each ``0000_0000`` (a "_" or "|")
+    of the clusters' byte shape."""
+    spans = []
+    if windows and "/" in text:
+        find = text.find
+        spans = [(ws, we) for ws, we in windows if find("/", ws, we) != -1]
+    if "_" in text or "|" in text:
+        shape = _cluster_shape(text)
+        if shape is None:
+            return [(0, len(text))]  # other scripts' digits may occur: scan it all
+        find = shape.find
+        i = find(b"0000_0000")
+        while i != -1:
+            spans.append((i - 2, i + 28))
+            i = find(b"0000_0000", i + 5)
+        spans.sort()
+    return _merge_spans(spans, len(text), 0)
+
+
+def _card_hit(digits: str, s: int, e: int, hits: list) -> bool:
+    """Append the finding for ``digits`` at ``text[s:e]`` if it is a card number (issuer prefix and
+    length, Luhn) other than a published test number; whether it is a card number at all."""
+    issuer = _card_issuer(digits)
+    if not (issuer and _luhn_ok(digits)):
+        return False
+    if digits not in _TEST_CARDS:
+        n = len(digits)
+        hits.append((s, e, " ".join(["****"] * ((n - 4 + 3) // 4)) + " " + digits[-4:], f"luhn ok, {issuer}"))
+    return True
+
+
 def detect_credit_card(text: str) -> Iterable[Hit]:
     """Luhn-valid card numbers with a known issuer prefix; see the module docstring."""
     hits: list[Hit] = []
-    for m in _finditer(_P.card, text, _digit_windows(text, 12, 2, 2)):
+    windows = _digit_windows(text, 12, 2, 2)
+    # one separator other than a blank, dash or dot, the same throughout ("4539/1488/0343/6467")
+    for m in _finditer(_P.card_sep, text, _card_sep_windows(text, windows)):
+        _card_hit(m.group().replace(m.group(1), ""), m.start(), m.end(), hits)
+    # every digit spaced out, next to a card word (at most 80 characters before it or 40 after:
+    # a run of 12-19 digits lies whole in the word's window, where the shape shows 12 of them)
+    near = _lower_windows(text, _CARD_NEEDLES, 100, 120) if windows else []
+    if near:
+        shape = _cluster_shape(text)
+        if shape is not None:
+            find = shape.find
+            near = [(ws, we) for ws, we in near if find(b"0-0-0-0-0-0-0-0-0-0-0-0", ws, we) != -1]
+    for m in _scan(_P.card_spaced, text, near):
+        digits = m.group()[::2]
+        if 12 <= len(digits) <= 19 and _P.card_ctx.search(text, max(0, m.start() - 80), m.end() + 40):
+            _card_hit(digits, m.start(), m.end(), hits)
+    for m in _finditer(_P.card, text, windows):
         groups = [g.span() for g in _P.digit_run.finditer(m.group())]
         digits_total = sum(e - s for s, e in groups)
         if digits_total < 12:
@@ -1582,7 +1726,28 @@ def detect_credit_card(text: str) -> Iterable[Hit]:
 def detect_iban(text: str) -> Iterable[Hit]:
     """ISO 13616 IBANs (validated by python-stdnum); see the module docstring."""
     hits: list[Hit] = []
-    for m in _iban_matches(text):
+    # a match at every start _iban_matches tries, not only outside the last match: a run longer
+    # than the IBAN it held ("DE89...3000 GB82WEST...", a line break between two) or holding none
+    # ("Ref AB12 DE89 3704 ...") shelters no IBAN that starts inside it. Starts inside a run that
+    # held none are tried up to a budget of vain tries per text (a text of nothing but such runs
+    # stays cheap; past it, as before: skipped)
+    if text is _ASCII_DIGITS[0] or text.isascii():
+        positions = _iban_starts(text)
+    else:
+        positions = [m.start() for m in _P.iban_start.finditer(text)]
+    match, last, failed_end, budget = _P.iban.match, 0, 0, 256
+    for pos in positions:
+        if pos < last:
+            continue  # inside an IBAN found
+        inner = pos < failed_end
+        if inner:
+            if budget <= 0:
+                continue
+            budget -= 1
+        m = match(text, pos)
+        if m is None:
+            continue
+        failed_end = m.end()  # until an IBAN is found in it
         start = m.start() - 2  # the match begins at the check digits, after the country code
         raw = text[start:m.end()]
         # the candidate lengths: the longest run of letters and digits (at most 34) that ends
@@ -1606,6 +1771,8 @@ def detect_iban(text: str) -> Iterable[Hit]:
                 continue  # cheap ISO 7064 pre-check before the registry lookup
             if _iban_valid(compact):
                 hits.append((start, start + end, f"{compact[:2]}**…{compact[-4:]} ({n} chars)", "mod-97 ok"))
+                last, failed_end = start + end, 0
+                budget += inner  # the budget bounds the starts tried in vain
                 break
     return hits
 
@@ -1618,13 +1785,9 @@ def _iban_valid(compact: str) -> bool:
     return iban.is_valid(compact)
 
 
-def _iban_matches(text: str) -> Iterator[re.Match[str]]:
-    """``_P.iban.finditer(text)``: every match starts at the first of two digits after two
-    letters at the start of a word, so on a text whose digits are all ASCII it is tried only
-    where the byte shape (letters -> ``L``, digits -> ``0``) shows ``LL00`` at a word start."""
-    if not (text is _ASCII_DIGITS[0] or text.isascii()):
-        yield from _P.iban.finditer(text)
-        return
+def _iban_starts(text: str) -> list[int]:
+    """Where an IBAN match may start on an ASCII-digit text: after ``LL00`` at a word start of
+    the byte shape (letters -> ``L``, digits -> ``0``)."""
     shape = _shape(text, _ALNUM_BYTES)
     found = []
     i = shape.find(b"LL00")
@@ -1632,7 +1795,17 @@ def _iban_matches(text: str) -> Iterator[re.Match[str]]:
         if not i or shape[i - 1] == 32:  # not after a letter or digit
             found.append(i + 2)
         i = shape.find(b"LL00", i + 1)
-    yield from _matches_at(_P.iban, text, found)
+    return found
+
+
+def _iban_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_P.iban.finditer(text)``: every match starts at the first of two digits after two
+    letters at the start of a word, so on a text whose digits are all ASCII it is tried only
+    where the byte shape (letters -> ``L``, digits -> ``0``) shows ``LL00`` at a word start."""
+    if not (text is _ASCII_DIGITS[0] or text.isascii()):
+        yield from _P.iban.finditer(text)
+        return
+    yield from _matches_at(_P.iban, text, _iban_starts(text))
 
 
 def _matches_at(rx: re.Pattern[str], text: str, positions: list[int]) -> Iterator[re.Match[str]]:
@@ -1710,25 +1883,196 @@ def _emails(text: str) -> Iterator[re.Match[str]]:
 
 
 def detect_email(text: str) -> Iterable[Hit]:
-    """Email addresses except documentation/special-use domains; see the module docstring."""
+    """Email addresses except documentation/special-use domains; see the module docstring.
+    Also addresses with "at"/"dot" spelled out or defanged (:func:`_obfuscated_emails`)."""
     hits: list[Hit] = []
-    if "@" not in text:
+    if "@" in text:
+        for m in _emails(text):
+            local, domain, tld = m.group(1), m.group(2).lower(), m.group(3).lower()
+            if _email_public(text, m.start(), m.end(), local, domain, tld):
+                continue
+            hits.append((m.start(), m.end(), f"{_mask_part(local)}@{_mask_part(domain.split('.', 1)[0])}.{tld}"))
+    return _obfuscated_emails(text, hits)
+
+
+def _email_public(text: str, start: int, end: int, local: str, domain: str, tld: str) -> bool:
+    """Whether the address ``local@domain`` at ``start:end`` is public: a documentation or
+    special-use domain, a URL's ``user:pass@`` or service account, an SCP remote, noreply."""
+    if tld in _DOC_TLDS or any(domain == d or domain.endswith("." + d) for d in _DOC_DOMAINS):
+        return True
+    low = local.lower()
+    lo = max(0, start - 200)
+    url = _P.url_before.search(text, lo, start) if text.find("://", lo, start) != -1 else None
+    if url and (":" in url.group(1) or low in _URL_SERVICE_USERS):
+        return True  # scheme://user:pass@host (api_key's case), ssh://git@github.com: not a mailbox
+    if low in ("git", "hg") and text[end:end + 1] == ":":
+        return True  # SCP-style remote: git@github.com:org/repo.git
+    return bool(re.match(r"(?:no-?reply|do-?not-?reply)", low) or domain.endswith("users.noreply.github.com"))
+
+
+# ---- obfuscated addresses: "jane (at) gmail (dot) com", "jane[at]gmail[dot]com", "jane.doe[@]gmail.com",
+# "jane AT gmail DOT com", "jane.doe @ gmail . com", "jane@gmail[dot]com", "j.doe at gmail dot com"
+
+#: Where an obfuscated address may be (lower-case needles of the shared trigger pass): a bracketed
+#: at/@/dot, "@ " (a blank after an @), a bare " dot ". A bare upper-case " AT " is found with
+#: str.find, a real "@" followed by a spelled-out dot by ``_P.email_at_obf`` at each "@".
+_EMAIL_OBF_NEEDLES = tuple(
+    [o + w + c for o, c in zip("[({<", "])}>") for w in ("at", "dot", ".")]  # [at] (dot) [.] ...
+    + [o + x for o in "[({<" for x in (" at", "at ", " dot", "dot ", " .", ". ", "@")]  # [ at ] [at ] [@ ...
+    + ["@]", "@)", "@}", "@>", "@ ", "@\t", " dot ", "\tdot ", " dot\t"])
+_register_needles(_EMAIL_OBF_NEEDLES)
+#: Top-level domains a spelled-out address must end in when its separators are bare words or
+#: blank-spaced dots (the common generic TLDs and country codes that are not also short words).
+_EMAIL_OBF_TLDS = frozenset(
+    "com net org edu gov mil int info biz name pro mobi io co ai app dev tech online site xyz email "
+    "uk de fr es nl ch ca au nz jp cn ru br mx ar za kr tw hk sg se dk fi pl cz pt ie eu ua gr hu ro sk "
+    "il tr cl pe ve vn th my id ph pk ng ke eg sa ae qa ir lt lv ee si hr rs bg by kz".split())
+#: Free-mail domains (first label): "jane at gmail dot com" needs no other sign of an address.
+_EMAIL_PROVIDERS = frozenset(
+    "gmail googlemail yahoo ymail hotmail outlook live msn aol icloud mac proton protonmail pm gmx web "
+    "yandex zoho fastmail tutanota tuta hey qq 163 126 naver comcast verizon sbcglobal btinternet "
+    "orange laposte wanadoo freenet libero".split())
+#: Words before a spelled-out address that say it is one ("email", "gmail", "contact", ...).
+_EMAIL_OBF_CONTEXT = ("mail", "contact", "reach", "write to", "address", "kontakt", "courriel", "correo",
+                      "adresse", "send to")
+#: Delimiters around the whole address that mark it as one: ``<kelemeng at gnome dot hu>``,
+#: ``(sdkrystian at acme dot com)``, ``"mbland at acm dot org"``.
+_EMAIL_OBF_ENCLOSED = frozenset({"<>", "()", "[]", '""', "''"})
+#: First domain labels that make "<word> at <label> dot <tld>" prose: "look at the dot com era".
+_EMAIL_OBF_STOP = frozenset(
+    "the a an this that these those my your our their his her its every each any some no one which what whose "
+    "all both another such".split())
+
+
+def _email_cue(text: str) -> bool:
+    """Whether ``text`` may hold a spelled-out address without an ``@`` (a bracketed at or dot,
+    a bare `` dot ``, a bare `` AT ``): then the ``email`` detector runs on it too."""
+    return _any_needle(text, _EMAIL_OBF_NEEDLES) or " AT " in text
+
+
+def _obfuscated_emails(text: str, hits: list) -> list:
+    """``hits`` plus the addresses with a spelled-out or defanged "at" or "dot", as the
+    ``email`` detector's findings with the verdict ``obfuscated``.
+
+    Separators: an at as ``[at]`` ``(at)`` ``{at}`` ``<at>`` ``[@]`` (any case, blanks inside),
+    an ``@`` with a blank after it (or on both sides), a bare `` AT `` or `` at `` between
+    blanks, or a plain ``@``; a dot as ``.``, ``[dot]`` ``(dot)`` ``[.]`` ``(.)`` ..., a bare
+    `` DOT `` / `` dot ``, or a ``.`` with blanks around it. What counts:
+
+    - a bracketed at or ``dot``, or a defanged ``[.]`` after an ``@``: always
+      (``jane[at]gmail.com``, ``jane@gmail[dot]com``, ``jane@gmail[.]com``; but "hosted at
+      evil[.]com", a threat report's defanged host, is no address without a sign below);
+    - otherwise (bare words, blanks) the top-level domain must be a common one
+      (:data:`_EMAIL_OBF_TLDS`) and the first domain label no article or pronoun ("look at
+      the dot com era" stays prose), and
+    - a bare upper-case ``AT``/``DOT`` needs the address words not all in capitals (the case
+      contrast is the sign: ``jane AT gmail DOT com``, not ``LOOK AT THE DOT COM``);
+    - a bare lower-case ``at``, or an ``@`` with a blank before it or an ``AT`` with only
+      plain dots, needs a sign of an address: a handle-like local part (``.``, ``_``, ``+``,
+      ``-`` or a digit), a free-mail domain (:data:`_EMAIL_PROVIDERS`), a mail word shortly
+      before (:data:`_EMAIL_OBF_CONTEXT`) or delimiters around exactly the address
+      (``<timar at gnome dot hu>``, ``(...)``, quotes).
+      So ``jane at gmail dot com`` and ``email: jane at acme dot com`` count, "I worked at
+      acme dot com" and "look at example.com" do not.
+
+    Documentation domains, noreply and the like are public as for plain addresses. Offsets
+    cover the whole spelled-out address (``jane [at] gmail [dot] com``), so redaction, which
+    works on spans, replaces all of it."""
+    n = len(text)
+    if len(_lower(text)) == n:
+        spans = list(_lower_windows(text, _EMAIL_OBF_NEEDLES, 0, 0))
+    else:  # lower() changed the length (a dotted capital I): a find per needle on an aligned copy
+        spans = _windows(text, text.replace("\u0130", "i").lower(), _EMAIL_OBF_NEEDLES, 0, 0)
+    i = text.find(" AT ")
+    while i != -1:
+        spans.append((i, i + 4))
+        i = text.find(" AT ", i + 1)
+    at_obf = _P.email_at_obf.match
+    i = text.find("@")
+    while i != -1:
+        if at_obf(text, i + 1):
+            spans.append((i, i + 1))
+        i = text.find("@", i + 1)
+    if not spans:
         return hits
-    for m in _emails(text):
-        local, domain, tld = m.group(1), m.group(2).lower(), m.group(3).lower()
-        if tld in _DOC_TLDS or any(domain == d or domain.endswith("." + d) for d in _DOC_DOMAINS):
-            continue
-        low = local.lower()
-        lo = max(0, m.start() - 200)
-        url = _P.url_before.search(text, lo, m.start()) if text.find("://", lo, m.start()) != -1 else None
-        if url and (":" in url.group(1) or low in _URL_SERVICE_USERS):
-            continue  # scheme://user:pass@host (api_key's case), ssh://git@host: not a mailbox
-        if low in ("git", "hg") and text[m.end():m.end() + 1] == ":":
-            continue  # SCP-style remote: git@github.com:org/repo.git
-        if re.match(r"(?:no-?reply|do-?not-?reply)", low) or domain.endswith("users.noreply.github.com"):
-            continue
-        hits.append((m.start(), m.end(), f"{_mask_part(local)}@{_mask_part(domain.split('.', 1)[0])}.{tld}"))
+    spans.sort()
+    windows = _merge_spans([(s - 160, e + 320) for s, e in spans], n, 0)
+    taken = [(h[0], h[1]) for h in hits]
+    search = _P.email_obf.search
+    for ws, we in windows:
+        pos, misses = ws, 16 + (we - ws) // 8  # bounded: a rejected candidate moves one character on
+        while True:
+            m = search(text, pos, we)
+            if m is None:
+                break
+            got = _obfuscated_email(text, m)
+            if got is None:
+                misses -= 1
+                if misses < 0:
+                    raise ValueError("too many spelled-out address candidates in one window")  # fail closed
+                pos = m.start() + 1
+                continue
+            pos = m.end()
+            if not any(s < m.end() and m.start() < e for s, e in taken):
+                hits.append((m.start(), m.end(), got, "obfuscated"))
     return hits
+
+
+def _obfuscated_email(text: str, m: re.Match[str]) -> str | None:
+    """The masked address of an :data:`_P.email_obf` match that :func:`_obfuscated_emails`
+    counts, or None."""
+    local_raw, sep, dom_raw = m.group(1), m.group(2), m.group(3)
+    at = sep.strip(" \t")
+    if at[:1] in "[({<":
+        at_kind = "B"
+    elif at == "@":
+        at_kind = "S" if sep != "@" else "P"
+    else:
+        at_kind = "U" if at == "AT" else "L"
+    kinds = []
+    for d in _P.email_obf_dot.finditer(dom_raw):
+        t = d.group().strip(" \t")
+        kinds.append(("D" if "." in t else "B") if t[:1] in "[({<" else "U" if t == "DOT" else
+                     "L" if t == "dot" else "S" if d.group() != "." else "P")
+    labels = [x for x in _P.email_obf_dot.split(dom_raw) if x]
+    if len(labels) < 2:
+        return None
+    local = _P.email_obf_local_dot.sub(".", local_raw)
+    domain, tld = ".".join(labels).lower(), labels[-1].lower()
+    if len(local) > 64 or len(domain) > 253:
+        return None
+    if at_kind == "P" and all(k == "P" for k in kinds):
+        return None  # a plain address: the plain scan's
+    if _email_public(text, m.start(), m.end(), local, domain, tld):
+        return None
+    # kinds: P plain ".", D defanged "[.]", B "[dot]", U " DOT ", L " dot ", S a blank-spaced "."
+    # A defanged "[.]" is how threat reports write hosts ("hosted at evil[.]com"): strong only
+    # after an @ (plain, spaced or bracketed), not after a bare "at"/"AT".
+    strong = at_kind == "B" or "B" in kinds or (at_kind in "PS" and "D" in kinds)
+    weak_dots = any(k in "ULS" for k in kinds)
+    if not strong or weak_dots:
+        if tld not in _EMAIL_OBF_TLDS or labels[0].lower() in _EMAIL_OBF_STOP:
+            return None
+    if not strong:
+        if "S" in kinds and at_kind not in "PS":
+            return None  # "at home . Then": a blank-spaced dot only after an @
+        if at_kind == "L" and all(k == "P" for k in kinds):
+            return None  # "look at amazon.com": a bare lower-case at needs a spelled-out dot
+        words = local + "".join(labels)
+        if (at_kind == "U" or "U" in kinds) and words.upper() == words:
+            return None  # LOOK AT THE DOT COM: no case contrast
+        # (with plain dots only, the at is an @ with blanks or AT; "jane@ acme.com", the @ on
+        # the local part, needs no more: "sold @ amazon.com" does)
+        if at_kind == "L" or (all(k in "PD" for k in kinds) and not (at_kind == "S" and sep[0] == "@")):
+            low = _lower(text)
+            handle = any(c in local for c in "._+-") or (any(c.isdigit() for c in local)
+                                                          and any(c.isalpha() for c in local))
+            enclosed = text[m.start() - 1:m.start()] + text[m.end():m.end() + 1] in _EMAIL_OBF_ENCLOSED
+            if not (handle or enclosed or labels[0].lower() in _EMAIL_PROVIDERS
+                    or (len(low) == len(text) and any(
+                        low.find(w, max(0, m.start() - 80), m.start()) != -1 for w in _EMAIL_OBF_CONTEXT))):
+                return None
+    return f"{_mask_part(local)}@{_mask_part(labels[0])}.{tld}"
 
 
 #: Service accounts in the userinfo of a URL (``ssh://git@github.com/...``): not a person's mailbox.
@@ -1790,7 +2134,8 @@ def _phone_segments(raw: str) -> list[tuple[int, int]]:
 #: Lower-case substrings of every phone context word (see detect_phone's gate).
 _PHONE_NEEDLES = ("phone", "tel", "tél", "mob", "cell", "call", "text", "sms", "whats", "fax", "landline", "reach",
                   "ring", "contact", "handy", "festnetz", "rufnummer", "anruf", "ruf", "erreich", "portable", "fixe",
-                  "num", "mero", "nummer", "appel", "joindre", "móvil", "movil", "celular", "llam")
+                  "num", "mero", "nummer", "appel", "joindre", "móvil", "movil", "celular", "llam", "komórk", "komork",
+                  "kom.", "chiam", "bel m", "zadzwo")
 
 
 def detect_phone(text: str) -> Iterable[Hit]:
@@ -2127,7 +2472,11 @@ def _date_ok(day: int, month: int, year: str) -> bool:
 
 
 _DOB_NEEDLES = ("dob", "d.o.b", "birth", "born", "geburt", "geboren", "geb.", "né", "ne le", "nee le",
-                "naissance", "nacimiento", "nac.", "nacid")
+                "naissance", "nacimiento", "nac.", "nacid", "nascita", "nato", "nata", "nascimento", "nascid",
+                "geboorte", "urodz")
+#: Abbreviations whose needle occurs inside common words ("your."): their windows count only
+#: where the needle starts a word.
+_DOB_ABBREV_NEEDLES = ("ur.",)
 
 
 def _dob_date_ok(m: re.Match[str]) -> bool:
@@ -2145,17 +2494,34 @@ def _dob_date_ok(m: re.Match[str]) -> bool:
 def detect_date_of_birth(text: str) -> Iterable[Hit]:
     """A full date next to a birth context word; see the module docstring."""
     hits: list[Hit] = []
-    ctx = [c.span() for c in _scan(_P.dob_ctx, text, _lower_windows(text, _DOB_NEEDLES, 24, 32))]
-    seen: set[int] = set()
-    for cs, ce in ctx:
-        # the date after the context word ("DOB: 12/03/1985"), or right before it ("12/03/1985 (DOB)")
-        for m in _scan(_P.date, text, [(ce, ce + 40), (max(0, cs - 40), cs)]):
-            if m.start() in seen or not (ce <= m.start() <= ce + 40 or 0 <= cs - m.end() <= 12):
+    windows = _lower_windows(text, _DOB_NEEDLES, 24, 32)
+    abbrev = [(s - 24, e + 32) for s, e in _lower_windows(text, _DOB_ABBREV_NEEDLES, 0, 0)
+              if not (s and text[s - 1].isalnum())]
+    if abbrev:
+        windows = _merge_spans(sorted(windows + abbrev), len(text), 0)
+    ctx = [c.span() for c in _scan(_P.dob_ctx, text, windows)]
+    if not ctx:
+        return hits
+    from bisect import bisect_left, bisect_right
+
+    # the date after a context word ("DOB: 12/03/1985"), or right before one ("12/03/1985 (DOB)"):
+    # one scan around all the words (a text dense with them stays linear), each date then paired
+    # with the last word ending at most 34 characters before it, else the first starting at
+    # most 12 after it (the words' spans are sorted and disjoint)
+    starts = [cs for cs, _ in ctx]
+    ends = [ce for _, ce in ctx]
+    windows = _merge_spans([(cs - 40, ce + 80) for cs, ce in ctx], len(text), 0)
+    for m in _scan(_P.date, text, windows):
+        s, e = m.span()
+        k = bisect_right(ends, s) - 1
+        if not (k >= 0 and s - ends[k] <= 34):
+            k = bisect_left(starts, e)
+            if not (k < len(ctx) and starts[k] - e <= 12):
                 continue
-            if _dob_date_ok(m):
-                seen.add(m.start())
-                hits.append((m.start(), m.end(), _mask_digits(re.sub(r"[^\W\d_]", "*", m.group())),
-                             "date valid", " ".join(text[cs:ce].split())))
+        if _dob_date_ok(m):
+            cs, ce = ctx[k]
+            hits.append((s, e, _mask_digits(re.sub(r"[^\W\d_]", "*", m.group())),
+                         "date valid", " ".join(text[cs:ce].split())))
     return hits
 
 
@@ -2251,7 +2617,7 @@ def _preload(config: SensitivityConfig) -> None:
             for needles in _needle_tuples(import_module(f"hrouter.signals.detectors.{module}")):
                 _register_needles(needles)
     for needles in (_SSN_NEEDLES, _KEY_WORDS, ("begin",), _DOB_NEEDLES, _MARKING_NEEDLES, _FIN_NEEDLES,
-                    _PHONE_NEEDLES):
+                    _PHONE_NEEDLES, _CARD_NEEDLES, _DOB_ABBREV_NEEDLES):
         _register_needles(needles)
     for needles in (_KEY_PREFIXES, _KEY_BODY_NEEDLES):  # case-sensitive: their lower-case forms
         _register_needles(tuple(n.lower() for n in needles))
@@ -2267,29 +2633,57 @@ def _needle_tuples(mod) -> list[tuple[str, ...]]:
 # Policy-driven rules: internal domains and custom rules (compiled once per config).
 
 
+#: A dot between hostname labels: ``.`` or defanged, ``[.]`` ``(.)`` ``{.}`` ``[dot]`` ``(dot)`` ``{dot}``
+#: (any case; how threat reports and chat filters write ``db01[.]corp``).
+_HOST_DOT = r"(?:\.|[\[({](?:\.|dot)[\])}])"
+#: Characters right before a suffix that end a dot: ``.`` and the closing brackets of ``[.]``.
+_HOST_DOT_ENDS = ".])}"
+#: A defanged dot (lower-case needles of the shared trigger pass): only a text holding one is
+#: searched for ``]corp`` / ``)corp`` / ``}corp`` besides ``.corp``.
+_HOST_DEFANG_NEEDLES = ("[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}")
+_register_needles(_HOST_DEFANG_NEEDLES)
+
+
 @lru_cache(maxsize=64)
 def _hostname_rx(suffixes: tuple[str, ...]) -> re.Pattern[str]:
+    """A hostname under one of ``suffixes``: labels of letters, digits and hyphens joined by
+    plain or defanged dots, then the suffix; first any underscore labels of a service name
+    (RFC 8552: SRV ``_ldap._tcp.dc01.corp``, ``_dmarc.mail.corp``), which need a host label after
+    them. An underscore elsewhere makes an identifier, not a host (``libcst._nodes.internal``,
+    ``my_var.corp``)."""
     alts = "|".join(re.escape(s.strip(".").lower()) for s in sorted(suffixes, key=len, reverse=True)
                     if s.strip("."))
-    return re.compile(r"(?<![\w.])(?<![\w.]-)((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+)(" + alts + r")"
-                      r"(?![\w\-]|\.[a-z0-9])", re.IGNORECASE)
+    return re.compile(r"(?<![\w.])(?<![\w.]-)((?:_[a-z0-9](?:[a-z0-9_\-]{0,61}[a-z0-9])?" + _HOST_DOT + r")*"
+                      r"(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?" + _HOST_DOT + r")+)"
+                      r"(" + alts + r")(?![\w\-]|" + _HOST_DOT + r"[a-z0-9])", re.IGNORECASE)
+
+
+def _host_label(labels: str) -> str:
+    """The first label of a hostname's ``labels`` (``db01[.]`` -> ``db01``), for the mask."""
+    for i, c in enumerate(labels):
+        if c in ".[({":
+            return labels[:i]
+    return labels
 
 
 def detect_internal_hostnames(text: str, suffixes: tuple[str, ...]) -> Iterable[Hit]:
     """Hostnames ending in one of ``suffixes`` (``build-01.corp``); the bare suffix is not a host.
 
     The ideographic full stops U+3002/U+FF61 (which NFKC leaves alone but IDNA and browsers read
-    as ``.``) count as dots here: ``db。corp`` is ``db.corp``. One character each, so offsets hold."""
+    as ``.``) count as dots here: ``db。corp`` is ``db.corp``. One character each, so offsets hold.
+    Defanged dots count too (``db01[.]corp``, ``wiki(.)internal``, ``db01[dot]corp``), and so do
+    a service name's leading underscore labels (``_ldap._tcp.dc01.corp``)."""
     if not any(s.strip(".") for s in suffixes):
         return []
     if "\u3002" in text or "\uff61" in text:
         text = text.replace("\u3002", ".").replace("\uff61", ".")
-    needles = tuple(s.lower() for s in suffixes if s.strip("."))
+    ends = _HOST_DOT_ENDS if _any_needle(text, _HOST_DEFANG_NEEDLES) else "."
+    needles = tuple(c + s.strip(".").lower() for s in suffixes if s.strip(".") for c in ends)
     low = _lower(text)
     windows = _windows(text, low, needles, 256, 2)
     if windows and len(low) == len(text):
         windows = _host_windows(text, low, needles, windows)
-    hits = [(m.start(), m.end(), f"{_mask_part(m.group(1).split('.', 1)[0])}.{m.group(2).lower()}")
+    hits = [(m.start(), m.end(), f"{_mask_part(_host_label(m.group(1)))}.{m.group(2).lower()}")
             for m in _scan(_hostname_rx(suffixes), text, windows)]
     if text.isascii() and all(s.isascii() for s in suffixes):
         return hits  # only a non-ASCII character can be a look-alike
@@ -2331,19 +2725,21 @@ def _host_windows(text: str, low: str, needles: tuple[str, ...],
 
 @lru_cache(maxsize=64)
 def _hostname_fold_rx(suffixes: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str], int, bool]:
-    """:func:`_hostname_rx` for a :func:`_confusable_fold`-ed text (lower case, the fold's
+    """:func:`_hostname_rx` for a :func:`_confusable_fold`-ed text (case-insensitive, the fold's
     stand-ins allowed in labels and for ``i``/``l``/``1``, ``o``/``0`` in a suffix); a pattern
-    finding each dot a suffix follows (a literal ``.`` first: the engine skips to dots); the
-    longest suffix; whether a suffix holds a look-alike itself."""
+    finding each dot (or a defanged dot's closing bracket) a suffix follows (a character set
+    first: the engine skips to those characters); the longest suffix; whether a suffix holds a
+    look-alike itself."""
     from hrouter.signals import confusables
 
     folded = [confusables.fold(s.strip(".")) for s in sorted(suffixes, key=len, reverse=True) if s.strip(".")]
     ch = "[a-z0-9" + "".join(confusables.STAND_INS) + "]"
     inner = ch[:-1] + r"\-]"
-    tail = "(" + "|".join(map(confusables.literal_rx, folded)) + r")(?![\w\-]|\." + ch + ")"
-    rx = re.compile(r"(?<![\w.])(?<![\w.]-)((?:" + ch + "(?:" + inner + "{0,61}" + ch + r")?\.)+)" + tail)
+    tail = "(" + "|".join(map(confusables.literal_rx, folded)) + r")(?![\w\-]|" + _HOST_DOT + ch + ")"
+    rx = re.compile(r"(?<![\w.])(?<![\w.]-)((?:_" + ch + "(?:" + inner[:-1] + "_]{0,61}" + ch + r")?" + _HOST_DOT
+                    + r")*(?:" + ch + "(?:" + inner + "{0,61}" + ch + r")?" + _HOST_DOT + r")+)" + tail, re.IGNORECASE)
     own = any(confusables.present(s) for s in suffixes)
-    return rx, re.compile(r"\.(?=" + tail + ")"), max(map(len, folded)), own
+    return rx, re.compile(r"[.\])}](?=" + tail + ")", re.IGNORECASE), max(map(len, folded)), own
 
 
 def _confusable_host_hits(text: str, suffixes: tuple[str, ...], hits: list) -> list:
@@ -2356,9 +2752,7 @@ def _confusable_host_hits(text: str, suffixes: tuple[str, ...], hits: list) -> l
     if not folded:
         if not own:
             return hits
-        from hrouter.signals import confusables
-
-        folded = confusables.fold(text, ())
+        folded = text  # nothing to fold: the suffix's own look-alike is matched by its class
     n = len(folded)
     windows: list[tuple[int, int]] = []
     for d in dots.finditer(folded):
@@ -2370,7 +2764,7 @@ def _confusable_host_hits(text: str, suffixes: tuple[str, ...], hits: list) -> l
     seen = {(h[0], h[1]) for h in hits}
     for m in _scan(rx, folded, windows):
         if m.span() not in seen:
-            label = text[m.start(1):m.end(1)].split(".", 1)[0]
+            label = _host_label(text[m.start(1):m.end(1)])
             hits.append((m.start(), m.end(), f"{_mask_part(label)}.{text[m.start(2):m.end(2)].lower()}"))
     return hits
 
@@ -2380,6 +2774,23 @@ def _fold_keyword(kw: str) -> str:
     return kw if kw.isascii() else _normalize(kw)[0]
 
 
+#: A camelCase word boundary (case-sensitive inside the keyword patterns' IGNORECASE): a lower-case
+#: letter then an upper-case one (``BlueHeronService``, ``blueheronAPI``), or an upper-case letter
+#: then one starting a capitalised word (``BLUEHERONService``).
+_KW_CAMEL = r"(?-i:(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]))"
+#: Where a keyword may start and end: next to a non-alphanumeric character, or at a camelCase
+#: boundary; between the words of a multi-word keyword: spaces, ``_``, ``-`` or a camelCase
+#: boundary (``ProjectNimbus``). A keyword glued to letters before it starts a camelCase word
+#: only when capitalised there (``getBlueHeronConfig``, ``XMLBlueHeron``), not in capitals
+#: (``xBLUEHERON``: no word starts at the ``B``).
+_KW_START = r"(?:(?<![^\W_])|(?-i:(?<=[A-Za-z])(?=[A-Z][a-z])))"
+#: :data:`_KW_START` checked after the keyword's first character (so each alternative of the
+#: pattern is led by a literal, which the engine tries before any look-around).
+_KW_START_AFTER = r"(?:(?<![^\W_](?s:.))|(?-i:(?<=[A-Za-z][A-Z])(?=[a-z])))"
+_KW_END = r"(?:(?![^\W_])|" + _KW_CAMEL + ")"
+_KW_JOIN = r"(?:[\s_\-]+|" + _KW_CAMEL + ")"
+
+
 @lru_cache(maxsize=256)
 def _keyword_rx(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     alts = []
@@ -2387,12 +2798,12 @@ def _keyword_rx(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
         words = kw.split()
         if not words:
             continue
-        body = r"[\s_\-]+".join(re.escape(w) for w in words)
+        body = _KW_JOIN.join(re.escape(w) for w in words)
         plural = "s?" if words[-1][-1:].isalpha() else ""
-        alts.append(body + plural)
+        alts.append(re.escape(kw[0]) + _KW_START_AFTER + body[len(re.escape(kw[0])):] + plural)
     if not alts:
         return None
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(alts) + r")(?![^\W_])", re.IGNORECASE)
+    return re.compile("(?:" + "|".join(alts) + ")" + _KW_END, re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -2421,24 +2832,34 @@ def _pattern_rx(pattern: str):
 
 @_last_text
 def _confusable_fold(text: str) -> str:
-    """``text`` folded for look-alike matching (:func:`hrouter.signals.confusables.fold`: a
-    letter of another script that looks like an ASCII letter or digit becomes that character,
-    then all is lower-cased; same length, so offsets hold), or ``""`` when ``text`` holds no
-    look-alike. Kept for the last text: every custom rule and the host rule ask for the same."""
+    """``text`` folded for look-alike matching (:func:`hrouter.signals.confusables.fold` with
+    ``lower=False``: a letter of another script that looks like an ASCII letter or digit becomes
+    that character, in the look-alike's case, so camelCase boundaries survive; same length, so
+    offsets hold), or ``""`` when ``text`` holds no look-alike. Kept for the last text: every
+    custom rule and the host rule ask for the same. The fold patterns are case-insensitive."""
     from hrouter.signals import confusables
 
     chars = confusables.present(text, _utf8(text))  # the UTF-8 copy is the detectors' shared one
-    folded = confusables.fold(text, chars) if chars else ""
+    folded = confusables.fold(text, chars, lower=False) if chars else ""
     return folded
+
+
+@_last_text
+def _fold_lower(folded: str) -> str:
+    """A :func:`_confusable_fold`-ed text in lower case (``İ`` as ``i``: same length), where
+    the keywords' lower-case needles are searched. Kept for the last folded text."""
+    low = folded.replace("\u0130", "i").lower()
+    return low
 
 
 @lru_cache(maxsize=256)
 def _keyword_fold_rx(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[str, ...], int, int, bool]:
-    """The keywords as matched on a :func:`_confusable_fold`-ed text: (case-sensitive pattern,
-    needles, how far before a needle a match may start and past it reach, whether a keyword
-    holds a look-alike itself: then a text without one needs the folded scan too). Same
-    word rules as :func:`_keyword_rx`; ``i``/``l``/``1`` and ``o``/``0`` also match the
-    fold's stand-ins for the letters TR39 cannot tell apart (see the confusables module)."""
+    """The keywords as matched on a :func:`_confusable_fold`-ed text: (case-insensitive pattern,
+    lower-case needles, how far before a needle a match may start and past it reach, whether a
+    keyword holds a look-alike itself: then a text without one needs the folded scan too). Same
+    word rules as :func:`_keyword_rx` (camelCase boundaries included: the fold keeps the case);
+    ``i``/``l``/``1`` and ``o``/``0`` also match the fold's stand-ins for the letters TR39 cannot
+    tell apart (see the confusables module)."""
     from hrouter.signals import confusables
 
     alts: list[str] = []
@@ -2450,12 +2871,13 @@ def _keyword_fold_rx(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[
             continue
         own = own or bool(confusables.present(kw))
         folded = [confusables.fold(w) for w in words]  # same lengths: a fold keeps offsets
-        body = r"[\s_\-]+".join(confusables.literal_rx(w) for w in folded)
-        alts.append(body + ("s?" if words[-1][-1:].isalpha() else ""))
+        first = confusables.literal_rx(folded[0][0])
+        body = _KW_JOIN.join(confusables.literal_rx(w) for w in folded)
+        alts.append(first + _KW_START_AFTER + body[len(first):] + ("s?" if words[-1][-1:].isalpha() else ""))
         found, at = confusables.needles(folded[0])
         needles += found
         before = max(before, at)
-    rx = re.compile(r"(?<![^\W_])(?:" + "|".join(alts) + r")(?![^\W_])")
+    rx = re.compile("(?:" + "|".join(alts) + ")" + _KW_END, re.IGNORECASE)
     return rx, tuple(dict.fromkeys(needles)), before, max(len(kw) for kw in keywords) + 64, own
 
 
@@ -2467,11 +2889,9 @@ def _confusable_keyword_hits(text: str, keywords: tuple[str, ...], hits: list) -
     if not folded:
         if not own:
             return hits  # no look-alike in the text nor in a keyword: the plain scan found all
-        from hrouter.signals import confusables
-
-        folded = confusables.fold(text, ())
+        folded = text  # nothing to fold: the keyword's own look-alike is matched by its class
     seen = {(h[0], h[1]) for h in hits}
-    for m in _scan(rx, folded, _windows(folded, folded, needles, before, after)):
+    for m in _scan(rx, folded, _windows(folded, _fold_lower(folded), needles, before, after)):
         s, e = m.span()
         if (s, e) not in seen:
             hits.append((s, e, _mask_text(text[s:e])))
@@ -2518,6 +2938,7 @@ def _enabled(config: SensitivityConfig) -> list[tuple[str, str]]:
 #: A character class every match of a detector must contain (on the normalised text, where
 #: every script's digits are ASCII and the fullwidth @ is @). Text without it skips the
 #: detector: same findings, and a prompt without digits never compiles the numeric patterns.
+#: (``@`` also stands for a spelled-out at, ``jane [at] gmail [dot] com``: see :func:`_email_cue`.)
 _NEEDS: dict[str, str] = {"ssn": "digit", "credit_card": "digit", "iban": "digit", "phone": "digit",
                           "date_of_birth": "digit", "national_id": "digit", "medical_id": "digit",
                           "passport": "digit", "salary": "digit", "vehicle_plate": "digit", "email": "@"}
@@ -2578,7 +2999,7 @@ def _fold_mixed_script_words(norm: str) -> str:
 def _features(norm: str) -> set[str]:
     """Which of the :data:`_NEEDS` classes occur in ``norm``."""
     out = set()
-    if "@" in norm:
+    if "@" in norm or _email_cue(norm):
         out.add("@")
     for d in "0123456789":  # a substring search per digit beats one character-class scan
         if d in norm:
@@ -2746,7 +3167,11 @@ def _full_hit(h: tuple) -> tuple[int, int, str, str, str]:
 #: stand where; words and identifiers miss it).
 _SHORT_B64_HINT: tuple[tuple[tuple[str, str], ...], str, dict[str, re.Pattern[str]]] = (
     (("=", r"=(?:(?<=[A-Za-z0-9+/]{11}=)={0,5}(?![A-Za-z0-9+/=_\-%])|[0-9A-F]{2}=[0-9A-F]{2}|(?<=[^\s=]=)\r?\n"
-           r"|(?<=[A-Za-z0-9+/]{8}=)3D(?![A-Za-z0-9+/]))"),
+           r"|(?<=[A-Za-z0-9+/]{8}=)3D(?![A-Za-z0-9+/])|(?<=[A-Za-z0-9]=)(?:40|2[DE])(?=[A-Za-z0-9])"
+           r"|(?<=[A-Za-z0-9+/]{2}=)=?(?=[\s\"'`]|$))"),
+     ('"', r'"[A-Za-z0-9+/_\-]{2,}={0,2}"[ \t]*(?:\\?\r?\n[ \t]*)?(?:\+[ \t]*(?:\r?\n[ \t]*)?)?"[A-Za-z0-9+/_\-]{2}'),
+     ("'", r"'[A-Za-z0-9+/_\-]{2,}={0,2}'[ \t]*(?:\\?\r?\n[ \t]*)?(?:\+[ \t]*(?:\r?\n[ \t]*)?)?'[A-Za-z0-9+/_\-]{2}"),
+     ("0", r"0[xX][0-9A-Fa-f]{2}[ \t]*,[ \t\r\n]*0[xX][0-9A-Fa-f]{2}[ \t]*,"),
      ("&", r"&(?:#[0-9xX]|[A-Za-z][A-Za-z0-9]{1,31};)"),
      ("\\", r"\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|[0-3][0-7]{2}|/"
            r"|[nrt](?<=[0-9\-]\\[nrt])(?=[0-9]))"),
@@ -2785,7 +3210,11 @@ def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: l
                         break
                 i = find(a12, j)
             else:
-                return  # no candidate run at all: skip the import
+                # a hex dump (2-digit groups split by spaces or colons, xxd's 4- or 8-digit groups)?
+                hexsep = _shape(norm, _HEXSEP_BYTES)
+                if (b"hh:hh:hh:hh:hh:hh" not in hexsep and b"hhhh:hhhh:hhhh" not in hexsep
+                        and b"hhhhhhhh:hhhhhhhh:hh" not in hexsep):
+                    return  # no candidate run at all: skip the import
     from hrouter.signals.detectors.decode import decode_runs, rescan
 
     try:

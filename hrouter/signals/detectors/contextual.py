@@ -9,19 +9,25 @@
     Patienten-ID, Fallnummer, (Kranken)Versichertennummer, Versicherungsnummer,
     Mitgliedsnummer; numéro de dossier, dossier médical, numéro de patient, IPP, numéro
     d'assuré/d'adhérent; historia clínica, NHC, número de paciente/afiliado/asegurado/póliza,
-    tarjeta sanitaria. Between the word and the value only separators and connector words
-    ("number", "Nr.", "n°", "is", "ist", "est", ":", "#", ...).
+    tarjeta sanitaria; tessera sanitaria, cartella clinica; número/n.º/cartão de utente,
+    número de beneficiário, processo clínico; patiëntnummer, (zorg)verzekeringsnummer,
+    polisnummer; numer pacjenta/ubezpieczenia/polisy. Between the word and the value only
+    separators and connector words ("number", "Nr.", "n°", "n.", "is", "ist", "est", ":", "#", ...).
 ``passport``
     A passport number (6-9 upper-case letters/digits with at least 2 digits, or a
     9-digit number) right after passport (number), Reisepass(nummer), Passnummer,
-    passeport, numéro de passeport, pasaporte, número de pasaporte. The word alone (a
-    question about passports) is public.
+    passeport, numéro de passeport, pasaporte, número de pasaporte, passaporto (n.),
+    passaporte (n.º), paspoort(nummer), paszport(u). The word alone (a question about
+    passports) is public.
 ``salary``
     A named person's pay: a person (two or three capitalised words that are not job titles,
     places, months or sentence openers; or an honorific + a capitalised name), a pay word
-    (salary, earns, paid, wage, compensation, bonus; Gehalt, verdient, Lohn; salaire, gagne,
-    rémunération; sueldo, salario, cobra, gana, nómina) and an amount (currency symbol or
-    code, or ``k``) in one sentence. Salary bands and questions without a person are public.
+    (salary, earns, paid, wage, compensation, bonus; Gehalt, Jahresgehalt, verdient, Lohn;
+    salaire, gagne, rémunération; sueldo, salario, cobra, gana, nómina; stipendio,
+    retribuzione; salário; salaris, loon; wynagrodzenie, pensja) and an amount (currency symbol
+    or code, ``zł``, or ``k``) in one sentence. Salary bands and questions without a person are
+    public. (A bare number under a pay key of a table or record with a person is found by the
+    structured pass.)
 ``vehicle_plate``
     A licence plate (upper-case letters and digits, 4-10 characters with a digit and a
     letter or a DE/FR/ES/UK layout) after a plate word (plate, licence/license plate,
@@ -65,28 +71,43 @@ class _Rx:
             r"num[ée]ro[ \t]+de[ \t]+dossier(?:[ \t]+(?:m[ée]dical|patient))?|dossier[ \t]+m[ée]dical|"
             r"num[ée]ro[ \t]+(?:de[ \t]+patient|d'assur[ée]e?|d'adh[ée]rent|de[ \t]+s[ée]curit[ée][ \t]+sociale)|"
             r"historia[ \t]+cl[íi]nica|n[úu]mero[ \t]+de[ \t]+(?:historia|paciente|afiliad[oa]|afiliaci[óo]n|"
-            r"asegurad[oa]|p[óo]liza)|tarjeta[ \t]+sanitaria)(?![^\W_])", _I),
+            r"asegurad[oa]|p[óo]liza)|tarjeta[ \t]+sanitaria|"
+            # Italian, Portuguese, Dutch, Polish
+            r"tessera[ \t]+sanitaria|cartella[ \t]+clinica|"
+            r"(?:n[úu]mero|n\.?[ \t]?[°ºo]|cart[ãa]o)[ \t]+(?:de[ \t]+|do[ \t]+)?(?:utente|benefici[áa]rio)|"
+            r"processo[ \t]+cl[íi]nico|pati[ëe]nt[ \t]*-?[ \t]*(?:nummer|nr)|"
+            r"(?:zorg)?verzekerings[ \t]*-?[ \t]*(?:nummer|nr)|polis[ \t]*-?[ \t]*(?:nummer|nr)|"
+            r"numer[ \t]+(?:pacjenta|ubezpieczenia|polisy))"
+            r"(?:[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", _I),
         "med_value": (r"(?<![\w\-/.])(?=[A-Z0-9\-/.]*\d(?:[A-Z\-/.]*\d){3})[A-Z0-9](?:[A-Z0-9\-/.]{2,18}[A-Z0-9])"
                       r"(?![\w\-]|[/.]\w)", 0),
-        "passport_ctx": (r"(?<![^\W_])(?:passport|reisepass|passnummer|pass[ \t]*-?[ \t]*nr|passeport|pasaporte)"
-                         r"(?:[ \t]*-?(?:nummer|number|no))?(?![^\W_])", _I),
+        "passport_ctx": (r"(?<![^\W_])(?:passport|reisepass|passnummer|pass[ \t]*-?[ \t]*nr|passeport|pasaporte|"
+                         r"passaport[oe]|paspoort|paszport(?:u|owy)?)"
+                         r"(?:[ \t]*-?(?:nummer|number|no)|[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", _I),
         "passport_value": (r"(?<![\w\-/.])(?:(?=[A-Z0-9]{6,9}(?![\w\-]))(?:[A-Z]*\d){2}[A-Z0-9]*|\d{9})(?![\w\-])", 0),
         # the same for the lower-case copy (see sensitivity._match_copy), each alternative led by a literal
-        "passport_ctx_lc": (r"(?:p(?<![^\W_]p)(?:assport|assnummer|ass[ \t]*-?[ \t]*nr|asseport|asaporte)|"
-                            r"r(?<![^\W_]r)eisepass)(?:[ \t]*-?(?:nummer|number|no))?(?![^\W_])", 0),
-        "pay_lc": (r"(?:s(?<![^\W_]s)alar(?:y|ies|io|ios)|e(?<![^\W_]e)arns?|e(?<![^\W_]e)arning|e(?<![^\W_]e)arned|"
+        "passport_ctx_lc": (r"(?:p(?<![^\W_]p)(?:assport|assnummer|ass[ \t]*-?[ \t]*nr|asseport|asaporte|"
+                            r"assaport[oe]|aspoort|aszport(?:u|owy)?)|"
+                            r"r(?<![^\W_]r)eisepass)(?:[ \t]*-?(?:nummer|number|no)|[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", 0),
+        "pay_lc": (r"(?:s(?<![^\W_]s)alar(?:y|ies|io|ios|is)|e(?<![^\W_]e)arns?|e(?<![^\W_]e)arning|e(?<![^\W_]e)arned|"
                    r"m(?<![^\W_]m)akes|p(?<![^\W_]p)aid|w(?<![^\W_]w)ages?|c(?<![^\W_]c)ompensation|"
                    r"b(?<![^\W_]b)ase[ \t]+pay|b(?<![^\W_]b)onus|p(?<![^\W_]p)ay[ \t]+(?:is|of|rise)|"
                    r"g(?<![^\W_]g)ehalt|"
                    r"j(?<![^\W_]j)ahresgehalt|b(?<![^\W_]b)ruttogehalt|v(?<![^\W_]v)erdient|l(?<![^\W_]l)ohn|"
                    r"s(?<![^\W_]s)alaire|g(?<![^\W_]g)agne|r(?<![^\W_]r)[ée]mun[ée]ration|s(?<![^\W_]s)ueldo|"
-                   r"c(?<![^\W_]c)obra|g(?<![^\W_]g)ana|n(?<![^\W_]n)[óo]mina|r(?<![^\W_]r)etribuci[óo]n)"
+                   r"c(?<![^\W_]c)obra|g(?<![^\W_]g)ana|n(?<![^\W_]n)[óo]mina|r(?<![^\W_]r)etribuci[óo]n|"
+                   r"s(?<![^\W_]s)tipendio|r(?<![^\W_]r)etribuzione|s(?<![^\W_]s)al[áa]rios?|l(?<![^\W_]l)oon|"
+                   r"w(?<![^\W_]w)ynagrodzeni[aeu]|p(?<![^\W_]p)ensj[aięe])"
                    r"(?![^\W_])", 0),
-        "pay": (r"(?<![^\W_])(?:salar(?:y|ies|io|ios)|earns?|earning|earned|makes|paid|wages?|compensation|"
+        "pay": (r"(?<![^\W_])(?:salar(?:y|ies|io|ios|is)|earns?|earning|earned|makes|paid|wages?|compensation|"
                 r"base[ \t]+pay|bonus|pay[ \t]+(?:is|of|rise)|gehalt|jahresgehalt|bruttogehalt|verdient|lohn|"
-                r"salaire|gagne|r[ée]mun[ée]ration|sueldo|cobra|gana|n[óo]mina|retribuci[óo]n)(?![^\W_])", _I),
-        "amount": (r"(?:[$€£]|\b(?:USD|EUR|GBP|CHF)\b)[ \t]?\d[\d,.' ]*\d?(?:[ \t]?[kKmM]\b)?"
-                   r"|\b\d[\d,.' ]*[ \t]?[kKmM]?[ \t]?(?:[$€£]|(?:USD|EUR|GBP|CHF|euros?|dollars?|Euro|pounds?)\b)"
+                r"salaire|gagne|r[ée]mun[ée]ration|sueldo|cobra|gana|n[óo]mina|retribuci[óo]n|"
+                r"stipendio|retribuzione|sal[áa]rios?|loon|wynagrodzeni[aeu]|pensj[aięe])(?![^\W_])", _I),
+        # a bare number right after a pay word and ":" or "=" (a pay key inside a sentence)
+        "bare_pay": (r"[ \t]*[:=][ \t]*(?P<n>\d{1,3}(?:[,.' ]\d{3})+|\d{4,8})(?![\d%]|[.,]\d|[^\W\d_])", 0),
+        "amount": (r"(?:[$€£]|\b(?:USD|EUR|GBP|CHF|PLN|BRL)\b)[ \t]?\d[\d,.' ]*\d?(?:[ \t]?[kKmM]\b)?"
+                   r"|\b\d[\d,.' ]*[ \t]?[kKmM]?[ \t]?(?:[$€£]|(?:USD|EUR|GBP|CHF|PLN|BRL|euros?|dollars?|Euro|pounds?"
+                   r"|z[łl])\b)"
                    r"|\b\d[\d,.']*[ \t]?[kK]\b", 0),
         "name": (r"(?<![\w'’])(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|M|Mme|Mlle|Sr|Sra|Srta|Don|Doña)\.?[ \t]+"
                  r"[A-ZÀ-ÖØ-Þ][\w'’\-]+"
@@ -349,7 +370,8 @@ def _not_date(v: str) -> bool:
 _MED_NEEDLES = ("mrn", "nhc", "ipp", "kvnr", "medical record", "patient", "hospital", "chart", "member",
                 "subscriber", "policy", "insurance", "health plan", "beneficiary", "medicare", "medicaid",
                 "fallnummer", "versicher", "mitglied", "dossier", "numéro", "numero", "historia", "número",
-                "tarjeta")
+                "tarjeta", "tessera", "cartella", "utente", "benefici", "processo", "patiënt", "verzekering", "polis",
+                "pacjent", "ubezpiecz")
 
 
 def detect_medical_id(text: str) -> list[tuple[int, int, str, str, str]]:
@@ -358,7 +380,7 @@ def detect_medical_id(text: str) -> list[tuple[int, int, str, str, str]]:
             for s, e, ctx in _ctx_values(text, _R.med_ctx, _MED_NEEDLES, _R.med_value, _not_date)]
 
 
-_PASSPORT_NEEDLES = ("pass", "pasaporte")
+_PASSPORT_NEEDLES = ("pass", "pasaporte", "paspoort", "paszport")
 
 
 def detect_passport(text: str) -> list[tuple[int, int, str, str, str]]:
@@ -369,8 +391,9 @@ def detect_passport(text: str) -> list[tuple[int, int, str, str, str]]:
 
 
 _PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base pay", "bonus", "pay ",
-                "gehalt", "verdient", "lohn", "salaire", "gagne", "rémun", "remun", "sueldo", "cobra", "gana",
-                "nómina", "nomina", "retribuci")
+                "gehalt", "jahresgehalt", "bruttogehalt", "verdient", "lohn", "salaire", "gagne", "rémun", "remun",
+                "sueldo", "cobra", "gana", "nómina", "nomina", "retribuci", "stipendio", "retribuzione", "salári",
+                "loon", "wynagrodzeni", "pensj")
 
 
 def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
@@ -379,21 +402,45 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
     done: set[tuple[int, int]] = set()
     lc = _match_copy(text)
     windows = _lower_windows(text, _PAY_NEEDLES, 2, 24)
-    for pay in (_scan(_R.pay, text, windows) if lc is None else _scan(_R.pay_lc, lc, windows)):
-        s, e = sentence_window(text, pay.start())
+    spans = None
+    first = -1
+    for k, pay in enumerate(_scan(_R.pay, text, windows) if lc is None else _scan(_R.pay_lc, lc, windows)):
+        if first < 0:
+            first = pay.start()
+        elif spans is None and k >= 16 and pay.start() - first < 256 * k:
+            spans = _sentence_spans(text)  # dense pay words (a table view): the sentences once, then bisect
+        s, e = sentence_window(text, pay.start(), spans)
         if (s, e) in done:
             continue
         done.add((s, e))
         amount = _R.amount.search(text, s, e)
-        if not amount:
-            continue
+        if amount:
+            a = amount.group().strip()
+            a_start, a_end = amount.start(), amount.start() + len(a)
+        else:  # a bare number as the value of a pay key: "Jane Roe, salary: 182000"
+            bare = _R.bare_pay.match(text, pay.end(), e)
+            if not bare or not _bare_pay_ok(bare.group("n")) or \
+                    _PAY_NOT_BEFORE.search(text, max(s, pay.start() - 12), pay.start()):
+                continue
+            a_start, a_end = bare.span("n")
         names = person_names(text, s, e)
         if not names:
             continue
-        a = amount.group().strip()
-        hits.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
+        hits.append((a_start, a_end, f"amount …({a_end - a_start} chars)",
                      "person + pay word + amount", f"{text[pay.start():pay.end()]}; {names[0].group()[:1]}…"))
     return hits
+
+
+#: A pay word's qualifier that makes a key no one person's pay ("max salary: 100000").
+_PAY_NOT_BEFORE = re.compile(r"(?<![^\W_])(?:max|min|maximum|minimum|average|avg|median|mean|total)[ \t_\-]*\Z", _I)
+
+
+def _bare_pay_ok(number: str) -> bool:
+    """A bare number plausible as pay: 1,000 to 10,000,000, no bare year (1990-2030)."""
+    amount = int(re.sub(r"\D", "", number))
+    if number.isdigit() and 1990 <= amount <= 2030:
+        return False
+    return 1000 <= amount <= 10_000_000
 
 
 _PLATE_NEEDLES = ("plate", "registration", "reg.", "reg ", "kennzeichen", "nummernschild", "immatricul",

@@ -18,7 +18,28 @@ Blob runs (a maximal run of the encoding's alphabet; a finding in one spans the 
   number is no hex. Git SHAs, digests and UUIDs decode to non-printable bytes;
 - base32 (RFC 4648, upper or lower case, padding optional) of at least 20 characters opening
   with ``[E-P]`` (the first byte printable ASCII), or of 15-19 when padded or shaped like the
-  base32 of ASCII text (``[E-P]`` every 8 characters).
+  base32 of ASCII text (``[E-P]`` every 8 characters);
+- base64 split over blanks or lines at any position (``c3NuOiA1Mz YtMjItMTk0Nw==``, a value
+  wrapped at 50 or 76 columns with a secret across two lines): blank-delimited tokens of the
+  alphabet that are no words (a digit, ``+``/``/`` or mixed case; a short last one padded),
+  one line break at most between two, found around a token of 12 or more characters or a
+  short padded one, joined and decoded as one run (from one of the first
+  :data:`_CHAIN_STARTS` pieces: a token before the value may look like one). Pieces that are
+  whole base64 groups of 20 or more characters each on one line are separate values, each
+  decoded by itself; lines of one length (wrapping) are joined; 12-19 characters joined
+  only padded or shaped like the base64 of text;
+- base64 (or hex) split into string literals joined in code: ``"c3NuOiA1MzYt" +
+  "MjItMTk0Nw=="`` (Java, JavaScript; ``+`` at the end or the start of a line),
+  ``("cGFz" "c3dv...")`` (Python, C), at least 12 characters joined (12-19 only padded or
+  shaped like the base64 of text, as a single token), padding only at the end, not when
+  every piece is a word (``"user" + "Name"``); the run is the whole expression;
+- hex dumps: bytes as 2-digit groups split by spaces or colons (``35 33 36 2d``,
+  ``35:33:36:2d``), xxd's and hexdump's lines (groups of 2, 4 or 8 digits, one length and
+  one separator, the last group may be shorter; hexdump -C's double space in the middle; the
+  offset column and the text column left out, so a garbled or missing text column does not
+  matter), line after line as one run; at least 6 bytes; digits only must decode to digits
+  and blanks (a table of numbers is no dump). MAC addresses, digests and UUIDs decode to no
+  text. Bytes in an array (``{0x35, 0x33, 0x36, 0x2d, ...}``, 6 or more) are a dump too.
 
 A blob decodes to bytes; bytes opening with the gzip (``1f 8b``, every member) or zlib magic
 are inflated with a hard output bound (what is left of :data:`MAX_BYTES`, plus one byte: a zip
@@ -35,7 +56,8 @@ Escape views (one per encoding per level):
   holding ``=`` or a ``%XX``;
 - ``qp``: quoted-printable ``=XX`` sequences (upper-case hex, UTF-8) and soft line breaks
   (``=`` ending a line, joining even a UTF-8 sequence), only in a text showing quoted-printable
-  (two ``=XX`` in a row, a soft break after a non-blank, or ``=3D`` padding a base64 value);
+  (two ``=XX`` in a row, a soft break after a non-blank, ``=3D`` padding a base64 value, or
+  a lone ``=40``/``=2D``/``=2E`` between two letters or digits: ``jane=40gmail.com``);
 - ``html``: HTML/XML character references (``&#49;``, ``&#x31;``, ``&commat;``: ``html.unescape``);
 - ``escape``: ``\uXXXX`` (surrogate pairs joined), ``\u{X..}``, ``\UXXXXXXXX``, ``\xXX`` and
   ``\NNN`` (octal; bytes as UTF-8, else Latin-1), ``\n``/``\r``/``\t``, ``\/`` and ``\\`` as in
@@ -48,9 +70,12 @@ digit, one of ``@-._:/+=#()`` (not quoted-printable's ``=``, unless it pads base
 of another script next to an ASCII letter (``Num\u00e9ro``: a trigger word), a currency sign, a
 space between two ASCII letters or digits (``project%20bluebird``, ``4539&nbsp;1488``), or when
 it is a line break inside a number (``4539\n1488``, ``554-23-\n3307``) or a soft line break
-inside a token. Only a text holding escapes that matter gets a view: :data:`WINDOW` characters
-of context on each side of those escapes (merged, cut at blanks), every escape of the encoding
-in them decoded, the windows joined by blank lines into one text that is re-scanned once. A
+inside a token, or when it decodes to its own family's escape character right before what
+makes the rest an escape again (a doubled encoding: ``%2540``, ``&amp;#64;``,
+``\\u0040``; the next level decodes it). Only a text holding escapes that matter gets a
+view: :data:`WINDOW` characters of context on each side of those escapes (merged, cut at
+blanks), every escape of the encoding in them decoded, the windows joined by blank lines into
+one text that is re-scanned once. A
 finding in a view counts only within :data:`NEAR` characters of an escape that matters (the
 rest was seen by the plain scan); it spans the blank-delimited token(s) of the prompt its
 characters come from (``jane&#64;gmail.com``), not the whole view.
@@ -78,7 +103,11 @@ confidential (fail closed).
 Cost: the tagger calls this module only when a cheap check finds a candidate (see
 ``_SHORT_B64_HINT`` and ``_decode_pass`` in the sensitivity module: a run of 20 base64
 characters, one literal-led search per escape character present, a 12-19 character token
-of the right shape); ordinary prose never imports it.
+of the right shape; proposed with the split values and dumps: a lone quoted-printable
+``=40``, a short padded token, two string literals of the alphabet joined, a hex dump's
+groups in one translated shape); ordinary prose never imports it. Every search here is
+linear: split values and dumps read each piece or group once (past a value tried, or a
+dump that failed, the search goes on after it).
 """
 
 from __future__ import annotations
@@ -87,7 +116,8 @@ import re
 from bisect import bisect_left, bisect_right
 
 # imported when the decode pass first runs, after the sensitivity module
-from hrouter.signals.sensitivity import _B64_BYTES, _P, _SHORT_B64_HINT, _fold, _full_hit, _match_copy, _shape
+from hrouter.signals.sensitivity import (_B64_BYTES, _P, _SHORT_B64_HINT, _byte_table, _fold, _full_hit, _match_copy,
+                                          _shape)
 
 #: Runs (blob runs and views, nested ones too) decoded per prompt.
 MAX_RUNS = 256
@@ -115,11 +145,34 @@ _SRI = re.compile(r"sha(?:256|384|512)-$", re.I)
 _DIGITS_ONLY = re.compile(r"[0-9 .\-]+")
 _A12 = b"a" * 12
 
+#: Hex digits -> "h", a space or colon -> ":" (hex dumps: ``35 33 36 2d``, ``35:33:36``, xxd's ``3533 362d``).
+_HEXSEP_BYTES = _byte_table({b"0123456789ABCDEFabcdef": b"h", b" :": b":"})
+_HEXG = re.compile(r"[0-9A-Fa-f]+")
+#: Where a dump can start in that shape: 6 groups of 2 digits, 3 of 4, 2 of 8 and a byte.
+_DUMP_NEEDLES = (b"hh:hh:hh:hh:hh:hh", b"hhhh:hhhh:hhhh", b"hhhhhhhh:hhhhhhhh:hh")
+#: Bytes as a C/Java/Python array or list: ``{0x35, 0x33, 0x36, 0x2d, ...}`` (6 bytes or more).
+_CARRAY = re.compile(r"0[xX][0-9A-Fa-f]{2}(?:[ \t]*,[ \t\r\n]*0[xX][0-9A-Fa-f]{2}){5,}")
+_CARRAY_BYTE = re.compile(r"0[xX]([0-9A-Fa-f]{2})")
+#: The offset column opening a dump line (xxd ``00000010: ``, hexdump -C ``00000010  ``).
+_DUMP_OFFSET = re.compile(r"[ \t]*(?:0x)?[0-9A-Fa-f]{4,8}(?::[ \t]*|[ \t]{2,}|\t)(?=[0-9A-Fa-f])")
+#: Whitespace between the pieces of a base64 value split over blanks or lines.
+_SPLIT_WS = frozenset(" \t\r\n")
+#: String literals of the base64 (or hex) alphabet joined in code: ``"c3Nu" + "OiA1"`` (Java,
+#: JavaScript), ``"c3Nu" "OiA1"`` (Python, C), over lines and line continuations too.
+_CAT = re.compile(r"""(["'])[A-Za-z0-9+/_\-]{1,4096}={0,2}\1(?:[ \t]*(?:\\?\r?\n[ \t]*)?(?:\+[ \t]*(?:\r?\n[ \t]*)?)?"""
+                  r"""\1[A-Za-z0-9+/_\-]{1,4096}={0,2}\1){1,256}""")
+_CAT_PIECE = re.compile(r"""["']([A-Za-z0-9+/_\-]*)(=*)["']""")
+#: The end of a short padded piece of a split base64 value (``... MTk0Nw==``).
+_SHORT_PAD = re.compile(r"=(?<=[A-Za-z0-9+/]=)=?(?![A-Za-z0-9+/=_\-%])")
+#: Pieces of a split value tried from a later start (a word before it is no part of it).
+_CHAIN_STARTS = 4
+
 #: Escape token regexes: each matches a maximal sequence of escapes, decoded as one.
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _QP = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)(?:=(?:[0-9A-F]{2}|\r?\n))*")
 _SOFT = re.compile(r"=\r?\n")
-_QP_EVIDENCE = re.compile(r"=(?:[0-9A-F]{2}=[0-9A-F]{2}|(?<=[^\s=]=)\r?\n|(?<=[A-Za-z0-9+/]{8}=)3D(?![A-Za-z0-9+/]))")
+_QP_EVIDENCE = re.compile(r"=(?:[0-9A-F]{2}=[0-9A-F]{2}|(?<=[^\s=]=)\r?\n|(?<=[A-Za-z0-9+/]{8}=)3D(?![A-Za-z0-9+/])"
+                          r"|(?<=[A-Za-z0-9]=)(?:40|2[DE])(?=[A-Za-z0-9]))")
 _HTML = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};)"
                    r"(?:&(?:#[0-9]{1,7};?|#[xX][0-9A-Fa-f]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};))*")
 _ESC_BODY = r"(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|[0-3][0-7]{2}|[nrt/\\])"
@@ -134,6 +187,12 @@ _FORM_HINT = re.compile(r"=[^\s\"'<>&=+]{0,64}[A-Za-z0-9]\+[A-Za-z0-9]")
 #: ASCII punctuation that matters when an escape decodes to it.
 _PUNCT = frozenset("@-._:/+=#()")
 _B64_TAIL = re.compile(r"[A-Za-z0-9+/]{8}=?$")
+#: Doubled encoding: an escape decoding to the escape character of its own family, right
+#: before what makes the rest an escape of that family again (``%2540`` is ``%40``,
+#: ``&amp;#64;`` is ``&#64;``, ``\\u0040`` is ``\u0040``).
+_DOUBLED = {"%": ("percent", re.compile(r"[0-9A-Fa-f]{2}")),
+            "&": ("html", re.compile(r"#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31};")),
+            "\\": ("escape", re.compile(r"u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|[0-3][0-7]{2}"))}
 _BLANK = " \t\n\r\f\v\"'<>`"
 
 
@@ -334,12 +393,24 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
 
     shape = _shape(text, _B64_BYTES)
     find, short, n = shape.find, _SHORT.fullmatch, len(shape)
+    chained = tried = 0  # the end of the last split value decoded; of the last one tried
     i = find(_A12)
     while i != -1:  # every token of 12 or more characters of the base64 alphabet
         j = find(b" ", i + 12)
         if j == -1:
             j = n
         s, i = i, find(_A12, j)
+        if s < chained:
+            continue  # a piece of a split value decoded whole
+        if s >= tried and ((s and text[s - 1] in _SPLIT_WS) or (j < n and text[j] in _SPLIT_WS)) and (
+                fresh is None or _touches(fresh, s, j)) and _split_piece(text, shape, s, j):
+            pieces = _split_chain(text, shape, s, j, tried)  # split over blanks or lines anywhere?
+            if pieces:
+                tried = pieces[-1][1]
+                e = _split_decode(text, pieces, budget, add)
+                if e:
+                    chained = e
+                    continue
         if j - s < 20 and not short(text, s, j):
             continue  # the usual case: a word, an identifier
         if (s and text[s - 1] == "%") or (fresh is not None and not _touches(fresh, s, j + _pads(text, j))):
@@ -369,9 +440,22 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
             continue  # a long word
         add(s, m.end(), _blob(run, ("base64",), budget))
     if "=" in text:
+        for m in _SHORT_PAD.finditer(text):  # the short, padded last piece of a split value
+            p = m.start()
+            s = shape.rfind(b" ", 0, p) + 1
+            if p - s >= 12 or s < tried or not s or text[s - 1] not in _SPLIT_WS or p == s:
+                continue
+            if fresh is not None and not _touches(fresh, s, m.end()):
+                continue
+            pieces = _split_chain(text, shape, s, p, tried, left_only=True)
+            if pieces:
+                tried = pieces[-1][1]
+                chained = max(chained, _split_decode(text, pieces, budget, add))
         for m in _PAD.finditer(text):
             p = m.start()
             s = shape.rfind(b" ", 0, p) + 1
+            if s < chained:
+                continue
             if p - s >= 20 or (fresh is not None and not _touches(fresh, s, m.end())):
                 continue  # a long run (above)
             run = text[s:p]
@@ -381,12 +465,224 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
             kinds = (("base32",) if _B32.fullmatch(run) and (len(run) + pads) % 8 == 0 else ()) + (
                 ("base64",) if pads <= 2 and len(run) < 20 else ())
             add(s, m.end(), _blob(text[s:m.end()], kinds, budget))
+    if ("\"" in text or "'" in text) and (" " in text or "\n" in text):
+        for m in _CAT.finditer(text):
+            if fresh is None or _touches(fresh, m.start(), m.end()):
+                got = _joined_literals(m.group(), budget)
+                if got is not None:
+                    add(m.start(), m.end(), got)
+    if " " in text or ":" in text:
+        for ds, de, hexes in _hex_dumps(text):
+            if fresh is None or _touches(fresh, ds, de):
+                add(ds, de, _dump_blob(hexes, budget))
+    if "0x" in text or "0X" in text:
+        for m in _CARRAY.finditer(text):
+            if fresh is None or _touches(fresh, m.start(), m.end()):
+                add(m.start(), m.end(), _dump_blob("".join(_CARRAY_BYTE.findall(m.group())), budget))
     if "asic " in text or "ASIC " in text:
         for m in _basic_values(text):
             if fresh is None or _touches(fresh, m.start(), m.end()):
                 add(m.start(), m.end(), _blob(m.group(), ("base64",), budget))
     out.sort()
     return out
+
+
+def _joined_literals(chain: str, budget: _Budget) -> tuple[str, str] | None:
+    """``(text, kind)`` of string literals joined in code (``"c3NuOiA1MzYt" + "MjItMTk0Nw=="``)
+    when together they are base64 (or hex) of text: only the last may hold padding, and
+    pieces that are all words (``"user" + "Name"``) are no encoded value."""
+    body, pad, wordy = [], "", True
+    for m in _CAT_PIECE.finditer(chain):
+        if pad:
+            return None  # padding inside: separate values
+        piece, pad = m.group(1), m.group(2)
+        body.append(piece)
+        if not piece.isalpha() or not (piece.islower() or piece.isupper() or piece[1:].islower()):
+            wordy = False
+    run = "".join(body)
+    if len(run) < 12 or wordy or len(pad) > 2:
+        return None
+    if _HEX.fullmatch(run) and len(run) % 2 == 0 and len(run) >= 16 and not pad:
+        return _blob(run, ("hex",), budget)
+    if len(run) < 20 and not pad and not _SHORT.fullmatch(run):
+        return None  # short and unpadded: only when shaped like the base64 of text (as one token)
+    return _blob(run + pad, ("base64",), budget)
+
+
+def _split_decode(text: str, pieces: list[tuple[int, int]], budget: _Budget, add) -> int:
+    """Decode the pieces of a split base64 value joined (from one of the first
+    :data:`_CHAIN_STARTS` pieces: a token before the value may look like a piece); the end of
+    what decoded, or 0."""
+    e = pieces[-1][1]
+    e += _pads(text, e)
+    body = [text[a:b] for a, b in pieces]
+    for k in range(min(_CHAIN_STARTS, len(pieces) - 1)):
+        run = "".join(body[k:])
+        if len(run) < 12:
+            break
+        sizes = {len(p) for p in body[k:-1]}
+        if min(sizes) >= 20 and not any(size % 4 for size in sizes) and not (
+                len(sizes) == 1 and "\n" in text[pieces[k][1]:pieces[-1][0]]):
+            continue  # whole groups each, no wrapped lines: separate values, each decoded by itself
+        if len(run) < 20 and e == pieces[-1][1] and not _SHORT.fullmatch(run):
+            continue  # short and unpadded: only when shaped like the base64 of text
+        got = _blob(run + text[pieces[-1][1]:e], ("base64",), budget)
+        if got is not None:
+            add(pieces[k][0], e, got)
+            return e
+    return 0
+
+
+def _split_piece(text: str, shape: bytes, s: int, e: int) -> bool:
+    """Whether ``text[s:e]``, a whole blank-delimited token, can be a piece of a split base64
+    value: of its alphabet, not a word (it holds a digit, ``+``/``/``, or mixed case)."""
+    if e - s > 4096 or shape.find(b" ", s, e) != -1:
+        return False
+    piece = text[s:e]
+    return not piece.isalpha() or not (piece.islower() or piece.isupper() or piece[1:].islower())
+
+
+def _split_chain(text: str, shape: bytes, s: int, j: int, floor: int, left_only: bool = False) -> list[tuple[int, int]]:
+    """The pieces ``(start, end)`` (padding excluded) of a base64 value split over blanks or
+    lines around the token ``text[s:j]``: blank-delimited neighbours of its alphabet that are
+    no words, one line break at most between two; padding ends the value; nothing before
+    ``floor`` (the end of the last value tried: each piece is read once). One piece: none."""
+    n = len(text)
+    pieces = [(s, j)]
+    a = s
+    while len(pieces) < 512:  # leftwards
+        k, nl = a, 0
+        while k > floor and text[k - 1] in _SPLIT_WS and a - k < 32:
+            k -= 1
+            nl += text[k] == "\n"
+        if k == a or k <= floor or nl > 1 or text[k - 1] == "=":
+            break
+        lo = max(0, k - 4097)
+        ps = shape.rfind(b" ", lo, k) + 1
+        if (not ps and lo) or ps < floor or ps == k or (ps and text[ps - 1] not in _SPLIT_WS) or not _split_piece(
+                text, shape, ps, k):
+            break
+        pieces.insert(0, (ps, k))
+        a = ps
+    if left_only or (j < n and text[j] == "="):
+        return pieces if len(pieces) > 1 else []
+    b = j
+    while len(pieces) < 512:  # rightwards
+        k, nl = b, 0
+        while k < n and text[k] in _SPLIT_WS and k - b < 32:
+            nl += text[k] == "\n"
+            k += 1
+        if k == b or k == n or nl > 1:
+            break
+        pe = shape.find(b" ", k)
+        pe = n if pe == -1 else pe
+        if pe == k or not _split_piece(text, shape, k, pe):
+            break
+        after = pe + _pads(text, pe)
+        if after < n and text[after] not in _SPLIT_WS and re.match(r"[A-Za-z0-9+/=_\-%]", text[after]):
+            break
+        pieces.append((k, pe))
+        b = pe
+        if pe < n and text[pe] == "=":
+            break  # padding: the end
+    return pieces if len(pieces) > 1 else []
+
+
+def _hex_dumps(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, hex digits)`` of hex dumps: bytes as 2-digit groups split by spaces or
+    colons (``35 33 36 2d``, ``35:33:36:2d``), or as xxd's and hexdump's lines (groups of 2,
+    4, 8 or 16 digits, an offset column before, the text column after: both left out, so a
+    garbled or missing text column does not matter), one line after another. The groups of a
+    dump have one length (the last may be shorter) and one separator; at least 6 bytes."""
+    shape = _shape(text, _HEXSEP_BYTES)
+    out: list[tuple[int, int, str]] = []
+    end = 0
+    nexts = [0] * len(_DUMP_NEEDLES)
+    while True:
+        for k, needle in enumerate(_DUMP_NEEDLES):
+            if nexts[k] != -1 and nexts[k] < end:
+                nexts[k] = shape.find(needle, end)
+        i = min((x for x in nexts if x != -1), default=-1)
+        if i == -1:
+            break
+        end = i + 1
+        while i > 0 and shape[i - 1] == 104:  # back to the start of the group ("h")
+            i -= 1
+        first = _dump_line(text, i)
+        if first[0] is None:
+            end = max(end, first[1])
+            continue
+        ds, de, hexes, length, sep, full = first
+        parts = [hexes]
+        while full and len(parts) < 4096:  # the next line of the dump
+            nl = text.find("\n", de)
+            if nl == -1:
+                break
+            m = _DUMP_OFFSET.match(text, nl + 1)
+            k = m.end() if m is not None else nl + 1
+            got = _dump_line(text, k, length, sep, True)
+            if got[0] is None:
+                break
+            _, de, hexes, _, _, full = got
+            parts.append(hexes)
+        end = max(end, de)
+        out.append((ds, de, "".join(parts)))
+    return out
+
+
+def _dump_blob(hexes: str, budget: _Budget) -> tuple[str, str] | None:
+    """``(text, "hex")`` of a hex dump's digits (at least 6 bytes); digits only must decode to
+    digits and separators (a table of numbers is no dump)."""
+    if len(hexes) < 12 or len(hexes) % 2:
+        return None
+    got = _bytes_text(bytes.fromhex(hexes), budget)
+    if got is None or (hexes.isdigit() and not _DIGITS_ONLY.fullmatch(got[0])):
+        return None
+    return got[0], "hex" + got[1]
+
+
+def _dump_line(text: str, i: int, length: int = 0, sep: str = "", cont: bool = False):
+    """``(start, end, hexes, group length, separator, full)`` of the groups of a dump at
+    ``text[i]`` (``full``: the line ends after them, or only a text column follows), or
+    ``(None, resume)``: no dump, look again from ``resume`` (past what was read: linear)."""
+    hexg = _HEXG.match
+    m = hexg(text, i)
+    if m is None:
+        return None, i + 1
+    a, b = m.span()
+    if not cont:  # a piece before the groups (an offset, the end of a word): skip it
+        s1 = b + (1 if text[b:b + 1] in (" ", ":") else 0)
+        m2 = hexg(text, s1) if s1 > b else None
+        if m2 is not None and m2.end() - m2.start() != b - a:
+            a, b = m2.span()
+        length = length or b - a
+        sep = text[b:b + 1]
+    if length % 2 or length > 16 or sep not in (" ", ":") or (
+            b - a != length and not (cont and (b - a) % 2 == 0 and b - a < length)):  # a last line's short group
+        return None, b + 1
+    start, stop, count, parts = a, b, 1, [text[a:b]]
+    size = b - a
+    while size == length:  # a shorter group ends the dump
+        if sep == " " and length == 2 and count == 8 and text.startswith("  ", stop):
+            q = stop + 2  # hexdump -C's middle
+        elif text.startswith(sep, stop):
+            q = stop + 1
+        else:
+            break
+        m = hexg(text, q)
+        if m is None:
+            break
+        size = m.end() - m.start()
+        if size > length or size % 2:
+            break
+        parts.append(m.group())
+        stop, count = m.end(), count + 1
+    nl = text.find("\n", stop, stop + 4096)
+    rest = text[stop:nl if nl != -1 else stop + 4096]
+    full = not rest.strip() or rest[:2] == "  "
+    if count < 3 and not (cont and full):  # a next line: whole (a dump's last bytes), or 3 groups
+        return None, stop + 1
+    return start, stop, "".join(parts), length, sep, full
 
 
 def _basic_values(text: str) -> list[re.Match[str]]:
@@ -478,6 +774,8 @@ def _matters(dec: str, text: str, s: int, e: int, family: str) -> bool:
     inside a number (``4539\\n1488``, ``554-23-\\n3307``); a soft line break inside a token;
     quoted-printable's ``=3D`` as the padding of a base64 value."""
     before, after = text[s - 1:s], text[e:e + 1]
+    if dec[-1:] in _DOUBLED and _DOUBLED[dec[-1]][0] == family and _DOUBLED[dec[-1]][1].match(text, e):
+        return True  # an escape of an escape ("%2540", "&amp;#64;", "\\\\u0040"): the next level decodes it
     if not dec:  # a soft line break: inside a token?
         return bool(before.strip() and after.strip()) and before != "="
     if dec.isspace():
@@ -512,7 +810,8 @@ def _view(text: str, family: str, rx: re.Pattern[str], decoder, fresh: list[tupl
     for m in rx.finditer(text):
         s, e = m.span()
         if family == "escape" and _ESC_WS.fullmatch(text, s, e) and not (
-                (text[s - 1:s].isdigit() or text[s - 1:s] == "-") and text[e:e + 1].isdigit()):
+                (text[s - 1:s].isdigit() or text[s - 1:s] == "-") and text[e:e + 1].isdigit()) and not (
+                text[e - 1] == "\\" and _DOUBLED["\\"][1].match(text, e)):
             continue  # a line break between words, an escaped backslash: left as they are
         dec = decoder(m.group())
         if dec and not dec.isascii():
@@ -530,16 +829,9 @@ def _view(text: str, family: str, rx: re.Pattern[str], decoder, fresh: list[tupl
         return None  # no "+" that matters: the percent view covers the rest
     windows: list[list[int]] = []
     starts = [t[0] for t in tokens]
-    for s, e, _, sig in tokens:
-        if not sig:
-            continue
-        # context on both sides, cut at blanks, never inside a sequence of escapes (else the
-        # level below would find its rest again, and again)
-        ws = _token_start(text, max(0, s - WINDOW), 64)
-        we = _token_end(text, min(n, e + WINDOW), 64)
-        k = bisect_right(starts, ws) - 1
-        if k >= 0 and tokens[k][1] > ws:
-            ws = tokens[k][0]
+
+    def close(ws: int, end: int) -> None:
+        we = _token_end(text, min(n, end), 64)
         k = bisect_right(starts, we - 1) - 1
         if k >= 0 and tokens[k][1] > we:
             we = tokens[k][1]
@@ -547,6 +839,26 @@ def _view(text: str, family: str, rx: re.Pattern[str], decoder, fresh: list[tupl
             windows[-1][1] = max(windows[-1][1], we)
         else:
             windows.append([ws, we])
+
+    cur: list[int] | None = None  # the window being built: its start, its end before the cut
+    for s, e, _, sig in tokens:
+        if not sig:
+            continue
+        # context on both sides, cut at blanks, never inside a sequence of escapes (else the
+        # level below would find its rest again, and again); the end is cut once per window
+        # (cutting is monotonic: the cut of the furthest end is the furthest cut)
+        if cur is not None and s - WINDOW <= cur[1]:
+            cur[1] = max(cur[1], e + WINDOW)
+            continue
+        if cur is not None:
+            close(*cur)
+        ws = _token_start(text, max(0, s - WINDOW), 64)
+        k = bisect_right(starts, ws) - 1
+        if k >= 0 and tokens[k][1] > ws:
+            ws = tokens[k][0]
+        cur = [ws, e + WINDOW]
+    if cur is not None:
+        close(*cur)
     if not windows:
         return None
     pieces: list[str] = []

@@ -19,21 +19,42 @@ What is rendered (each structure found around an occurrence of a context word; s
     (``SSN``, ``dob``, ``Medical Record Number``, ``password``, ``Salary``, ...). Each data row
     becomes one line: ``Name: Jane Roe, SSN: 123456789, DOB: 1980-04-02`` -- cells of the
     context columns (and owner/keeper columns) with their humanised header, the others as bare
-    values, so a name and a salary of one row stand in one sentence. CSV and ``;`` rows must
-    have as many fields as the header; ``|`` and tab rows may be ragged (cells past the header
-    are bare values). Delimiter rows (``|---|:--:|``) and box borders (``+----+``) are skipped.
+    values, so a name and a salary of one row stand in one sentence (in a table with a pay
+    column the person columns -- ``Name``, ``Employee`` -- keep their header too). CSV and ``;``
+    rows must have as many fields as the header; ``|`` and tab rows may be ragged (cells past
+    the header are bare values). Delimiter rows (``|---|:--:|``) and box borders (``+----+``)
+    are skipped.
+
+    An HTML table, when a trigger word is in the text of a ``<th>``/``<td>`` cell (inline tags
+    such as ``<b>`` around it allowed): the whole table (``<thead>``/``<tbody>``, attributes,
+    ``colspan``, any number of rows; the header is the first row of ``th`` cells, else the first
+    row) is rendered the same way, one line per row; a table of ``th`` label + ``td`` value rows
+    is rendered as one record.
 ``record``
     Keyed data: ``key: value`` / ``key = value`` / ``"key": "value"`` / ``<key>value</key>`` /
     ``<x name="key" value="..."/>``. Rendered when a key holding a context word is compound
     (``medical_record_number``, ``dateOfBirth``, ``passport-no`` -> ``medical record number``,
     ``date of birth``, ``passport no``), is an XML tag or attribute, or is a pay/plate key
-    (``Salary:``, ``Plate:``) in a block of at least two consecutive key lines (no blank line
+    (``Salary:``, ``Plate:``; also inside a line, ``{"name": "Jane Roe", "salary": 182000}``,
+    and as an XML attribute) in a block of at least two consecutive key lines (no blank line
     between; up to :data:`MAX_RECORD_LINES` either way, plus a short heading line above it such
     as ``## Jane Roe``). The block's pairs are joined into one line (a new line at each YAML list
     item or section key), so ``Employee: Jane Roe`` / ``Salary: $182,000`` become one sentence.
     Keys holding a credential word keep their joined form (``api_key``, ``db_password``), which
     is how the ``api_key`` detector reads an assignment. Known acronyms are upper-cased
     (``ssn`` -> ``SSN``, ``nhs`` -> ``NHS``), as some context words are case-sensitive.
+
+A person's pay as a bare number (``182000``, ``78.000``, ``182k``) is no amount for the
+``salary`` detector (it needs a currency or ``k`` in a sentence with a name). The pass finds it
+on the structure itself (:func:`_pay_hits`): a value of 1,000 to 10,000,000 (not a bare year
+1990-2030) under a pay key (salary, base/annual pay, pay rate, wage, compensation, total comp,
+bonus; Gehalt, Lohn, salaire, rémunération, sueldo, salario, nómina, stipendio, retribuzione,
+salário, salaris, loon, wynagrodzenie, pensja) that is no limit or statistic (``max_salary``,
+``Average salary``, ``wage index``: :data:`_PAY_NOT`), in a row or record that also names a person:
+a name key with a name (``Name``, ``first_name``, ``Nome``, ``Naam``, ``Imię``, ...), a key for a
+person (``Employee``, ``Mitarbeiter``, ``employee_id`` with a letter in it), a record's heading
+that is a name, or the pay key itself (``employee_salary``). These hits are reported by the
+view's ``salary`` re-scan.
 
 Empty cells and placeholder values (``n/a``, ``unknown``, ``-``, ...; :data:`_NO_VALUE`) are left
 out, so a context word never reaches the next cell's value instead. Structures are separated in
@@ -70,7 +91,9 @@ and at most :data:`MAX_BLOCKS` structures. Past either, :func:`views` raises
 not read as table or key lines (only compound keys and tags within :data:`MAX_REACH`
 characters of the context word are).
 
-Not covered: a quoted CSV field spanning lines, old Mac ``\\r``-only line ends, a header
+Not covered: a pay amount under a key that holds no pay word itself (``{"compensation":
+{"base": 150000}}``), a bare amount whose person is known only by a number (``1234``), a
+quoted CSV field spanning lines, old Mac ``\\r``-only line ends, a header
 whose context word is not one of the trigger words (:data:`_WEAK_WORDS`, :data:`_JOIN_WORDS`,
 :data:`_CRED_WORDS`; e.g. ``SIN``, left out as ``sin`` is in too many words), keys written
 without any separator (``dateofbirth``).
@@ -132,8 +155,11 @@ _WEAK_WORDS = (("ssn", "sozialvers", "sv-nummer", "sv nummer", "svnummer", "séc
 #: Pay and plate words: a record whose person or owner sits on another line of the record.
 _JOIN_WORDS = (("salar", "salaire", "wage", "compensation", "bonus", "gehalt", "lohn", "sueldo", "earning", "nómina",
                 "nomina", "retribuci", "rémun", "remun", "plate", "registration", "kennzeichen", "nummernschild",
-                "immatricul", "plaque", "matrícula", "matricula")
-               + _joined(("base",), ("pay",)))
+                "immatricul", "plaque", "matrícula", "matricula",
+                # pay in IT/PT/NL/PL: stipendio, retribuzione, salário, salaris (salar), loon, wynagrodzenie, pensja
+                "stipend", "retribuz", "salári", "loon", "wynagrodz", "pensj")
+               + _joined(("base", "annual", "gross", "net", "monthly", "hourly"), ("pay",))
+               + _joined(("pay",), ("rate",)) + _joined(("total",), ("comp",)))
 #: Credential words: only tables and XML need a view (assignments are the api_key detector's own).
 _CRED_WORDS = ("password", "passwd", "passwort", "passphrase", "pwd", "secret", "token", "credential", "apikey",
                "api_key", "api-key", "api key", "access_key", "accesskey", "access key", "access-key",
@@ -163,7 +189,9 @@ _FAMILY_SOURCES: dict[str, str] = {
                    r"|social security|s[ée]curit[ée] sociale",
     # pay and plate words
     "salary": r"\w*salar\w*|salaire|wages?|\w*compensation|bonus\w*|\w*gehalt\w*|\w*lohn|sueldo\w*|earnings?"
-              r"|base ?pay|n[óo]mina|retribuci[óo]n|r[ée]mun[ée]ration",
+              r"|(?:base|annual|gross|net|monthly|hourly) ?pay|pay ?rates?|total ?comp|n[óo]mina|retribuci[óo]n"
+              r"|r[ée]mun[ée]ration|stipendi?o?|retribuzione|\w*sal[áa]ri[oa]s?|(?:bruto|netto|jaar|maand|uur)?loon"
+              r"|wynagrodzeni[ae]|pensj[aei]",
     "vehicle_plate": r"\w*plates?|registration\w*|kennzeichen|nummernschild|immatriculation|plaque|matr[íi]cula",
     # credentials
     "api_key": r"\w*pass(?:word|wd|phrase|wort)\w*|pwd|\w*secrets?|\w*token|credentials?|api ?-?key|apikey"
@@ -220,6 +248,13 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "prose_cell": (r"(?:^|[,;])[ \t]*(?:and|or|but|the|a|an|then|so|which|that|with|for|to|is|are|was|i|we|you)\b",
                    re.I),
     "digits4": (r"\d{4}", 0),
+    # the rest of a pay key token, then its separator (see _inline_key)
+    "inline_key": (r"[\w.\-]{0,40}[\"']?[ \t]*(?::=|=>|:(?![:/\\])|=(?![=>]))", 0),
+    # a tag in or around an HTML table cell (group 1: "/" when closing, 2: the name)
+    "cell_tag": (r"<(/?)([A-Za-z][A-Za-z0-9]{0,9})(?=[\s/>])", 0),
+    # the structural tags of an HTML table (group 1: "/" when closing, 2: the name, 3: attributes)
+    "html_tag": (r"<(/?)(table|thead|tbody|tfoot|tr|th|td)(?=[\s/>])([^<>]{0,400})>", re.I),
+    "colspan": (r"colspan[ \t]*=[ \t]*[\"']?([0-9]{1,2})", re.I),
 }
 
 
@@ -249,14 +284,18 @@ class View:
     map it back. ``segs`` holds ``(view_start, view_end, norm_start, norm_end, is_value)`` in
     view order; a value segment's text is ``norm[norm_start:norm_end]`` verbatim, a key
     segment's span is the header cell or key it was rendered from. ``families``: the built-in
-    detectors whose context words its keys hold (the others would only repeat the plain scan)."""
+    detectors whose context words its keys hold (the others would only repeat the plain scan).
+    ``pay``: the ``salary`` hits found on the structure itself (a bare amount under a pay key
+    in a record or row that names a person; see :func:`_pay_hits`)."""
 
-    __slots__ = ("kind", "text", "segs", "starts", "families")
+    __slots__ = ("kind", "text", "segs", "starts", "families", "pay")
 
     def __init__(self, kind: str, text: str, segs: list[tuple[int, int, int, int, bool]],
-                 families: frozenset[str] = frozenset()) -> None:
+                 families: frozenset[str] = frozenset(),
+                 pay: list[tuple[int, int, str, str, str]] | None = None) -> None:
         self.kind, self.text, self.segs, self.families = kind, text, segs, families
         self.starts = [s[0] for s in segs]
+        self.pay = pay or []  # bare pay amounts of a person's record, in prompt positions (see _pay_hits)
 
     def span(self, s: int, e: int, size: int) -> tuple[int, int]:
         """The span of the prompt's normalised text (``size`` characters) that the view's
@@ -330,23 +369,26 @@ def _occurrences_by_regex(norm: str) -> list[tuple[str, list[int]]] | None:
 _NOT_HEADER = re.compile(r"[:={}<>]")
 
 #: What the characters around a trigger word suggest (see :func:`_classify`).
-_TAG, _COMPOUND, _TABLE, _KEY = 1, 2, 4, 8
+_TAG, _COMPOUND, _TABLE, _KEY, _INLINE, _CELL = 1, 2, 4, 8, 16, 32
 
 
-def _context(norm: str) -> tuple[int, bool, dict, bool, bool]:
+def _context(norm: str) -> tuple[int, bool, dict, bool, bool, bool]:
     """Per-prompt facts for :func:`_classify`: (length, has a line break, a cache of line
-    checks, may hold a key (``:`` or ``=``), may hold a tag (``<``)). The cache starts with
-    key -1 = whether the text holds ``|`` or a tab (see :func:`_table_hint`)."""
+    checks, may hold a key (``:`` or ``=``), may hold a tag (``<``), may hold an HTML table
+    cell (``<td``/``<th``, either case)). The cache starts with key -1 = whether the text
+    holds ``|`` or a tab (see :func:`_table_hint`)."""
     multi = "\n" in norm
+    tagish = "<" in norm
     return (len(norm), multi, {-1: multi and ("|" in norm or "\t" in norm)}, ":" in norm or "=" in norm,
-            "<" in norm)
+            tagish, tagish and ("<t" in norm or "<T" in norm))
 
 
 def hint(norm: str) -> bool:
     """Whether ``norm`` (the normalised prompt) may hold structured data worth a view: some
     trigger word sits in an XML tag or attribute, in a compound key (``_``/``-``/camelCase)
     followed by ``:`` or ``=``, on a line whose next line has the same delimiter (``|``, tab,
-    ``;``, ``,``), or (a pay/plate word) in a key at a line start of a multi-line text. A trigger
+    ``;``, ``,``), in the text of an HTML table cell, or (a pay/plate word) in a key at a line
+    start of a multi-line text or in any key followed by a separator. A trigger
     word between plain prose boundaries costs a few character tests; each line holding a
     trigger word is tested once. Never raises: on an unexpected error it answers True, and
     :func:`views` (whose errors the caller records, failing closed) decides."""
@@ -355,7 +397,7 @@ def hint(norm: str) -> bool:
         if not found:
             return False
         ctx = _context(norm)
-        size, multi, lines, keyish, tagish = ctx
+        size, multi, lines, keyish, tagish, cellish = ctx
         if not (multi or keyish or tagish):
             return False  # one line, no ":" "=" "<": no key, no tag, no table
         category = _CATEGORY
@@ -379,6 +421,10 @@ def hint(norm: str) -> bool:
                             c = rest[:1] if rest else "?"  # a word this long: look closer
                         suspect = c not in after
                     if suspect and (cat != _CRED or tagish) and _char_flags(norm, p, needle, ctx):
+                        return True
+                    if cat == _JOIN and keyish and _inline_key(norm, p, n):
+                        return True
+                    if cellish and _in_cell(norm, p):
                         return True
                 if multi:
                     le = find("\n", p)
@@ -405,8 +451,10 @@ _LOWER_ASCII = "abcdefghijklmnopqrstuvwxyz"
 _SELF_JOINED = frozenset(w for w in _WORDS if "_" in w or "-" in w
                          or any(w == a + b for a in ("patient", "member", "subscriber", "policy", "insurance",
                                                     "hospital", "chart", "beneficiary", "health", "social", "sofi",
-                                                    "tax", "base") for b in ("id", "num", "nr", "no", "#", "plan",
-                                                                             "serv", "sec", "ins", "nummer", "pay")))
+                                                    "tax", "base", "annual", "gross", "net", "monthly", "hourly",
+                                                    "pay", "total")
+                                for b in ("id", "num", "nr", "no", "#", "plan", "serv", "sec", "ins", "nummer", "pay",
+                                          "rate", "comp")))
 
 
 def _classify(norm: str, p: int, needle: str, ctx: tuple[int, bool, dict, bool, bool]) -> int:
@@ -416,9 +464,13 @@ def _classify(norm: str, p: int, needle: str, ctx: tuple[int, bool, dict, bool, 
     :data:`_KEY` (a pay or plate word in a key at a line start); 0 for prose. ``ctx``: see
     :func:`_context`. :func:`hint` runs the same tests (a superset: a test checks it)."""
     flags = _char_flags(norm, p, needle, ctx)
+    size, multi, lines, keyish, tagish, cellish = ctx
+    if cellish and _in_cell(norm, p):
+        flags |= _CELL
     if flags & _TAG:
         return flags
-    size, multi, lines, keyish, _ = ctx
+    if _CATEGORY[needle] == _JOIN and keyish and _inline_key(norm, p, len(needle)):
+        flags |= _INLINE
     if multi:
         le = norm.find("\n", p)
         if le != -1:
@@ -437,17 +489,58 @@ def _char_flags(norm: str, p: int, needle: str, ctx: tuple[int, bool, dict, bool
     A compound key is joined right before the word (``date_of_birth``, ``dateOfBirth``) or right
     after its last letter (``passport_no``, ``PhoneNumber``, ``ssnValue``), or holds the joint in
     the trigger word itself (``member_id``, ``memberId``)."""
-    _, _, _, keyish, tagish = ctx
+    keyish, tagish = ctx[3], ctx[4]
     if tagish:  # "<" in the text
         if _in_tag_name(norm, p):
             return _TAG  # <ssn>, <dateOfBirth>, <ns:password>
         if p >= 2 and norm[p - 2] == "=" and norm[p - 1] in "\"'":
             return _TAG  # name="ssn"
+        if _CATEGORY[needle] == _JOIN and _in_open_tag(norm, p) and _inline_key(norm, p, len(needle)):
+            return _TAG  # <employee name="Jane Roe" salary="182000"/>
     if keyish and _CATEGORY[needle] != _CRED:
         if _R.joint_before.match(norm, p) or \
                 _R.joint_after.match(norm, p if needle in _SELF_JOINED else p + len(needle) - 1):
             return _COMPOUND
     return 0
+
+
+def _inline_key(norm: str, p: int, n: int) -> bool:
+    """Whether the pay/plate word at ``p`` (``n`` characters) ends a key token followed by a
+    key separator (``"salary": 182000``, ``Salary: 182000`` inside a line)."""
+    return _R.inline_key.match(norm, p + n) is not None
+
+
+#: Inline tags a table cell may wrap its text in (``<td><b>SSN</b></td>``).
+_INLINE_TAGS = frozenset(("b", "i", "u", "em", "strong", "span", "a", "font", "small", "big", "code", "p", "div",
+                          "label", "abbr", "sup", "sub", "br", "mark", "s", "tt"))
+
+
+def _in_cell(norm: str, p: int) -> bool:
+    """Whether ``p`` lies in the text of an HTML table cell (``<th>SSN</th>``, ``<td
+    class="x"><b>Salary</b></td>``): the nearest tag before it (past up to four inline tags)
+    opens a ``th`` or ``td``. Looks at most 400 characters back."""
+    lo = max(0, p - 400)
+    hi = p
+    for _ in range(5):
+        j = norm.rfind("<", lo, hi)
+        if j == -1 or norm.find(">", j, p) == -1:
+            return False
+        m = _R.cell_tag.match(norm, j)
+        if m is None:
+            return False
+        name = m.group(2).lower()
+        if name in ("td", "th"):
+            return not m.group(1)
+        if name not in _INLINE_TAGS:
+            return False
+        hi = j
+    return False
+
+
+def _in_open_tag(norm: str, p: int) -> bool:
+    """Whether ``p`` lies inside an opening tag, past its name (an attribute)."""
+    j = norm.rfind("<", max(0, p - 400), p)
+    return j != -1 and norm.find(">", j, p) == -1 and _R.tag_name_part.match(norm, j + 1) is not None
 
 
 def _in_tag_name(norm: str, p: int) -> bool:
@@ -516,7 +609,8 @@ def _header_like(line: str, nxt: str, prose_check: bool) -> bool:
 
 def _key_hint(norm: str, p: int, n: int, le: int) -> bool:
     """Whether the pay/plate word at ``p`` is in a pay/plate key at its line's start
-    (``Annual Salary:``): at most four blanks before it, ``:`` or ``=`` after the key."""
+    (``Annual Salary:``): at most four blanks before it past the indentation, ``:`` or ``=``
+    after the key."""
     stop = min(le, p + n + 40)
     j = norm.find(":", p, stop)
     if j == -1:
@@ -524,7 +618,7 @@ def _key_hint(norm: str, p: int, n: int, le: int) -> bool:
         if j == -1:
             return False
     ls = norm.rfind("\n", max(0, p - 65), p) + 1
-    if p - ls > 64 or (ls == 0 and p > 64) or norm.count(" ", ls, p) > 4:
+    if p - ls > 64 or (ls == 0 and p > 64) or norm[ls:p].lstrip(" \t").count(" ") > 4:  # indentation is free
         return False
     m = _R.key_line.match(norm, ls, le)
     return m is not None and m.start("key") <= p < m.end("key") and \
@@ -594,6 +688,7 @@ class _Views:
         self.segs: dict[str, list[tuple[int, int, int, int, bool]]] = {"table": [], "record": []}
         self.pos = {"table": 0, "record": 0}
         self.families: dict[str, set[str]] = {"table": set(), "record": set()}
+        self.pay: dict[str, list[tuple[int, int, str, str, str]]] = {"table": [], "record": []}
 
     def add(self, kind: str, lines: list[list[tuple[str | None, tuple[int, int] | None, int, int]]]) -> None:
         """Render one structure: ``lines`` of pairs ``(key text or None, key span, value start,
@@ -634,15 +729,21 @@ class _Views:
                 add_seg((at, at + ve - vs, vs, ve, True))
                 at += ve - vs
                 last = norm[ve - 1]
+        pay = False
         for key in keys_seen:
-            families |= _families(key)
+            fams = _families(key)
+            families |= fams
+            pay = pay or "salary" in fams
+        if pay:
+            self.pay[kind] += _pay_hits(norm, kind, lines)
         self.pos[kind] = at
         self.budget -= at - start
         if self.budget < 0:
             raise StructuredCapExceeded(f"views longer than {MAX_VIEW_FACTOR}x the text + {MAX_VIEW_SLACK}")
 
     def result(self) -> list[View]:
-        return [View(kind, "".join(self.parts[kind]), self.segs[kind], frozenset(self.families[kind]))
+        return [View(kind, "".join(self.parts[kind]), self.segs[kind], frozenset(self.families[kind]),
+                     self.pay[kind])
                 for kind in ("table", "record") if self.segs[kind]]
 
 
@@ -789,26 +890,19 @@ def _table_view(norm: str, table: _Table) -> tuple[bool, list | None]:
         return False, None
     cells = table.cells
     header = cells.get(rows[0][0]) or _cells(norm, *rows[0], d)
-    keys: list[tuple[str, tuple[int, int]] | None] = []
-    trigger = False
-    labels = 0
+    labels: list[tuple[str, tuple[int, int]] | None] = []
     for s, e in header:
         cell = norm[s:e]
         if not cell:
-            keys.append(None)
+            labels.append(None)
             continue
         if len(cell) > 64 or len(cell.split()) > 8 or _NOT_HEADER.search(cell):
             return False, None
-        if not _R.letter.search(cell):
-            keys.append(None)
-            continue
-        labels += 1
-        rendered, weak, join, cred, owner = _key_info(cell)
-        trigger = trigger or weak or join or cred
-        keys.append((rendered, (s, e)) if weak or join or cred or owner else None)
-    if labels < 2:
+        labels.append((cell, (s, e)) if _R.letter.search(cell) else None)
+    if sum(x is not None for x in labels) < 2:
         return False, None
-    if not trigger:
+    keys = _column_keys(labels)
+    if keys is None:
         return True, None
     out = []
     for s, c in rows[1:]:
@@ -821,6 +915,282 @@ def _table_view(norm: str, table: _Table) -> tuple[bool, list | None]:
             pairs.append((key[0], key[1], vs, ve) if key else (None, None, vs, ve))
         out.append(pairs)
     return True, out
+
+
+def _column_keys(labels: list[tuple[str, tuple[int, int]] | None]) -> list[tuple[str, tuple[int, int]] | None] | None:
+    """Per column, the key its cells are rendered with (the humanised header and its span) or
+    None (a bare value): the context, credential and owner columns, and, in a table with a pay
+    column, the person columns (``Name``, ``Employee``) too. None when no header holds a
+    trigger word."""
+    keys: list[tuple[str, tuple[int, int]] | None] = []
+    persons: list[tuple[str, tuple[int, int]] | None] = []
+    trigger = pay = False
+    for label in labels:
+        if label is None:
+            keys.append(None)
+            persons.append(None)
+            continue
+        cell, span = label
+        rendered, weak, join, cred, owner = _key_info(cell)
+        trigger = trigger or weak or join or cred
+        keys.append((rendered, span) if weak or join or cred or owner else None)
+        role = _pay_role(rendered) if join or not (weak or cred or owner) else (False, 0)
+        pay = pay or role[0]
+        persons.append((rendered, span) if role[1] else None)
+    if not trigger:
+        return None
+    if pay:
+        keys = [k or w for k, w in zip(keys, persons)]
+    return keys
+
+
+# --------------------------------------------------------------------------------------
+# HTML tables.
+
+
+def _cell_text(norm: str, s: int, e: int) -> list[tuple[int, int]]:
+    """The spans of the text in a cell's content ``norm[s:e]`` outside inline tags, blanks
+    trimmed, empty ones left out (none for a content over 2000 characters)."""
+    out: list[tuple[int, int]] = []
+    if e - s > 2000:
+        return out
+    i = s
+    while i < e:
+        j = norm.find("<", i, e)
+        a, b = i, e if j == -1 else j
+        while a < b and norm[a] in _BLANKS:
+            a += 1
+        while b > a and norm[b - 1] in _BLANKS:
+            b -= 1
+        if b > a:
+            out.append((a, b))
+        if j == -1:
+            break
+        k = norm.find(">", j, e)
+        if k == -1:
+            break
+        i = k + 1
+    return out
+
+
+_BLANKS = " \t\r\n\xa0"
+
+
+def _html_table(norm: str, p: int, out: _Views, floor: int = 0) -> tuple[int, int]:
+    """Render the HTML table whose cell text holds ``p`` (header row of ``th``/``td`` cells,
+    ``thead``/``tbody``, ``colspan``; or ``th`` label + ``td`` value rows, read as one record);
+    returns the span examined. The table starts at the last ``<table`` (or ``<TABLE``) within
+    4096 characters before ``p`` and not before ``floor`` or a ``</table>`` (else at the first
+    row there, else at the cell) and ends at its ``</table>`` (else the text's end); a nested
+    table's cells are skipped."""
+    lo = max(0, p - 4096, floor)
+    closed = max(norm.rfind("</table", lo, p), norm.rfind("</TABLE", lo, p))
+    if closed != -1:
+        lo = closed + 2
+    start = max(norm.rfind("<table", lo, p), norm.rfind("<TABLE", lo, p))
+    with_table = start != -1
+    if not with_table:
+        rows = [i for i in (norm.find("<tr", lo, p), norm.find("<TR", lo, p)) if i != -1]
+        start = min(rows) if rows else max(lo, norm.rfind("<", lo, p))
+    rows: list[list[tuple[bool, int, int, int]]] = []  # per row: (th, colspan, content start, end)
+    row: list[tuple[bool, int, int, int]] | None = None
+    cell: tuple[bool, int, int] | None = None
+    depth = 0
+    end = len(norm)
+    for m in _R.html_tag.finditer(norm, start):
+        close, name = m.group(1), m.group(2).lower()
+        if cell is not None and depth <= 1:
+            row.append((cell[0], cell[1], cell[2], m.start()))
+            cell = None
+        if name == "table":
+            if not (close or with_table or depth):  # another table after the rows read
+                end = m.start()
+                break
+            depth += -1 if close else 1
+            if depth <= 0:
+                end = m.end()
+                break
+            continue
+        if depth > 1 or close or name in ("thead", "tbody", "tfoot"):
+            continue
+        if name == "tr":
+            row = []
+            rows.append(row)
+            continue
+        if row is None:
+            row = []
+            rows.append(row)
+        cs = _R.colspan.search(m.group(3))
+        cell = (name == "th", min(int(cs.group(1)), 32) if cs else 1, m.end())
+    else:
+        if cell is not None:
+            row.append((cell[0], cell[1], cell[2], len(norm)))
+    rows = [r for r in rows if r]
+    if len(rows) < 2:
+        return start, end
+    texts = [[(th, cs, _cell_text(norm, s, e)) for th, cs, s, e in r] for r in rows]
+    head = next((i for i, r in enumerate(texts) if len(r) >= 2 and all(th for th, _, _ in r)), None)
+    if head is None and sum(len(r) >= 2 and r[0][0] and not any(th for th, _, _ in r[1:]) for r in texts) * 2 \
+            >= len(texts):
+        pairs = []  # label + value rows: one record
+        for r in texts:
+            label = r[0][2]
+            if not (r[0][0] and label) or label[-1][1] - label[0][0] > 64:
+                continue
+            key = _key_info(norm[label[0][0]:label[-1][1]])[0]
+            for _, _, segs in r[1:]:
+                for i, (a, b) in enumerate(segs):
+                    pairs.append((key if not i else None, (label[0][0], label[-1][1]), a, b))
+        if any(any(_key_info(k)[1:4]) for k, *_ in pairs if k):
+            out.add("record", [pairs])
+        return start, end
+    head = head or 0
+    labels: list[tuple[str, tuple[int, int]] | None] = []
+    for _, cs, segs in texts[head]:
+        label = None
+        if segs and segs[-1][1] - segs[0][0] <= 64:
+            text = " ".join(norm[a:b] for a, b in segs)
+            if _R.letter.search(text) and not _NOT_HEADER.search(text):
+                label = (text, (segs[0][0], segs[-1][1]))
+        labels += [label] * cs
+    keys = _column_keys(labels)
+    if keys is None:
+        return start, end
+    lines = []
+    for r in texts[head + 1:]:
+        pairs = []
+        col = 0
+        for _, cs, segs in r:
+            key = keys[col] if col < len(keys) else None
+            for i, (a, b) in enumerate(segs):
+                pairs.append((key[0], key[1], a, b) if key and not i else (None, None, a, b))
+            col += cs
+        lines.append(pairs)
+    out.add("table", lines)
+    return start, end
+
+
+# --------------------------------------------------------------------------------------
+# A person's pay as a bare number.
+
+#: Words that make a pay key no one person's pay: a filter or limit, a statistic, a band.
+_PAY_NOT = re.compile(
+    r"(?<![^\W_])(?:min|max|minimum|maximum|filters?|limits?|threshold|caps?|ranges?|bands?|avg|average|median|mean"
+    r"|budgets?|index|grades?|levels?|step|currency|id|type|code|percent|pct|percentage|ratio|count|years?|date|days?"
+    r"|month|period|frequency|costs?|spend|points?|score|rank|tier|pool|fund|floor|ceiling|midpoint|percentile"
+    r"|survey|benchmark|structure|scale|table|history|column|field|policy|multiplier|factor|formula|unit)(?![^\W_])")
+#: A key naming a person: a name (fullmatch of the humanised key, lower-case) ...
+_NAME_KEY = re.compile(
+    r"(?:(?:full|first|last|given|family|middle|legal|display|preferred|employee|staff|worker|person|candidate"
+    r"|contact|member) ?)?names?|surname|forename|fname|lname|vorname|nachname|nombres?(?: completo)?|apellidos?"
+    r"|nom(?: complet)?|pr[ée]nom|nome(?: completo)?|cognome|naam|voornaam|achternaam|imi[ęe](?: i nazwisko)?"
+    r"|nazwisko|sobrenome")
+#: ... or a key holding a word for a person (``Employee``, ``employee_id``, ``Mitarbeiter``) ...
+_WHO_KEY = re.compile(
+    r"(?<![^\W_])(?:employees?|person|staff|worker|mitarbeiter(?:in)?|angestellte[rn]?|emplead[oa]|employ[ée]e?"
+    r"|salari[ée]e?|dipendente|medewerker|werknemer|pracownik|funcion[áa]ri[oa]|colaborador[a]?|trabajador[a]?"
+    r"|candidate|contractor|payee)(?![^\W_])")
+#: ... that is not about a kind, a group or a count of them.
+_WHO_NOT = re.compile(
+    r"(?<![^\W_])(?:types?|status|categor(?:y|ies)|class|levels?|grades?|groups?|roles?|titles?|departments?|dept"
+    r"|teams?|locations?|city|country|region|benefits?|satisfaction|survey|turnover|handbook|policy|count|total"
+    r"|size|ratio|rate|since|start|date|tenure|unit|division|bands?|number of|num)(?![^\W_])")
+_NOT_NAME_CHARS = re.compile(r"[_/@:=\\{}\[\]<>|#*$%+\d]")
+_WORD = re.compile(r"[^\W\d_]+")
+#: A pay amount: an optional currency, a number (thousands grouped or not, cents), ``k``/``m``,
+#: an optional currency after it, an optional period (``/yr``, ``per annum``, ``p.a.``).
+_PAY_VALUE = re.compile(
+    r"(?P<cur>(?:[$€£¥₹]|(?:US|CA|AU|NZ|R)\$|(?:USD|EUR|GBP|CHF|CAD|AUD|PLN|BRL|SEK|NOK|DKK|INR|JPY)\b)[ \t\xa0]?)?"
+    r"(?P<num>\d{1,3}(?P<sep>[,.' ’\xa0\u202f])\d{3}(?:(?P=sep)\d{3}){0,2}|\d{1,8})(?P<dec>[.,]\d{1,2})?"
+    r"(?:[ \t]?(?P<k>[kKmM])(?![^\W\d_]))?"
+    r"(?:[ \t\xa0]?(?P<cur2>[$€£¥₹]|z[łl]|(?:USD|EUR|GBP|CHF|CAD|AUD|PLN|BRL|SEK|NOK|DKK|INR|JPY|euros?|dollars?"
+    r"|Euro)\b))?"
+    r"(?:[ \t]*(?:/|per\b|p\.a\.|brutto|netto|gross|net)[ \t]*[A-Za-z.]{0,12})?")
+
+
+@lru_cache(maxsize=4096)
+def _pay_role(key: str) -> tuple[bool, int]:
+    """(whether the rendered ``key`` is a person's pay, 0 / 1 (a name key) / 2 (a key holding a
+    word for a person: ``Employee``, ``employee_salary``))."""
+    low = key.lower().replace("_", " ")
+    pay = _R.fam_salary.search(low) is not None and _PAY_NOT.search(low) is None
+    who = 1 if _NAME_KEY.fullmatch(low) else \
+        2 if _WHO_KEY.search(low) is not None and _WHO_NOT.search(low) is None else 0
+    return pay, who
+
+
+def _person_value(value: str, who: int) -> bool:
+    """Whether ``value`` under a person key (see :func:`_pay_role`) may stand for a person:
+    a name (letters only; a capitalised word, or two words in lower case: ``jane roe``) for a
+    name key, a name or an id with a letter (``E-1234``) for a word-for-a-person key; not a
+    role, a place or a summary (``Senior Engineer``, ``New York``, ``Total``: a capitalised
+    word in contextual's not-a-name list, or every word in it)."""
+    if not 2 <= len(value) <= 80:
+        return False
+    if who == 1 and _NOT_NAME_CHARS.search(value):
+        return False
+    words = _WORD.findall(value)
+    if not words or (who == 1 and not any(w[0].isupper() for w in words) and len(value.split()) < 2):
+        return False  # "my-app", "redis": no name
+    from hrouter.signals.detectors.contextual import _NOT_NAMES
+    return all(w.lower() not in _NOT_NAMES for w in words if w[0].isupper()) and \
+        any(w.lower() not in _NOT_NAMES for w in words)
+
+
+def _pay_amount(norm: str, vs: int, ve: int, inline: bool) -> int:
+    """The end of the pay amount that is the value ``norm[vs:ve]`` (0: none): 1,000 to
+    10,000,000 after ``k``/``m``; a bare year (1990-2030) is none. ``inline``: a value cut at a
+    thousands comma (``Salary: 182,000`` inside a line) takes its groups back."""
+    if ve - vs > 40:
+        return 0
+    if inline and norm[ve - 1].isdigit():
+        for _ in range(3):
+            if norm.startswith(",", ve) and norm[ve + 1:ve + 4].isdigit() and len(norm[ve + 1:ve + 4]) == 3 \
+                    and not norm[ve + 4:ve + 5].isdigit():
+                ve += 4
+            else:
+                break
+    m = _PAY_VALUE.fullmatch(norm, vs, ve)
+    if m is None:
+        return 0
+    amount = int(re.sub(r"\D", "", m.group("num")))
+    k = m.group("k")
+    if k:
+        amount *= 1000 if k in "kK" else 1_000_000
+    elif not (m.group("cur") or m.group("cur2") or m.group("sep") or m.group("dec")) and 1990 <= amount <= 2030:
+        return 0
+    return ve if 1000 <= amount <= 10_000_000 else 0
+
+
+def _pay_hits(norm: str, kind: str, lines: list) -> list[tuple[int, int, str, str, str]]:
+    """``salary`` hits on a structure's view lines: an amount (see :func:`_pay_amount`) under
+    a pay key (not a limit or statistic: ``max_salary_filter``, ``Average salary``) in a line
+    (a row, a record) that also holds a person key with a person's value (``Name: Jane Roe``),
+    or whose pay key names the person itself (``employee_salary``)."""
+    hits = []
+    for n, pairs in enumerate(lines):
+        pays = []
+        person = None
+        if n == 0 and kind == "record" and pairs[0][0] is None:  # a heading: "## Jane Roe"
+            from hrouter.signals.detectors.contextual import person_names
+            _, _, vs, ve = pairs[0]
+            if any(m.span() == (vs, ve) for m in person_names(norm, vs, ve)):
+                person = "heading"
+        for key, _, vs, ve in pairs:
+            if not key:
+                continue
+            pay, who = _pay_role(key)
+            if pay:
+                end = _pay_amount(norm, vs, ve, kind == "record")
+                if end:
+                    pays.append((vs, end, key, who == 2))
+            elif who and person is None and _person_value(norm[vs:ve], who):
+                person = key
+        for vs, ve, key, self_named in pays:
+            if person or self_named:
+                hits.append((vs, ve, f"amount …({ve - vs} chars)", "person + pay key + amount",
+                             f"{key}; {person or key}"))
+    return hits
 
 
 # --------------------------------------------------------------------------------------
@@ -960,9 +1330,13 @@ def _xml_pairs(norm: str, lo: int, hi: int) -> list[tuple[tuple[int, int], tuple
         attrs = m.group(2)
         if attrs and "=" in attrs:
             named = {}
+            spans = []
             for a in _R.attr.finditer(norm, m.start(2), m.end(2)):
                 g = 2 if a.group(2) is not None else 3
                 named[a.group(1).lower()] = (a.start(g), a.end(g))
+                spans.append((a.span(1), (a.start(g), a.end(g))))
+            if any(_key_info(norm[ks:ke])[2] for (ks, ke), _ in spans):  # a pay/plate attribute: every one a pair
+                out += [(k, v, v[1]) for k, v in spans if v[1] > v[0]]
             for k in ("name", "key", "id", "property", "field", "label"):
                 if k in named and named[k][1] > named[k][0]:
                     kspan = named[k]
@@ -1060,6 +1434,8 @@ def views(norm: str) -> list[View]:
     tables_seen: dict[int, bool] = {}  # line start -> is the line in a table
     reach_end = -1  # the end of the last inline window
     record_end = 0  # the end of the last block of key lines
+    html_done: list[tuple[int, int]] = []  # HTML tables examined
+    html_end = 0  # the end of the last one
     pending: list = []  # the view lines of adjacent inline windows: one structure
     pending_end = -1
 
@@ -1076,6 +1452,10 @@ def views(norm: str) -> list[View]:
     for p, n, cat, flags in occ:
         if done and _covered(done, p):
             continue
+        if flags & _CELL and not (html_done and _covered(html_done, p)):
+            span = _html_table(norm, p, out, html_end)  # a cell's own text may hold a key too: go on
+            _mark(html_done, span)
+            html_end = span[1]
         line = None
         if flags & _TABLE:
             line = _line_at(norm, p)
@@ -1094,7 +1474,7 @@ def views(norm: str) -> list[View]:
                 tables_seen[line[0]] = in_table
             if in_table:
                 continue
-        if not flags & (_TAG | _COMPOUND | _KEY):
+        if not flags & (_TAG | _COMPOUND | _KEY | _INLINE):
             continue
         if line is None:
             line = _line_at(norm, p)
@@ -1113,7 +1493,8 @@ def views(norm: str) -> list[View]:
         key = norm[ts:te]
         _, weak, join, _, _ = _key_info(key)
         compound = bool(flags & _COMPOUND) and _compound(key) and (weak or join)
-        if not (compound or (join and flags & _KEY)):
+        inline = join and bool(flags & _INLINE)
+        if not (compound or inline or (join and flags & _KEY)):
             continue
         m = _key_line(norm, line)
         if m is not None and m.start("key") <= p < m.end("key"):
@@ -1126,7 +1507,7 @@ def views(norm: str) -> list[View]:
             _mark(done, (bs, be))
             record_end = be
             continue
-        if compound and _R.key_sep.match(norm, te):
+        if (compound or inline) and _R.key_sep.match(norm, te):
             lo, hi = max(ls, p - MAX_REACH, reach_end), min(le, p + MAX_REACH)
             pairs = _inline_pairs(norm, lo, hi)
             if any(ks <= p < ke for (ks, ke), _, _ in pairs):
@@ -1160,9 +1541,27 @@ def rescan(norm: str, view: View, detectors: list, run) -> None:
     if not size or not view.segs:
         return
     for name, tier, fn in detectors:
+        if name == "salary" and view.pay and _DETECTORS.get(name) is fn:  # with the amounts found on the structure
+            run(f"{name} ({view.kind})", tier, lambda fn=fn: _with_pay(_mapped(view, fn, size), view.pay), size)
+            continue
         if name == "internal_hostname" or (_DETECTORS.get(name) is fn and name not in view.families):
             continue  # a built-in detector whose context words no key holds: it would repeat the plain scan
         run(f"{name} ({view.kind})", tier, lambda fn=fn: _mapped(view, fn, size), size)
+
+
+def _with_pay(hits: list[tuple[int, int, str, str, str]], pay: list[tuple[int, int, str, str, str]]
+              ) -> list[tuple[int, int, str, str, str]]:
+    """``hits`` and the pay hits that overlap none of them (both sorted by position: linear)."""
+    spans = sorted((h[0], h[1]) for h in hits)
+    out = list(hits)
+    i = 0
+    for h in sorted(pay):
+        while i < len(spans) and spans[i][1] <= h[0]:
+            i += 1
+        if i < len(spans) and spans[i][0] < h[1]:
+            continue  # overlaps a hit of the detector
+        out.append(h)
+    return out
 
 
 def _mapped(view: View, fn, size: int) -> list[tuple[int, int, str, str, str]]:
