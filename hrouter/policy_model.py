@@ -120,6 +120,7 @@ DEFAULT_DETECTORS: dict[str, str] = {
     "salary": "confidential",
     "vehicle_plate": "confidential",
     "phi": "confidential",
+    "bank_account": "confidential",
     "image": "confidential",
 }
 

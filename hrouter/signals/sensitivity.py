@@ -133,9 +133,11 @@ Built-in detectors and the rule each follows:
 
 Families in :mod:`hrouter.signals.detectors` (imported on first use): ``national_id`` (UK NHS,
 FR NIR, ES NIE/DNI, DE Steuer-ID, IT codice fiscale, NL BSN, CA SIN, IN Aadhaar, PL PESEL, SE
-personnummer via python-stdnum; see ``detectors.national_id`` for which need a context word),
-``medical_id``, ``passport``, ``salary``, ``vehicle_plate`` (weak shapes next to a context word;
-``detectors.contextual``) and ``phi`` (an identifier and clinical vocabulary in one sentence;
+personnummer via python-stdnum, UK National Insurance numbers by HMRC's rules; see
+``detectors.national_id`` for which need a context word), ``medical_id``, ``passport``,
+``salary``, ``vehicle_plate`` (weak shapes next to a context word; ``detectors.contextual``),
+``bank_account`` (account numbers that are not IBANs next to an account word, ABA routing
+number, UK sort code or German BLZ; ``detectors.bank``) and ``phi`` (an identifier and clinical vocabulary in one sentence;
 ``detectors.phi``), each with its own policy key.
 After the detectors, a bounded decode pass re-scans base64 and percent-encoded runs
 (``detectors.decode``; capped, overflow fails closed with ``decode: cap exceeded``).
@@ -2598,11 +2600,13 @@ _DETECTORS.update({
     "salary": _lazy("contextual", "detect_salary"),
     "vehicle_plate": _lazy("contextual", "detect_vehicle_plate"),
     "phi": _lazy("phi", "detect_phi"),
+    "bank_account": _lazy("bank", "detect_bank_account"),
 })
 
 #: Module of each lazily imported family, and the trigger-word tuples every module scans with.
 _LAZY_MODULES = {"national_id": "national_id", "medical_id": "contextual", "passport": "contextual",
-                 "salary": "contextual", "vehicle_plate": "contextual", "phi": "phi"}
+                 "salary": "contextual", "vehicle_plate": "contextual", "phi": "phi",
+                 "bank_account": "bank"}
 
 
 def _preload(config: SensitivityConfig) -> None:
@@ -2941,7 +2945,8 @@ def _enabled(config: SensitivityConfig) -> list[tuple[str, str]]:
 #: (``@`` also stands for a spelled-out at, ``jane [at] gmail [dot] com``: see :func:`_email_cue`.)
 _NEEDS: dict[str, str] = {"ssn": "digit", "credit_card": "digit", "iban": "digit", "phone": "digit",
                           "date_of_birth": "digit", "national_id": "digit", "medical_id": "digit",
-                          "passport": "digit", "salary": "digit", "vehicle_plate": "digit", "email": "@"}
+                          "passport": "digit", "salary": "digit", "vehicle_plate": "digit", "email": "@",
+                          "bank_account": "digit"}
 
 
 _MIXED: list = []  # [the pattern of a run of ASCII letters], compiled on first use
@@ -3251,7 +3256,7 @@ def _base_name(detector: str) -> str:
 
 #: Personal-data detectors whose findings identify a person (PHI needs one, or a name cue).
 _PERSONAL = frozenset({"ssn", "email", "phone", "date_of_birth", "national_id", "medical_id", "passport",
-                       "iban", "credit_card", "vehicle_plate"})
+                       "iban", "credit_card", "vehicle_plate", "bank_account"})
 
 
 def _resolve_overlaps(findings: list[Finding]) -> list[Finding]:

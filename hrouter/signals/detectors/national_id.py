@@ -23,7 +23,14 @@ most 48 characters before the number or 16 after it:
 - CA SIN (9 digits, ``046 454 286``; Luhn): SIN, social insurance number, NAS, assurance sociale;
 - IN Aadhaar (12 digits, ``2341 2341 2346``; Verhoeff): Aadhaar, UIDAI, आधार;
 - PL PESEL (11 digits; date and checksum): PESEL;
-- SE personnummer (``880320-0016`` or 12 digits; date and Luhn): personnummer, samordningsnummer.
+- SE personnummer (``880320-0016`` or 12 digits; date and Luhn): personnummer, samordningsnummer;
+- UK National Insurance number (``AB 12 34 56 C``; no check digit, so the format rules of HMRC's
+  National Insurance Manual NIM39110 are the check: two prefix letters, the first not D, F, I, Q,
+  U or V, the second not D, F, I, O, Q, U or V, the prefixes BG, GB, KN, NK, NT, TN and ZZ never
+  issued; six digits, optionally grouped in pairs; an optional suffix A-D): national insurance,
+  NI number / NI no, NINO, NIN, ``NI:``. Its six digits make no digit cluster, so it is looked for
+  in the windows of its own context words. HMRC's documentation example ``QQ 12 34 56 C`` fails
+  the prefix rule (Q) and is public.
 
 US SSNs are the ``ssn`` detector's. Masks keep the last 2-4 characters; the verdict names
 the check that passed (``nhs mod-11 ok``) and ``context`` the word that supported a
@@ -33,6 +40,7 @@ context-only id.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from importlib import import_module
 
@@ -69,16 +77,58 @@ _SPECS: list[tuple[str, str, str, str, str | None]] = [
     ("PL PESEL", r"\d" + _B + r"\d{10}" + _E, "pl.pesel", "pesel checksum ok", r"\bpesel\b"),
     ("SE personnummer", r"\d" + _B + r"(?:\d{7}|\d{5})[\-+ ]?\d{4}" + _E, "se.personnummer",
      "personnummer luhn ok", r"\bperson(?:nummer|nr)\b|\bsamordningsnummer\b|\bpersonal[ \t]+identity[ \t]+number\b"),
+    # no stdnum module: "gb.nino" is checked by _valid_nino (see _LOCAL_CHECKS)
+    ("UK NINO", r"[A-Za-z]" + _B + r"[A-Za-z][ \-]?\d\d(?:([ \-]?)\d\d\1\d\d|[ \-]?\d{4})(?:[ \-]?[A-Da-d])?" + _E,
+     "gb.nino", "nino prefix ok",
+     r"\bnational[ \t_\-]*insurance|\bnino(?![^\W_])|(?-i:\bNIN(?![^\W_])|\bNI\b[ \t]*[:#])|"
+     r"\b(?:ni|n\.i\.)[ \t_\-]*(?:number|num|no)\b"),
 ]
 
 #: The fewest digits each shape holds (all in one run of digits and separators).
 _DIGITS = {"FR NIR": 14, "ES NIE": 7, "ES DNI": 8, "UK NHS": 10, "DE Steuer-ID": 11, "NL BSN": 9, "CA SIN": 9,
-           "IN Aadhaar": 12, "PL PESEL": 11, "SE personnummer": 10}
+           "IN Aadhaar": 12, "PL PESEL": 11, "SE personnummer": 10, "UK NINO": 6}
 
 #: Lower-case substrings (of the context words) that open a window for the context specs.
 _NEEDLES = ("nhs", "chi", "health service", "nir", "insee", "curit", "secu", "sécu", "vitale", "social",
             "steuer", "idnr", "tin", "tax id", "identifikationsnummer", "bsn", "burgerservice", "sofi",
             "sin", "nas", "assurance", "aadha", "adhaar", "uidai", "आधार", "pesel", "person", "samordning")
+
+#: The UK NINO's context words (its value has too few digits for a digit cluster); "nin" and
+#: "ni" only with what may follow the acronym, so "learning", "unit" or "night" open no window
+#: (a text that ends in "NIN" is looked at too: ``_nino_windows``).
+_NINO_NEEDLES = ("insurance", "nino", "ni ", "ni:", "ni#", "ni-", "ni_", "ni\t", "n.i.") + tuple(
+    "nin" + c for c in " :#-).,\n\r\t/*\"'(=;]_|>")
+
+
+def _nino_windows(text: str) -> list[tuple[int, int]]:
+    """The windows the NINO is looked for in: around its context words."""
+    windows = _lower_windows(text, _NINO_NEEDLES, 40, 80) if _any_needle(text, _NINO_NEEDLES) else []
+    if text[-3:].lower() == "nin":
+        lo = max(0, len(text) - 43)
+        windows = [(s, e) for s, e in windows if e < lo] + [(min([lo] + [s for s, e in windows if e >= lo]), len(text))]
+    return windows
+
+
+#: HMRC NIM39110: letters never used first / second, prefixes never issued.
+_NINO_FIRST_NOT = frozenset("DFIQUV")
+_NINO_SECOND_NOT = frozenset("DFIOQUV")
+_NINO_NEVER = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
+
+
+def _valid_nino(value: str) -> bool:
+    """A UK National Insurance number by HMRC's format rules (NIM39110; there is no check
+    digit): prefix letters allowed, prefix issued, six digits, suffix A-D or none."""
+    v = "".join(c for c in value.upper() if c.isalnum())
+    if not 8 <= len(v) <= 9 or not v[2:8].isdigit():
+        return False
+    a, b = v[0], v[1]
+    if not (a.isalpha() and b.isalpha()) or a in _NINO_FIRST_NOT or b in _NINO_SECOND_NOT or v[:2] in _NINO_NEVER:
+        return False
+    return len(v) == 8 or v[8] in "ABCD"
+
+
+#: Checks without a stdnum module (``module`` of :data:`_SPECS` -> validator).
+_LOCAL_CHECKS = {"gb.nino": _valid_nino}
 
 
 class _Compiled:
@@ -93,6 +143,9 @@ def _specs():
 
 
 def _valid(module: str, value: str) -> bool:
+    local = _LOCAL_CHECKS.get(module)
+    if local is not None:
+        return local(value)
     import_module(f"stdnum.{module}")  # lazy: only for a candidate (raises if missing)
     return _valid_cached(module, value)
 
@@ -147,7 +200,8 @@ def _fiscal_codes(text: str, rx: re.Pattern[str]):
 def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
     """National ids: strong shapes alone, digit runs next to a context word; see the module docstring."""
     hits: list[tuple[int, int, str, str, str]] = []
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # the spans found so far: disjoint, sorted (ends sorted too)
+    ends: list[int] = []
     # every shape but the codice fiscale holds all its digits (_DIGITS) in one run of digits
     # and separators ("2A"/"2B" of a French NIR included), so only the windows around such
     # clusters are scanned
@@ -157,6 +211,11 @@ def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
     for name, rx, module, verdict, ctx in _specs():
         if name == "IT codice fiscale":
             matches = _fiscal_codes(text, rx)
+        elif name == "UK NINO":  # six digits: no cluster; scanned around its own context words
+            windows = _nino_windows(text)
+            if not windows:
+                continue
+            matches = _scan(rx, text, windows)
         else:
             if _DIGITS[name] > most:
                 continue  # no run holds enough digits
@@ -169,7 +228,8 @@ def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
                 continue
         for m in matches:
             s, e = m.span()
-            if any(a < e and s < b for a, b in taken):
+            k = bisect_right(starts, s)  # overlap test by bisection: many ids stay linear
+            if (k and ends[k - 1] > s) or (k < len(starts) and starts[k] < e):
                 continue
             word = ""
             if ctx is not None:
@@ -178,6 +238,7 @@ def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
                     continue
             if not _valid(module, m.group().upper()):
                 continue
-            taken.append((s, e))
+            starts.insert(k, s)
+            ends.insert(k, e)
             hits.append((s, e, f"{name} {mask_id(m.group())}", verdict, word))
     return hits

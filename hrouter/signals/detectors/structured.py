@@ -151,7 +151,12 @@ _WEAK_WORDS = (("ssn", "sozialvers", "sv-nummer", "sv nummer", "svnummer", "séc
                   "reisepass", "phone", "tel", "tél", "mobil", "cell", "fax", "handy", "móvil", "movil", "celular",
                   "landline", "portable", "nhs", "nir", "insee", "vitale", "bsn", "burgerservice", "pesel", "aadha",
                   "adhaar", "personnummer", "samordning", "steuer", "idnr")
-               + _joined(("sofi",), ("nummer",)) + _joined(("tax",), ("id",)))
+               + _joined(("sofi",), ("nummer",)) + _joined(("tax",), ("id",))
+               # bank accounts that are not IBANs (detectors.bank)
+               + _joined(("account", "acct"), ("num", "no", "nr", "#"))
+               + ("kontonummer", "konto-nr", "kontonr", "sort code", "sort_code", "sortcode", "routing", "blz",
+                  "rekeningnummer", "numer konta", "numéro de compte", "numero de compte", "número de cuenta",
+                  "numero de cuenta", "numero di conto", "número da conta", "numero da conta"))
 #: Pay and plate words: a record whose person or owner sits on another line of the record.
 _JOIN_WORDS = (("salar", "salaire", "wage", "compensation", "bonus", "gehalt", "lohn", "sueldo", "earning", "nómina",
                 "nomina", "retribuci", "rémun", "remun", "plate", "registration", "kennzeichen", "nummernschild",
@@ -187,6 +192,9 @@ _FAMILY_SOURCES: dict[str, str] = {
     "national_id": r"nhs|health service ?(?:number|no)?|nir|insee|carte vitale|vitale|bsn|burgerservice\w*"
                    r"|sofi ?-?nummer|pesel|aadh?aa?r|adhaar|personnummer|samordningsnummer|\w*steuer\w*|idnr|tax ?id"
                    r"|social security|s[ée]curit[ée] sociale",
+    "bank_account": r"(?:bank ?)?(?:account|acct) ?(?:number|num|no|nr|#)\.?|\w*kontonummer|konto ?-?nr\.?|kontonr"
+                    r"|sort ?codes?|routing ?(?:number|no|#)?|blz|rekeningnummer|num[ée]ro de compte"
+                    r"|n[úu]mero de (?:cuenta|conta)|numero di conto|numer konta",
     # pay and plate words
     "salary": r"\w*salar\w*|salaire|wages?|\w*compensation|bonus\w*|\w*gehalt\w*|\w*lohn|sueldo\w*|earnings?"
               r"|(?:base|annual|gross|net|monthly|hourly) ?pay|pay ?rates?|total ?comp|n[óo]mina|retribuci[óo]n"
