@@ -362,3 +362,35 @@ def test_a_key_inside_an_html_cell_is_still_read_as_a_key():
     text = "<table><tr><th>Field</th><th>Value</th></tr><tr><td>patient</td><td>date_of_birth: 1980-04-02</td></tr>" \
            "</table>"
     confidential(text, "1980-04-02", "date_of_birth (record)")
+
+
+# ---- prose salaries: pay verbs need the amount right after them, "paid" must be pay received,
+# companies and towns are no persons (false positives seen on RouteLLM's GSM8K/MMLU prompts)
+
+@pytest.mark.parametrize("text", [
+    "If he also paid $250 000 for the remaining loan amount of the house, how much is Mr. Tan's net proceeds?",
+    "How much commission will he earn in total from the sales of 6 copies of the New York Times and 10 "
+    "copies of Wall Street Journal if each costs $5 and $15 respectively?",
+    "Every time Mr. Hamm makes another pizza in his shop, he places $0.45 worth of sauce on top.",
+    "In the current year Poplar City paid $5000 interest and $20000 principal on its outstanding bonds.",
+    "Lind Co.'s salaries expense of $10,000 is paid every other Friday for the 10 workdays then ending.",
+])
+def test_payments_and_companies_are_no_ones_salary(text):
+    res = tag_sensitivity(text, SensitivityConfig())
+    assert "salary" not in {f.detector for f in res.findings}, res.findings
+
+
+@pytest.mark.parametrize("text,amount", [
+    ("Jane Doe earns $145,000 a year.", "$145,000"),
+    ("Jane Doe is paid $90k.", "$90k"),
+    ("Acme paid Jane Doe $120,000 last year.", "$120,000"),
+    ("Jane Doe was paid $4,000 a month.", "$4,000"),
+    ("Jane Doe makes about 95k.", "95k"),
+    ("Jane Doe, who joined in 2019, earns, after the latest raise, $185,000.", "$185,000"),
+    ("Hans Meier verdient 78.000 Euro im Jahr.", "78.000 Euro"),
+    ("Ana García cobra 3.000 € al mes.", "3.000 €"),
+])
+def test_pay_verbs_with_the_amount_after_them_are_a_salary(text, amount):
+    res = tag_sensitivity(text, SensitivityConfig())
+    f = next(f for f in res.findings if f.detector == "salary")
+    assert text[f.start:f.end] == amount and amount not in f.masked

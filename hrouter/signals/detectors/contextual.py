@@ -155,6 +155,8 @@ salaries pay compensation band bands range ranges grade level levels mitarbeiter
 jahresgehalt durchschnittliche durchschnitt ingenieur ingenieure entwickler salaire salaires moyen
 moyenne sueldo salario salarios medio media empresa empresas company companies inc ltd gmbh corp llc
 google amazon microsoft apple meta netflix openai anthropic
+co city county town village street journal times bank university college hospital department school
+club group holdings partners foundation agency association institute ministry council
 """.split())
 
 
@@ -412,10 +414,25 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
         s, e = sentence_window(text, pay.start(), spans)
         if (s, e) in done:
             continue
+        word = text[pay.start():pay.end()].lower()
+        if word in _PAY_VERBS or word.startswith("earn"):
+            # a verb: the amount follows it closely ("earns $85,000", "makes about 90k"), and
+            # "paid" must be pay received, not a payment made ("he paid $250 000 for the loan")
+            amount = _R.amount.search(text, pay.end(), min(e, pay.end() + 48))
+            if amount is None or len(_WORD.findall(text, pay.end(), amount.start())) > 4 or (
+                    word == "paid" and not _paid_as_pay(text, pay, amount)):
+                continue  # not this pay word; a later one in the sentence may still count
+            a = amount.group().strip().rstrip(".,' ")
+            names = person_names(text, s, e)
+            if names:
+                done.add((s, e))
+                hits.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
+                             "person + pay word + amount", f"{text[pay.start():pay.end()]}; {names[0].group()[:1]}…"))
+            continue
         done.add((s, e))
         amount = _R.amount.search(text, s, e)
         if amount:
-            a = amount.group().strip()
+            a = amount.group().strip().rstrip(".,' ")
             a_start, a_end = amount.start(), amount.start() + len(a)
         else:  # a bare number as the value of a pay key: "Jane Roe, salary: 182000"
             bare = _R.bare_pay.match(text, pay.end(), e)
@@ -429,6 +446,26 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
         hits.append((a_start, a_end, f"amount …({a_end - a_start} chars)",
                      "person + pay word + amount", f"{text[pay.start():pay.end()]}; {names[0].group()[:1]}…"))
     return hits
+
+
+#: Pay words that are verbs: the amount must follow within 48 characters and 4 words ("earns,
+#: after the raise, $185,000"; not "makes another pizza in his shop, he places $0.45").
+_PAY_VERBS = frozenset({"makes", "paid", "verdient", "gagne", "gana", "cobra"})
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+#: Before "paid": a passive (pay received: "is paid", "was well paid", "wird bezahlt" is not
+#: a pay word); after the amount: a pay period; right after "paid": whom ("paid her", "paid Jane").
+_PAID_PASSIVE = re.compile(r"(?<![^\W_])(?:is|was|were|are|be|been|being|gets?|got|getting)[ \t]+(?:\w+[ \t]+)?\Z", _I)
+_PAY_PERIOD = re.compile(r"[ \t]*(?:(?:a|an|per|each|every|/)[ \t]*(?:year|yr|annum|month|mo|week|wk|hour|hr|day)\b"
+                         r"|(?:annually|yearly|monthly|weekly|hourly|p\.?a\.?)(?![^\W_]))", _I)
+_PAID_WHOM = re.compile(r"[ \t]+(?:him|her|them|me|you|us|[A-Z][a-z'’\-]+)(?![^\W_])")
+
+
+def _paid_as_pay(text: str, pay: re.Match[str], amount: re.Match[str]) -> bool:
+    """Whether "paid" before ``amount`` is someone's pay: passive ("Jane Doe is paid $90k"),
+    a pay period after the amount ("paid $4,000 a month"), or whom it went to ("paid her")."""
+    return bool(_PAID_PASSIVE.search(text, max(0, pay.start() - 24), pay.start())
+                or _PAY_PERIOD.match(text, amount.end())
+                or _PAID_WHOM.match(text, pay.end()))
 
 
 #: A pay word's qualifier that makes a key no one person's pay ("max salary: 100000").
