@@ -111,3 +111,25 @@ def test_odd_separators_do_not_make_other_numbers_ssns(text):
 def test_identifiers_found_in_tables_or_encoded_runs_count_for_phi(text):
     res = tag(text)
     assert "phi" in {f.detector for f in res.findings}, res.findings
+
+
+@pytest.mark.parametrize("text", [
+    "Bertrand Russell, British philosopher, History of Western Philosophy, 1946",
+    "duties of the Chinese Government are duly discharged by Her Britannic Majesty's subjects.",
+    "Dr. Jones, a clinical psychologist, has been seeing a client in therapy for one month.",
+    "Dr. Marcos Manzetti uses a sliding scale based on a client's income to set his fees for therapy.",
+])
+def test_titles_duties_and_clinicians_are_no_phi(text):
+    """MMLU history and professional-psychology prompts: a book title, a discharged duty, the
+    therapist's own name are not a patient's health information."""
+    assert "phi" not in {f.detector for f in tag(text).findings}
+
+
+@pytest.mark.parametrize("text", [
+    "Mr. John Carter has a history of MI and takes aspirin daily.",
+    "Jane Doe was discharged from hospital yesterday.",
+    "Dr. Jones says Mrs. Wang has been in therapy for depression since May.",
+    "Maria Lopez, 54, history of hypertension.",
+])
+def test_patients_history_and_discharge_stay_phi(text):
+    assert "phi" in {f.detector for f in tag(text).findings}, tag(text).findings

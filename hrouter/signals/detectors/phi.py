@@ -5,9 +5,10 @@ other detectors' business. Together, in the same sentence, they are PHI: finding
 
 Identifiers, checked against HIPAA Safe Harbor's 18 (45 CFR 164.514(b)(2)):
 
- 1. names — a person-name cue: an honorific + a capitalised name (Mr./Ms./Dr./Frau/Herr/M./
-    Mme/Sr./Sra. ...), "patient X"/"Patientin X"/"paciente X", or two or three capitalised
-    words that are not titles, places, months or clinical terms ("Oliver Osei, 78, ...").
+ 1. names — a person-name cue: an honorific + a capitalised name (Mr./Ms./Frau/Herr/M./
+    Mme/Sr./Sra. ...; not Dr./Prof.: the clinician, not the patient), "patient X"/"Patientin
+    X"/"paciente X", or two or three capitalised words that are not titles, places, months or
+    clinical terms ("Oliver Osei, 78, ...").
     With a plain capitalised pair the clinical side must be strong (a diagnosis phrase, an
     ICD-10 code, a medication with a dose), not just a condition word;
  2. geographic subdivisions smaller than a state — not detected on their own;
@@ -27,7 +28,8 @@ Identifiers, checked against HIPAA Safe Harbor's 18 (45 CFR 164.514(b)(2)):
     secrets already; nothing further.
 
 Clinical vocabulary (EN/DE/FR/ES): diagnosis phrases (diagnosed with, diagnosis, treated
-for, suffers from, prescribed, admitted with; diagnostiziert, Diagnose, leidet an;
+for, suffers from, prescribed, admitted with, history of — not a title's "History of Western
+Philosophy" —, discharged from hospital/home; diagnostiziert, Diagnose, leidet an;
 diagnostiqué, diagnostic, atteint de, souffre de; diagnosticado, diagnóstico, padece),
 ICD-10 codes with a decimal part (``E11.9``, ``F32.1``), medications by name or by their
 class suffix with a dose (``sertraline 50 mg``), and condition/lab words (diabetes,
@@ -47,7 +49,8 @@ _I = re.IGNORECASE
 
 _STRONG = (
     r"diagnos(?:ed|is|es)\b|dx\b|prescri(?:bed|ption)|treated[ \t]+for|suffer(?:s|ing)?[ \t]+from|"
-    r"history[ \t]+of|admitted[ \t]+(?:for|with)|discharged|"
+    r"history[ \t]+of|admitted[ \t]+(?:for|with)|"
+    r"discharged[ \t]+(?:from[ \t]+(?:the[ \t]+)?(?:hospital|icu|ward|clinic|er|emergency|rehab\w*|care)|home)|"
     r"diagnostiziert|diagnose\b|befund|verschrieben|leidet[ \t]+an|behandelt[ \t]+wegen|"
     r"diagnostiqu[ée]e?|diagnostic\b|atteinte?[ \t]+d[e']|souffre[ \t]+d[e']|ordonnance|prescrit|"
     r"diagnosticad[oa]|diagn[óo]stico|padece|recetad[oa]"
@@ -160,6 +163,8 @@ def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
         if m.group("icd"):
             out.append((m.start(), m.end(), "ICD-10 code", True))
         elif m.group("strong"):
+            if _TITLE_AFTER.match(text, m.end()) and text[m.start()] == "H":
+                continue  # "History of Western Philosophy": a title, not a patient's history
             out.append((m.start(), m.end(), "diagnosis", True))
         elif m.group("med"):
             out.append((m.start(), m.end(), "medication", r["dose"].match(text, m.end()) is not None))
@@ -169,6 +174,10 @@ def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
 
 
 _HONORIFICS = frozenset("Mr Mrs Ms Mx Dr Prof Herr Frau M Mme Mlle Sr Sra Srta Don Doña".split())
+#: Honorifics of the clinician, not the patient ("Dr. Jones has been seeing a client in therapy").
+_PROVIDERS = frozenset("Dr Dra Prof Doctor Doktor".split())
+#: A capitalised word (not an all-capitals abbreviation: "history of MI") after "History of".
+_TITLE_AFTER = re.compile(r"[ \t]+(?:the[ \t]+)?[A-Z][a-z]")
 _CLINICAL_WORDS = frozenset("major minor type disorder disease syndrome acute chronic severe mild stage grade "
                             "clinic hospital medical health center centre care institute university".split())
 
@@ -206,6 +215,8 @@ def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int,
                 words = re.findall(r"[\w'’\-]+", n.group())
                 if any(w.lower() in _CLINICAL_WORDS for w in words) or _rx()["clinical"].search(n.group()):
                     continue  # "Major Depressive Disorder", "Mayo Clinic": not a person
+                if words[0].rstrip(".") in _PROVIDERS:
+                    continue  # the clinician's name: the patient is someone else
                 honorific = words[0].rstrip(".") in _HONORIFICS
                 aged = _rx()["age"].match(text, n.end()) is not None
                 if honorific or aged or strong:
