@@ -101,3 +101,21 @@ def test_not_a_secret(text):
     res = tag_sensitivity(text, SensitivityConfig())
     assert not [f for f in res.findings if f.detector == "api_key"], res.findings
     assert res.tier == "public", (text, res.findings)
+
+
+@pytest.mark.parametrize("text", [
+    "token: ident", "token = lifetime", "api_key: production", "auth_token: bearer", "client_secret: hunter",
+    "| Token | Meaning |\n|---|---|\n| ident | an identifier |\n| lifetime | a lifetime |\n",
+])
+def test_a_token_or_key_that_is_one_short_word_is_no_credential(text):
+    """A lexer's tokens and config enum values: a generated token or key is never one word."""
+    assert tag_sensitivity(text, SensitivityConfig()).tier == "public"
+
+
+@pytest.mark.parametrize("text", [
+    "password: admin", "pwd=hunter", "Passwort: sommer", "contraseña: verano", "mot de passe: soleil",
+    "DB_PASS=admin", "passphrase: correcthorse", "next_token: abc123XYZ", "secret: Tr0ub4dor&3",
+])
+def test_passwords_stay_credentials_even_as_one_word(text):
+    res = tag_sensitivity(text, SensitivityConfig())
+    assert res.tier == "confidential" and [f.detector for f in res.findings] == ["api_key"]

@@ -97,7 +97,9 @@ Built-in detectors and the rule each follows:
     "la password è", "a senha é"). Placeholders are not secrets: ``YOUR_API_KEY``, ``${VAR}``,
     ``<token>``, ``{{ secrets.X }}``, ``os.environ[...]``/``getenv()``/variable
     references, anything with a literal ``...``/``…``, runs of ``x``/``*``, AWS
-    keys ending in ``EXAMPLE``.
+    keys ending in ``EXAMPLE``. A token, secret or API key that is one short word in one
+    case (``token: ident`` in a lexer, ``api_key: production``) is no credential: generated
+    ones never are; a password may be (``password: admin`` counts).
 ``private_key``
     Private key armor headers: any ``BEGIN <up to 4 words> PRIVATE KEY`` (RFC 7468 PEM:
     RSA, EC, X25519, ENCRYPTED, ...; OpenSSH; PGP ``PRIVATE/SECRET KEY BLOCK``; SSH2
@@ -2333,6 +2335,9 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                     continue
                 if not quoted and value.isalpha() and _P.title_next.match(text[e:e + 2]):
                     continue  # "Secret: Unlocking the ..." is a title, not a value
+                if _plain_word(value) and not _PASSWORD_KEY.search(text, m.start(), m.end()):
+                    continue  # "token: ident" (a lexer's token), "api_key: production": a generated
+                    # token or key is never one short word; a password may be ("password: admin")
                 key = _P.key_tail.sub("", text[m.start():m.end()])[-24:]
                 hits.append((m.start(), e, f"{key} …({len(value)} chars)", "credential assignment", key.strip()))
         for m in _ci_scan("key_prose", text, windows):
@@ -2392,6 +2397,16 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             hits.append((m.start(), m.end() - 1, f"{text[m.start():m.start(1)]}{user[:1]}…:…@",
                          "password in URL userinfo"))
     return hits
+
+
+#: A key naming a password (any value counts), not a token, secret or API key.
+_PASSWORD_KEY = re.compile(r"pass|pwd|pw(?![a-z])|kennwort|contrase|mot[ \t_\-]*de[ \t_\-]*passe|parol|wachtwoord|"
+                           r"has(?:ł|l)o|senha|clave", _I)
+
+
+def _plain_word(value: str) -> bool:
+    """A short word in one case or capitalised (``ident``, ``EOF``, ``Production``)."""
+    return len(value) <= 12 and value.isalpha() and (value.islower() or value.isupper() or value[1:].islower())
 
 
 #: The base64 openings of a private key's DER structure (see _P.key_body).
