@@ -133,3 +133,22 @@ def test_titles_duties_and_clinicians_are_no_phi(text):
 ])
 def test_patients_history_and_discharge_stay_phi(text):
     assert "phi" in {f.detector for f in tag(text).findings}, tag(text).findings
+
+
+@pytest.mark.parametrize("text,detector,value", [
+    ("My phone is +44 7700 900123", "phone", "+44 7700 900123"),              # unallocated, well formed
+    ("a/c 12345678, s/c 20-00-00", "bank_account", "12345678"),
+    ("my NI is AB123456C", "national_id", "AB123456C"),
+    ("Employee,Salary\nJane Doe,£82,000", "salary (table)", "£82,000"),          # unquoted thousands
+    ("name,salary,dept\nJane Doe,82,000,Eng\n", "salary (table)", "82,000"),
+])
+def test_new_user_reported_misses(text, detector, value):
+    res = tag(text)
+    assert res.tier == "confidential"
+    assert any(f.detector == detector and text[f.start:f.end] == value for f in res.findings), res.findings
+
+
+@pytest.mark.parametrize("text", ["+44 7700 900123", "The NI team shipped 3 releases", "s/c 20-00-00",
+                                  "id,count\n1,234,567\n"])
+def test_new_user_reported_shapes_alone_stay_public(text):
+    assert tag(text).tier == "public"

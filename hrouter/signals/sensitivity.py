@@ -2120,6 +2120,18 @@ def _phone_valid_cached(cand: str, international: bool) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)
+def _phone_possible(cand: str) -> bool:
+    """libphonenumber's ``is_possible_number`` for an international candidate (its length fits
+    the country's plan, whether or not the range is allocated)."""
+    import phonenumbers
+
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse("+" + cand[2:] if cand.startswith("00") else cand))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _phone_segments(raw: str) -> list[tuple[int, int]]:
     """Split a candidate run at strong boundaries only (before "(", around a lone "-"/"/",
     at two or more spaces): "030 76482575 (9-17" -> "030 76482575", "(9-17"; a run of
@@ -2214,6 +2226,17 @@ def detect_phone(text: str) -> Iterable[Hit]:
                     hits.append((s + ps, s + pe, _mask_digits(cand), verdict, word))
                     i, found = j, True
                     break
+                if intl and _phone_possible(cand):
+                    # unallocated but well formed ("+44 7700 900123", Ofcom's drama range: the
+                    # national form validates in another region): with a phone word before it,
+                    # it is someone's number as written
+                    lo2 = max(0, s + ps - 64)
+                    near = [c for c in _P.phone_ctx.finditer(text, lo2, s + ps) if s + ps - c.end() <= 40]
+                    if near:
+                        hits.append((s + ps, s + pe, _mask_digits(cand), "possible number, context word",
+                                     near[-1].group()))
+                        i, found = j, True
+                        break
             if not found:
                 i += 1
     return hits

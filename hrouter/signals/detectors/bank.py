@@ -24,7 +24,7 @@ bank code that has a shape:
     :data:`_PAIR_REACH` characters. Verdicts ``aba checksum ok`` and ``account next to aba
     routing number``. A routing number alone identifies a bank branch: public.
 ``UK sort code + account``
-    ``NN-NN-NN`` (or ``NN NN NN``, ``NNNNNN``) after "sort code", with an account number
+    ``NN-NN-NN`` (or ``NN NN NN``, ``NNNNNN``) after "sort code" or "s/c", with an account number
     (7-10 digits, ``NNNN NNNN``) after an account word or, without one, within
     :data:`_SORT_REACH` characters of the sort code. A sort code alone is public.
 ``DE Kontonummer + BLZ``
@@ -91,7 +91,7 @@ _STRONG = (
 _WEAK = (r"accounts?" + _W, r"acct" + _W, r"acc" + _W, r"a/c" + _W, r"konto" + _W, r"kto" + _W)
 _ROUTING = tuple(w + r"(?:[ \t]*[-/&]?[ \t]*(?:routing|transit|and[ \t]+transit))?" + _W
                  for w in ("aba", "rtn", "routing", "transit"))
-_SORT = (r"sort[ \t_\-]*code" + _W,)
+_SORT = (r"sort[ \t_\-]*code" + _W, r"s/c" + _W)
 _BLZ = (r"blz" + _W, r"bankleitzahl" + _W)
 
 
@@ -148,7 +148,7 @@ _ACCOUNT_NEEDLES = ("account", "acct", "a/c", "konto", "kto", "compte", "cuenta"
 _WEAK_NEEDLES = ("account", "acct", "acc ", "acc:", "acc.", "acc#", "acc-", "acc\t", "a/c", "konto", "kto")
 #: ... of the bank-code words ("aba", "rtn" only as words: "database", "partner" open no window).
 _ROUTING_NEEDLES = ("routing", "transit") + tuple(w + c for w in ("aba", "rtn") for c in " :#-/.(\t\n")
-_SORT_NEEDLES = ("sort c", "sortc", "sort-c", "sort_c", "sort\tc", "sort  c")
+_SORT_NEEDLES = ("sort c", "sortc", "sort-c", "sort_c", "sort\tc", "sort  c", "s/c")
 _BLZ_NEEDLES = ("blz", "bankleitzahl")
 
 

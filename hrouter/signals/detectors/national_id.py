@@ -28,7 +28,7 @@ most 48 characters before the number or 16 after it:
   National Insurance Manual NIM39110 are the check: two prefix letters, the first not D, F, I, Q,
   U or V, the second not D, F, I, O, Q, U or V, the prefixes BG, GB, KN, NK, NT, TN and ZZ never
   issued; six digits, optionally grouped in pairs; an optional suffix A-D): national insurance,
-  NI number / NI no, NINO, NIN, ``NI:``. Its six digits make no digit cluster, so it is looked for
+  NI number / NI no, NINO, NIN, the upper-case word NI. Its six digits make no digit cluster, so it is looked for
   in the windows of its own context words. HMRC's documentation example ``QQ 12 34 56 C`` fails
   the prefix rule (Q) and is public.
 
@@ -81,7 +81,7 @@ _SPECS: list[tuple[str, str, str, str, str | None]] = [
     ("UK NINO", r"[A-Za-z]" + _B + r"[A-Za-z][ \-]?\d\d(?:([ \-]?)\d\d\1\d\d|[ \-]?\d{4})(?:[ \-]?[A-Da-d])?" + _E,
      "gb.nino", "nino prefix ok",
      r"\bnational[ \t_\-]*insurance|\bnino(?![^\W_])|(?-i:\bNIN(?![^\W_])|\bNI\b[ \t]*[:#])|"
-     r"\b(?:ni|n\.i\.)[ \t_\-]*(?:number|num|no)\b"),
+     r"\b(?:ni|n\.i\.)[ \t_\-]*(?:number|num|no)\b|(?-i:\bNI\b)"),
 ]
 
 #: The fewest digits each shape holds (all in one run of digits and separators).

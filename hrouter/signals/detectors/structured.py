@@ -247,6 +247,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "attr": (r"([A-Za-z_][\w.\-:]*)[ \t\r\n]*=[ \t\r\n]*(?:\"([^\"<>]{0,400})\"|'([^'<>]{0,400})')", 0),
     # a markdown delimiter row and an ASCII box border
     "md_rule": (r"[ \t]*\|?(?:[ \t]*:?-{1,}:?[ \t]*\|)+(?:[ \t]*:?-{1,}:?[ \t]*)?[ \t]*", 0),
+    "thousands": (r"\d,\d{3}(?![\d])", 0),  # an unquoted thousands separator in a CSV row
     "box_rule": (r"[ \t]*\+[-=+: ]*\+[ \t]*", 0),
     # humanising a key
     "camel": (r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", 0),
@@ -593,7 +594,7 @@ def _table_hint(norm: str, le: int, size: int, bars: bool = True) -> bool:
         return _header_like(line, nxt, False)
     if comma and "," in line:
         c, c2 = line.count(","), nxt.count(",")
-        if c2 == c or (c2 > c and '"' in nxt):
+        if c2 == c or (c2 > c and ('"' in nxt or _R.thousands.search(nxt))):
             return _header_like(line, nxt, True)
     if semi and ";" in line:
         c, c2 = line.count(";"), nxt.count(";")
@@ -820,6 +821,26 @@ def _cells(norm: str, ls: int, ce: int, d: str) -> list[tuple[int, int]]:
     return spans
 
 
+_THOUSANDS_HEAD = re.compile(r"[-+]?(?:[$€£¥]|[A-Z]{3}[ \t]?)?[ \t]?\d{1,3}")
+_THOUSANDS_TAIL = re.compile(r"\d{3}(?:\.\d{1,2})?(?:[ \t]?(?:[kKmM]|[$€£¥]|[A-Z]{3}))?")
+
+
+def _rejoin_thousands(norm: str, cells: list[tuple[int, int]], k: int) -> list[tuple[int, int]] | None:
+    """``cells`` of a comma-split row with a number's unquoted thousands separators joined back
+    (``£82`` ``000`` -> ``£82,000``), when that gives the header's ``k`` cells; else None."""
+    out: list[tuple[int, int]] = []
+    for s, e in cells:
+        if out and _THOUSANDS_TAIL.fullmatch(norm, s, e):
+            ps, pe = out[-1]
+            if pe == s - 1 and (_THOUSANDS_HEAD.fullmatch(norm, ps, pe)
+                                or (norm[pe - 4:pe - 3] == "," and norm[pe - 3:pe].isdigit()
+                                    and _THOUSANDS_HEAD.fullmatch(norm, ps, pe - 4) is not None)):
+                out[-1] = (ps, e)
+                continue
+        out.append((s, e))
+    return out if len(out) == k else None
+
+
 def _trim(norm: str, s: int, e: int) -> tuple[int, int]:
     while s < e and norm[s] in " \t":
         s += 1
@@ -863,6 +884,11 @@ def _table_at(norm: str, line: tuple[int, int, int]) -> _Table | None:
                 return d == "|" and _R.box_rule.fullmatch(norm, s, c) is not None
             got = known[s] = _cells(norm, s, c, d)
             n = len(got)
+            if n > k and d == ",":
+                got = _rejoin_thousands(norm, got, k)  # "Jane Doe,£82,000" under "Employee,Salary"
+                if got is not None:
+                    known[s] = got
+                    return True
             return n >= 1 if d == "|" else n >= 2 if d == "\t" else n == k  # | and tab rows may be ragged
 
         above = []
