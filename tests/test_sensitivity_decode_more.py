@@ -352,6 +352,92 @@ def test_word_pieces_are_not_joined():
 
 
 # ---------------------------------------------------------------------------------------
+# Fast paths: the split search's neighbour pre-check, one regex per quote for joined
+# literals, a UTF-8 check that does not raise. Same findings, less work.
+
+UNPADDED = b64("my ssn 536-22-1947 ok")  # 28 characters, no padding: no padded piece triggers
+
+
+@pytest.mark.parametrize("cut", [6, 16])  # a short piece before the 12+ one; after it
+@pytest.mark.parametrize("gap", [" ", "\t", "\n", "\r\n", " " * 32, "\n" + " " * 31, "\r\n" + " " * 30])
+def test_split_value_found_across_every_gap_the_pre_check_allows(cut, gap):
+    text = "x " + UNPADDED[:cut] + gap + UNPADDED[cut:] + " y"
+    runs = decode.decode_runs(text)
+    assert [r.decoded for r in runs] == ["my ssn 536-22-1947 ok"], runs
+    assert runs[0].kind == "base64" and text[runs[0].start:runs[0].end].startswith(UNPADDED[:cut])
+    assert_found(text, "ssn")
+
+
+@pytest.mark.parametrize("gap", [" " * 33, "\t" * 33, "\n" + " " * 32])
+def test_split_pieces_too_far_apart_are_not_joined(gap):
+    text = "x " + UNPADDED[:6] + gap + UNPADDED[6:] + " y"
+    assert all("536-22-1947" not in r.decoded for r in decode.decode_runs(text))
+
+
+@pytest.mark.parametrize("before,after", [
+    ("", ""), ("return ", "(x)"), ("def ", ":"), ("raise ", "\n"), ("= ", ";"), ("\t\t", "\r\n"),
+    ("NotImplementedError ", "(x)"), ("some_function_name ", ""), ("x1y2 snake_case_name ", ")"),
+])
+def test_split_value_next_to_code_tokens_is_found(before, after):
+    text = before + UNPADDED[:16] + " " + UNPADDED[16:] + after
+    assert any(r.decoded == "my ssn 536-22-1947 ok" for r in decode.decode_runs(text))
+    assert_found(text, "ssn")
+
+
+def test_pre_check_rejects_only_tokens_split_chain_rejects():
+    """``_split_near`` is a necessary condition: where it says no, ``_split_chain`` finds nothing."""
+    import re as _re
+
+    text = ("class SomethingWithLongName(BaseClassName):\n    def method_name(self):\n"
+            "        raise NotImplementedError\n"
+            "The positional_arguments and keyword_arguments ::= keyword_item | keywords_arguments\n"
+            "def some_function_name(self):\n    return other_function_name(x) + NotImplementedError\n"
+            "raise  ValueError  x1y2  aB3cD4eF5gH6  \t\r\n  z9+/Yx  " + UNPADDED[:10] + "\n " + UNPADDED[10:] + "\n"
+            + " " * 33 + "Ab1Cd2Ef3Gh4 " + "a" * 4100 + " Q1w2E3r4T5y6 " + "W" * 5000 + "\n  Zz_9" + " end")
+    shape = sens._shape(text, sens._B64_BYTES)
+    rejected = 0
+    for m in _re.finditer(rb"a+", shape):
+        s, j = m.span()
+        if not decode._split_near(text, shape, s, j):
+            rejected += 1
+            assert decode._split_chain(text, shape, s, j, 0) == [], text[s:j]
+    assert rejected >= 10
+
+
+def test_joined_literals_of_both_quote_kinds_in_one_text():
+    text = "a = 'c3NuO' + 'iA1MzYtMjItMTk0Nw=='\nb = \"amFuZS5kb\" + \"2VAZ21haWwuY29t\"\nc = \"it's\" + 'x'"
+    runs = decode.decode_runs(text)
+    assert [r.decoded for r in runs] == ["ssn: " + SSN, EMAIL], runs
+    assert [text[r.start] for r in runs] == ["'", '"'] and runs[0].end <= runs[1].start
+
+
+def test_utf8_check_without_raising():
+    budget = decode._Budget()
+    assert decode._bytes_text("ssn: 536-22-1947 \ufffd ok".encode(), budget) == ("ssn: 536-22-1947 \ufffd ok", "")
+    assert decode._bytes_text("Straße 5, 80331 München".encode(), budget) == ("Straße 5, 80331 München", "")
+    assert decode._bytes_text(b"ssn: 536-22-1947 \xc3", budget) is None          # a truncated sequence
+    assert decode._bytes_text(b"ssn: \xef\xbf\xbd 536\xed\xa0\x80-22", budget) is None  # an encoded surrogate
+    assert decode._bytes_text("ssn: 536-22-1947".encode("utf-16-le"), budget) == ("ssn: 536-22-1947", "")
+    assert_found("data " + b64("ssn: 536-22-1947 \ufffd ok"), "ssn")
+
+
+@pytest.mark.parametrize("text", [
+    "    def some_function_name(self):\n        return other_function_name(self) or NotImplementedError\n",
+    "raise NotImplementedError('abstract')\nclass SomethingWithLongName(BaseClassName):\n    pass\n",
+    "The positional_arguments and keyword_arguments ::= keyword_item | keywords_arguments\n",
+])
+def test_code_next_to_blanks_stays_public_and_fast(text):
+    assert tag(text).tier == "public"
+    big = rep(text)
+    best = 9.0
+    for _ in range(2):
+        t0 = time.perf_counter()
+        runs = decode.decode_runs(big)
+        best = min(best, time.perf_counter() - t0)
+    assert runs == [] and best < 0.5, best
+
+
+# ---------------------------------------------------------------------------------------
 # Cost: 100 KB adversarial inputs of these shapes stay fast (and within the caps).
 
 

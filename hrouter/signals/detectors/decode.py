@@ -107,17 +107,22 @@ of the right shape; proposed with the split values and dumps: a lone quoted-prin
 ``=40``, a short padded token, two string literals of the alphabet joined, a hex dump's
 groups in one translated shape); ordinary prose never imports it. Every search here is
 linear: split values and dumps read each piece or group once (past a value tried, or a
-dump that failed, the search goes on after it).
+dump that failed, the search goes on after it). Most tokens of code and prose stand next to
+a word or punctuation: a token is tried as a piece of a split value only when a neighbour
+across the blanks is a piece too (:func:`_split_near`, a necessary condition checked on the
+shape first, never stricter than the search itself); joined literals are searched with one
+regex per quote (each led by its literal); the two shapes share one UTF-8 encoding.
 """
 
 from __future__ import annotations
 
+import binascii
 import re
 from bisect import bisect_left, bisect_right
 
 # imported when the decode pass first runs, after the sensitivity module
-from hrouter.signals.sensitivity import (_B64_BYTES, _P, _SHORT_B64_HINT, _byte_table, _fold, _full_hit, _match_copy,
-                                          _shape)
+from hrouter.signals.sensitivity import (_B64_BYTES, _CONTINUATION, _P, _SHORT_B64_HINT, _byte_table, _fold,
+                                          _full_hit, _match_copy, _utf8)
 
 #: Runs (blob runs and views, nested ones too) decoded per prompt.
 MAX_RUNS = 256
@@ -142,6 +147,8 @@ _SHORT = re.compile(_SHORT_B64_HINT[1])
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _B32 = re.compile(r"[A-Z2-7]+|[a-z2-7]+")
 _SRI = re.compile(r"sha(?:256|384|512)-$", re.I)
+#: A character that would continue a run (after its padding).
+_RUN_CHAR = re.compile(r"[A-Za-z0-9+/=_\-%]")
 _DIGITS_ONLY = re.compile(r"[0-9 .\-]+")
 _A12 = b"a" * 12
 
@@ -157,10 +164,17 @@ _CARRAY_BYTE = re.compile(r"0[xX]([0-9A-Fa-f]{2})")
 _DUMP_OFFSET = re.compile(r"[ \t]*(?:0x)?[0-9A-Fa-f]{4,8}(?::[ \t]*|[ \t]{2,}|\t)(?=[0-9A-Fa-f])")
 #: Whitespace between the pieces of a base64 value split over blanks or lines.
 _SPLIT_WS = frozenset(" \t\r\n")
+_SPLIT_CHARS = " \t\r\n"
 #: String literals of the base64 (or hex) alphabet joined in code: ``"c3Nu" + "OiA1"`` (Java,
 #: JavaScript), ``"c3Nu" "OiA1"`` (Python, C), over lines and line continuations too.
-_CAT = re.compile(r"""(["'])[A-Za-z0-9+/_\-]{1,4096}={0,2}\1(?:[ \t]*(?:\\?\r?\n[ \t]*)?(?:\+[ \t]*(?:\r?\n[ \t]*)?)?"""
-                  r"""\1[A-Za-z0-9+/_\-]{1,4096}={0,2}\1){1,256}""")
+#: One regex per quote, each led by its literal (a search jumps from quote to quote; a group
+#: capturing either quote first made the engine try every position: ~0.6 ms per 100 KB). A
+#: match holds no quote of the other kind, so the two never overlap: together they find what
+#: one regex with a back-reference did.
+_CAT_BODY = r"[A-Za-z0-9+/_\-]{1,4096}={0,2}"
+_CAT = tuple(re.compile(q + _CAT_BODY + q + r"(?:[ \t]*(?:\\?\r?\n[ \t]*)?(?:\+[ \t]*(?:\r?\n[ \t]*)?)?"
+                        + q + _CAT_BODY + q + "){1,256}") for q in ("\"", "'"))
+_match_start = re.Match.start
 _CAT_PIECE = re.compile(r"""["']([A-Za-z0-9+/_\-]*)(=*)["']""")
 #: The end of a short padded piece of a split base64 value (``... MTk0Nw==``).
 _SHORT_PAD = re.compile(r"=(?<=[A-Za-z0-9+/]=)=?(?![A-Za-z0-9+/=_\-%])")
@@ -307,21 +321,23 @@ def _bytes_text(raw: bytes, budget: _Budget) -> tuple[str, str] | None:
         raw, layer = _inflate(raw, 15, budget), ">zlib"
     if raw is None:
         return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = ""
-    if not _printable(text) and len(raw) >= 12 and raw[1::2].count(0) >= 0.9 * (len(raw) // 2):
+    if raw.isascii():
+        text = raw.decode("ascii")
+    else:  # UTF-8 or not, without raising: a strict decode fails exactly when "replace" adds a
+        text = raw.decode("utf-8", "replace")  # U+FFFD (an encoded U+FFFD, EF BF BD, gives one)
+        if "\ufffd" in text and text.count("\ufffd") != raw.count(b"\xef\xbf\xbd"):
+            text = ""
+    ok = _printable(text)
+    if not ok and len(raw) >= 12 and raw[1::2].count(0) >= 0.9 * (len(raw) // 2):
         try:
             text = raw.decode("utf-16-le")  # PowerShell -EncodedCommand
         except UnicodeDecodeError:
             return None
-    return (text, layer) if _printable(text) else None
+        ok = _printable(text)
+    return (text, layer) if ok else None
 
 
 def _b64bytes(run: str) -> bytes | None:
-    import binascii
-
     body = run.rstrip("=")
     if "-" in body or "_" in body:
         if "+" in body or "/" in body:
@@ -337,7 +353,6 @@ def _b64bytes(run: str) -> bytes | None:
 
 def _b32bytes(run: str) -> bytes | None:
     import base64
-    import binascii
 
     body = run.rstrip("=").upper()
     if len(body) % 8 in (1, 3, 6):
@@ -391,8 +406,10 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
             seen.add(s)
             out.append((s, e, got[0], got[1]))
 
-    shape = _shape(text, _B64_BYTES)
-    find, short, n = shape.find, _SHORT.fullmatch, len(shape)
+    data = _utf8(text)  # one encoding, two shapes (see the sensitivity module's _shape)
+    ascii_ = len(data) == len(text)
+    shape = data.translate(_B64_BYTES) if ascii_ else data.translate(_B64_BYTES, _CONTINUATION)
+    find, short, n, ws = shape.find, _SHORT.fullmatch, len(shape), _SPLIT_WS
     chained = tried = 0  # the end of the last split value decoded; of the last one tried
     i = find(_A12)
     while i != -1:  # every token of 12 or more characters of the base64 alphabet
@@ -402,8 +419,9 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
         s, i = i, find(_A12, j)
         if s < chained:
             continue  # a piece of a split value decoded whole
-        if s >= tried and ((s and text[s - 1] in _SPLIT_WS) or (j < n and text[j] in _SPLIT_WS)) and (
-                fresh is None or _touches(fresh, s, j)) and _split_piece(text, shape, s, j):
+        if s >= tried and ((s and text[s - 1] in ws) or (j < n and text[j] in ws)) and j - s <= 4096 and (
+                not (tok := text[s:j]).isalpha() or not (tok.islower() or tok.isupper() or tok[1:].islower())) and (
+                fresh is None or _touches(fresh, s, j)) and _split_near(text, shape, s, j):
             pieces = _split_chain(text, shape, s, j, tried)  # split over blanks or lines anywhere?
             if pieces:
                 tried = pieces[-1][1]
@@ -425,7 +443,7 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
             continue
         if run[0] in "EFGHIJKLMNOPefghijklmnop" and _B32.fullmatch(run):  # text opens with ASCII
             e = j + _pads(text, j)
-            if not re.match(r"[A-Za-z0-9+/=_\-%]", text[e:e + 1]):
+            if not _RUN_CHAR.match(text[e:e + 1]):
                 got = _blob(text[s:e], ("base32",), budget)
                 if got is not None:
                     add(s, e, got)
@@ -434,7 +452,7 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
         if m is None:
             continue
         run = m.group()
-        if _SRI.search(text, max(0, s - 7), s):
+        if text[s - 1:s] == "-" and _SRI.search(text, max(0, s - 7), s):
             continue  # an SRI digest
         if run.rstrip("=").isalpha() and (run.islower() or run.isupper()):
             continue  # a long word
@@ -465,14 +483,18 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
             kinds = (("base32",) if _B32.fullmatch(run) and (len(run) + pads) % 8 == 0 else ()) + (
                 ("base64",) if pads <= 2 and len(run) < 20 else ())
             add(s, m.end(), _blob(text[s:m.end()], kinds, budget))
-    if ("\"" in text or "'" in text) and (" " in text or "\n" in text):
-        for m in _CAT.finditer(text):
+    if " " in text or "\n" in text:
+        cats = [m for q, rx in zip("\"'", _CAT) if q in text for m in rx.finditer(text)]
+        if len(cats) > 1:
+            cats.sort(key=_match_start)
+        for m in cats:
             if fresh is None or _touches(fresh, m.start(), m.end()):
                 got = _joined_literals(m.group(), budget)
                 if got is not None:
                     add(m.start(), m.end(), got)
     if " " in text or ":" in text:
-        for ds, de, hexes in _hex_dumps(text):
+        for ds, de, hexes in _hex_dumps(text, data.translate(_HEXSEP_BYTES) if ascii_ else data.translate(
+                _HEXSEP_BYTES, _CONTINUATION)):
             if fresh is None or _touches(fresh, ds, de):
                 add(ds, de, _dump_blob(hexes, budget))
     if "0x" in text or "0X" in text:
@@ -542,6 +564,42 @@ def _split_piece(text: str, shape: bytes, s: int, e: int) -> bool:
     return not piece.isalpha() or not (piece.islower() or piece.isupper() or piece[1:].islower())
 
 
+def _split_near(text: str, shape: bytes, s: int, j: int) -> bool:
+    """Whether the token ``text[s:j]`` has a neighbour :func:`_split_chain` can take as its first
+    piece: across the blanks (at most 32) right before or after it, a blank-delimited token of
+    the alphabet that is no word (see :func:`_split_piece`). A necessary condition of a split
+    value there (never stricter than :func:`_split_chain`), checked first and cheaply: most
+    tokens of code and prose stand next to a word or punctuation."""
+    ws = _SPLIT_WS
+    if s and text[s - 1] in ws:  # leftwards
+        k = s - 1
+        if k and text[k - 1] in ws:  # more blanks
+            lo = s - 33 if s > 33 else 0
+            k = lo + len(text[lo:s].rstrip(_SPLIT_CHARS))  # the end of the token before
+            if k == lo:
+                k = 0
+        if k and shape[k - 1] == 97:  # "a": of the alphabet
+            ps = shape.rfind(b" ", k - 4097 if k > 4097 else 0, k) + 1
+            if not ps or text[ps - 1] in ws:
+                w = text[ps:k]
+                if not w.isalpha() or not (w.islower() or w.isupper() or w[1:].islower()):
+                    return True
+    if j < len(text) and text[j] in ws:  # rightwards
+        k = j + 1
+        if k < len(text) and text[k] in ws:  # more blanks
+            seg = text[j:j + 33]
+            k = j + len(seg) - len(seg.lstrip(_SPLIT_CHARS))  # the start of the token after
+            if k == j + 33:
+                return False
+        if k < len(text) and shape[k] == 97:
+            pe = shape.find(b" ", k, k + 4097)
+            if pe == -1:
+                return True  # up to the end, or too long: _split_chain decides
+            w = text[k:pe]
+            return not w.isalpha() or not (w.islower() or w.isupper() or w[1:].islower())
+    return False
+
+
 def _split_chain(text: str, shape: bytes, s: int, j: int, floor: int, left_only: bool = False) -> list[tuple[int, int]]:
     """The pieces ``(start, end)`` (padding excluded) of a base64 value split over blanks or
     lines around the token ``text[s:j]``: blank-delimited neighbours of its alphabet that are
@@ -579,7 +637,7 @@ def _split_chain(text: str, shape: bytes, s: int, j: int, floor: int, left_only:
         if pe == k or not _split_piece(text, shape, k, pe):
             break
         after = pe + _pads(text, pe)
-        if after < n and text[after] not in _SPLIT_WS and re.match(r"[A-Za-z0-9+/=_\-%]", text[after]):
+        if after < n and text[after] not in _SPLIT_WS and _RUN_CHAR.match(text[after]):
             break
         pieces.append((k, pe))
         b = pe
@@ -588,13 +646,13 @@ def _split_chain(text: str, shape: bytes, s: int, j: int, floor: int, left_only:
     return pieces if len(pieces) > 1 else []
 
 
-def _hex_dumps(text: str) -> list[tuple[int, int, str]]:
+def _hex_dumps(text: str, shape: bytes) -> list[tuple[int, int, str]]:
     """``(start, end, hex digits)`` of hex dumps: bytes as 2-digit groups split by spaces or
     colons (``35 33 36 2d``, ``35:33:36:2d``), or as xxd's and hexdump's lines (groups of 2,
     4, 8 or 16 digits, an offset column before, the text column after: both left out, so a
     garbled or missing text column does not matter), one line after another. The groups of a
-    dump have one length (the last may be shorter) and one separator; at least 6 bytes."""
-    shape = _shape(text, _HEXSEP_BYTES)
+    dump have one length (the last may be shorter) and one separator; at least 6 bytes.
+    ``shape``: the text's shape under ``_HEXSEP_BYTES`` (one byte per character)."""
     out: list[tuple[int, int, str]] = []
     end = 0
     nexts = [0] * len(_DUMP_NEEDLES)
