@@ -462,3 +462,13 @@ def test_adversarial_inputs_are_fast(text):
         tag(text)
         best = min(best, time.perf_counter() - t0)
     assert best < 1.0, best  # ~0.01-0.3 s here; a loose bound for a shared machine
+
+
+@pytest.mark.parametrize("after", [" snake_case_name", " +", " x1", " getValue2"])
+def test_a_split_value_followed_by_a_token_that_looks_like_a_piece(after):
+    """The chain is also tried without its last pieces: a non-word token after the value
+    ("x1", "snake_case_name") must not spoil the join."""
+    text = "NotImplementedError bXkgc3NuIDUzNi0y Mi0xOTQ3IG9r" + after
+    res = tag_sensitivity(text, SensitivityConfig())
+    f = next(f for f in res.findings if f.detector == "ssn (base64)")
+    assert text[f.start:f.end] == "bXkgc3NuIDUzNi0y Mi0xOTQ3IG9r"

@@ -533,25 +533,28 @@ def _joined_literals(chain: str, budget: _Budget) -> tuple[str, str] | None:
 
 def _split_decode(text: str, pieces: list[tuple[int, int]], budget: _Budget, add) -> int:
     """Decode the pieces of a split base64 value joined (from one of the first
-    :data:`_CHAIN_STARTS` pieces: a token before the value may look like a piece); the end of
-    what decoded, or 0."""
-    e = pieces[-1][1]
-    e += _pads(text, e)
+    :data:`_CHAIN_STARTS` pieces, to one of the last: a token before or after the value may
+    look like a piece, ``NotImplementedError <value> snake_case_name``); the end of what
+    decoded, or 0."""
     body = [text[a:b] for a, b in pieces]
-    for k in range(min(_CHAIN_STARTS, len(pieces) - 1)):
-        run = "".join(body[k:])
-        if len(run) < 12:
-            break
-        sizes = {len(p) for p in body[k:-1]}
-        if min(sizes) >= 20 and not any(size % 4 for size in sizes) and not (
-                len(sizes) == 1 and "\n" in text[pieces[k][1]:pieces[-1][0]]):
-            continue  # whole groups each, no wrapped lines: separate values, each decoded by itself
-        if len(run) < 20 and e == pieces[-1][1] and not _SHORT.fullmatch(run):
-            continue  # short and unpadded: only when shaped like the base64 of text
-        got = _blob(run + text[pieces[-1][1]:e], ("base64",), budget)
-        if got is not None:
-            add(pieces[k][0], e, got)
-            return e
+    n = len(pieces)
+    for stop in range(n, max(1, n - _CHAIN_STARTS), -1):  # the whole chain first, then without its last pieces
+        e = pieces[stop - 1][1]
+        e += _pads(text, e)
+        for k in range(min(_CHAIN_STARTS, stop - 1)):
+            run = "".join(body[k:stop])
+            if len(run) < 12:
+                break
+            sizes = {len(p) for p in body[k:stop - 1]}
+            if min(sizes) >= 20 and not any(size % 4 for size in sizes) and not (
+                    len(sizes) == 1 and "\n" in text[pieces[k][1]:pieces[stop - 1][0]]):
+                continue  # whole groups each, no wrapped lines: separate values, each decoded by itself
+            if len(run) < 20 and e == pieces[stop - 1][1] and not _SHORT.fullmatch(run):
+                continue  # short and unpadded: only when shaped like the base64 of text
+            got = _blob(run + text[pieces[stop - 1][1]:e], ("base64",), budget)
+            if got is not None:
+                add(pieces[k][0], e, got)
+                return e
     return 0
 
 
