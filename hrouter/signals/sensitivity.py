@@ -1294,6 +1294,7 @@ _ASCII_DIGITS: list = [None]
 
 
 @_last_text
+@_last_text
 def _utf8(text: str) -> bytes:
     """``text`` as UTF-8 (lone surrogates passed through), kept for the last text."""
     data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
