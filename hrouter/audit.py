@@ -129,8 +129,15 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
-            where = self.path if not isinstance(exc, FileExistsError) else self.path.parent
-            raise AuditError(f"cannot open audit log {self.path}: {exc.strerror} ({where})") from None
+            detail = f": {exc.strerror}"  # the path is named once; only a different culprit is named
+            if isinstance(exc, (FileExistsError, NotADirectoryError)):
+                detail = f": {self.path.parent} (or a folder above it) is not a directory"
+            elif self.path.is_symlink() and not self.path.exists():
+                try:
+                    detail += f" (it is a symlink to {os.readlink(self.path)}, which cannot be created)"
+                except OSError:
+                    pass
+            raise AuditError(f"cannot open audit log {self.path}{detail}") from None
 
     def check_writable(self) -> None:
         """Open (creating) the log for appending, then close it: called before a prompt is sent,

@@ -786,10 +786,36 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
                       Text(f"{r.get('input_tokens', 0)}/{r.get('output_tokens', 0)}"),
                       Text(f"{r.get('cost_usd') or 0:.4f}"),
                       Text("-" if r.get("ttft_ms") is None else f"{r['ttft_ms']:.0f}"),
-                      Text("yes" if r.get("cloud_egress") else "no"))
+                      Text(_egress_cell(r)))
     out = _stdout_console(200)
     out.print(table)
     stderr_console().print(Text(f"{len(recs)} record(s)", style="dim"))
+
+
+def _egress_cell(rec: dict) -> str:
+    """``no``, ``yes``, or ``yes, redacted (N values: kinds)`` when only a redacted copy left."""
+    if not rec.get("cloud_egress"):
+        return "no"
+    from .render import redaction_label
+    return "yes, " + redaction_label(rec["redacted"]) if _only_redacted_left([rec]) else "yes"
+
+
+def _only_redacted_left(recs) -> bool:
+    """Whether every copy of the prompt that left the machine, per these audit records (request,
+    egress, and the no-outcome rows made from egress), was the redacted one (redact-then-send)."""
+    left = False
+    for r in recs:
+        if r.get("type") == "egress" or r.get("status") == "no outcome record":
+            if not r.get("redacted"):
+                return False
+            left = True
+        elif r.get("cloud_egress"):
+            egress_ids = set(r.get("egress_ids") or ())
+            if not r.get("redacted") or any(not a.get("redacted") for a in r.get("attempts") or ()
+                                            if a.get("egress_id") in egress_ids and a.get("sent") is not False):
+                return False
+            left = True
+    return left
 
 
 _LogN = typer.Option(20, "-n", "--count", min=1, max=10_000_000, help="How many of the newest matching records.")
@@ -846,13 +872,22 @@ def audit_match(
     digest = prompt_hmac(p.text, key)
     hits = [r for r in _audit_log(policy).records() if r.get("prompt_hmac") == digest]
     for r in hits:
+        redacted = ""
+        if r.get("redacted") and (r.get("type") == "egress" or r.get("cloud_egress")):
+            from .render import redaction_label
+            redacted = " " + redaction_label(r["redacted"])
         print(f"{r.get('ts')} {r.get('type', 'request')} backend={r.get('backend')} zone={r.get('zone')} "
-              f"tier={r.get('tier')} status={r.get('status', '-')} id={r.get('id')}")
+              f"tier={r.get('tier')} status={r.get('status', '-')} id={r.get('id')}{redacted}")
     if not hits:
         print("no record of this text")
         raise typer.Exit(1)
     left = any(r.get("type") == "egress" or r.get("cloud_egress") for r in hits)
-    print(f"{len(hits)} record(s); {'it left the machine' if left else 'it never left the machine'}")
+    if left and _only_redacted_left(hits):
+        from .render import redaction_label
+        summary = next(r["redacted"] for r in hits if r.get("redacted"))
+        print(f"{len(hits)} record(s); only a redacted copy left the machine: {redaction_label(summary)}")
+    else:
+        print(f"{len(hits)} record(s); {'it left the machine' if left else 'it never left the machine'}")
 
 
 @app.command("stats", short_help="Local/cloud split over time, usage, latency, tiers and rules.")
@@ -900,19 +935,24 @@ def stats_cmd(
     from rich.table import Table
     from rich.text import Text
     out = _stdout_console(160)
-    out.print(Text(f"{st['requests']} request(s) since {since}; cloud share {st['cloud_share']:.0%}; "
+    why = {"refused": "refused", "error": "failed", "interrupted": "interrupted"}
+    unserved = ", ".join(f"{n} {why.get(k, k)}" for k, n in sorted(st["not_served_by_status"].items(),
+                                                                   key=lambda kv: (-kv[1], str(kv[0]))))
+    out.print(Text(f"{st['requests']} request(s) since {since}: {st['local']} served locally, {st['cloud']} sent to "
+                   f"the cloud, {st['not_served']} not served" + (f" ({unserved})" if unserved else "")
+                   + f"; cloud share {st['cloud_share']:.0%}; "
                    f"{st['fallbacks']} fallback(s), {st['refusals']} refusal(s)", style="bold"))
     split = Table(box=None, header_style="bold", pad_edge=False, title=f"local/cloud split per {by}",
                   title_justify="left")
-    for col, just in (("bucket", "left"), ("requests", "right"), ("local", "right"), ("cloud", "right"),
-                      ("cloud share", "left"), ("", "left")):
+    for col, just in (("bucket", "left"), ("requests", "right"), ("served locally", "right"),
+                      ("sent to cloud", "right"), ("not served", "right"), ("cloud share", "left"), ("", "left")):
         split.add_column(col, justify=just)
     for b in st["buckets"]:
         width = 30
         filled = round(b["cloud_share"] * width)
         bar = Text("█" * filled, style="magenta") + Text("░" * (width - filled), style="green")
         bar.append(f" {b['cloud_share']:.0%}")
-        split.add_row(b["bucket"], str(b["requests"]), str(b["local"]), str(b["cloud"]), bar,
+        split.add_row(b["bucket"], str(b["requests"]), str(b["local"]), str(b["cloud"]), str(b["not_served"]), bar,
                       Text("⚠ shift toward cloud", style="bold red") if b["shift"] else Text(""))
     out.print(split)
     per = Table(box=None, header_style="bold", pad_edge=False, title="per backend", title_justify="left")
@@ -1007,7 +1047,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.stderr.flush()
         sys.exit(int(ExitStatus.USAGE))
     except click_exc.ClickException as exc:  # usage errors: bad option, missing value, ...
-        _fail(_usage_message(exc, click_exc), ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code, debug)
+        _fail(_usage_message(exc, click_exc, args), ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code, debug)
     except (KeyboardInterrupt, typer.Abort, getattr(click_exc, "Abort", typer.Abort)):
         _fail("interrupted", ExitStatus.INTERRUPTED, debug)
     except BrokenPipeError:
@@ -1042,18 +1082,72 @@ def _printable(text: str) -> str:
     return "".join(out)
 
 
-def _usage_message(exc, click_exc) -> str:
-    """One line for a command-line usage error, never echoing prompt-like text back."""
+def _usage_message(exc, click_exc, args: Optional[List[str]] = None) -> str:
+    """One line for a command-line usage error, never echoing prompt-like text back.
+
+    An unknown option gets a hint when the likely slip is known: a subcommand's option given
+    before the command (``hrouter --policy x explain``), or a prompt that starts with '-'
+    (``hrouter explain "-5 squared?"``)."""
+    ctx = getattr(exc, "ctx", None)
     if isinstance(exc, click_exc.NoSuchOption):
         name = exc.option_name or ""
         if len(name) > 40 or any(ch.isspace() for ch in name):
             # Probably a prompt that starts with '-': it may hold secrets, so do not echo it.
             return ("unknown option (text starting with '-'); to send text that starts with '-', "
                     "put it after --: hrouter ask -- \"-5 squared?\"")
+        hint = _misplaced_option_hint(ctx, name.split("=", 1)[0], args or [])
+        if hint is None and ctx is not None and any(p.name == "prompt" for p in ctx.command.params) \
+                and not (name.startswith("--") and exc.possibilities):
+            hint = (f"a prompt that starts with '-' goes after --: {ctx.command_path} -- \"-5 squared?\"; "
+                    f"see '{ctx.command_path} --help'")
+        if hint is not None:
+            return f"No such option: {name} ({hint})"
     message = " ".join(exc.format_message().split())
-    ctx = getattr(exc, "ctx", None)
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None and ctx.command_path else ""
     return message + hint
+
+
+def _misplaced_option_hint(ctx, name: str, args: List[str]) -> Optional[str]:
+    """``options go after the command: hrouter explain --policy PATH ...`` when ``name`` is not an
+    option of the group it was given to (``hrouter --policy x explain``) but is one of its commands'."""
+    group = getattr(ctx, "command", None) if ctx is not None else None
+    if not isinstance(getattr(group, "commands", None), dict):  # not a group (typer may vendor click)
+        return None
+
+    def option_of(command):
+        return next((p for p in command.params if getattr(p, "param_type_name", None) == "option"
+                     and name in list(p.opts) + list(p.secondary_opts)), None)
+
+    def is_group(command) -> bool:
+        return isinstance(getattr(command, "commands", None), dict)
+
+    def walk(command, path):
+        if path:
+            yield path, command
+        if is_group(command):
+            for sub_name, sub in command.commands.items():
+                yield from walk(sub, path + [sub_name])
+
+    found = [(path, opt) for path, cmd in walk(group, []) if (opt := option_of(cmd)) is not None]
+    if not found:
+        return None
+    named = next((i for i, a in enumerate(args) if a in group.commands), None)
+    named_path = [args[named]] if named is not None else []
+    if named_path and is_group(group.commands[named_path[0]]):  # `hrouter --json audit verify`
+        sub = next((a for a in args[named + 1:] if not a.startswith("-")), None)
+        if sub in group.commands[named_path[0]].commands:
+            named_path.append(sub)
+    chosen = next((p for p in found if p[0] == named_path), None)
+    path, opt = chosen or found[0]
+    value = "" if getattr(opt, "is_flag", False) or getattr(opt, "count", False) \
+        else f" {opt.metavar or (opt.name or 'VALUE').upper()}"
+    example = f"{ctx.command_path} {' '.join(path)} {name}{value} ..."
+    if chosen:
+        return f"options go after the command: {example}"
+    if named_path:
+        here = f"{ctx.command_path} {' '.join(named_path)}"
+        return f"options go after the command, and {here} has no {name}; see '{here} --help'"
+    return f"options go after the command they belong to, e.g. {example}"
 
 
 def _fail(message: str, status: int, debug: bool, hint: str | None = None) -> None:

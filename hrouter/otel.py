@@ -2,13 +2,17 @@
 
 Pushes the aggregates once over OTLP/HTTP (protobuf) to a collector: counters
 ``hrouter.requests`` {backend, zone}, ``hrouter.tokens`` {backend, direction},
-``hrouter.cost`` (USD) {backend}, ``hrouter.fallbacks``, ``hrouter.requests.by_tier`` {tier}
-and histograms ``hrouter.ttft`` / ``hrouter.latency`` (ms) {backend}. Metric names follow
-the OpenTelemetry naming guidelines (dot-separated, unit in ``unit``).
+``hrouter.cost`` (USD) {backend}, ``hrouter.fallbacks``, ``hrouter.requests.by_tier`` {tier},
+``hrouter.requests.by_outcome`` {outcome: served_local, cloud, not_served} and histograms
+``hrouter.ttft`` / ``hrouter.latency`` (ms) {backend}. Metric names follow the OpenTelemetry
+naming guidelines (dot-separated, unit in ``unit``). A failed export is one error line naming
+the endpoint and the reason (the exporter's own retry warnings are kept off stderr).
 Off unless asked for; the packages are imported only here.
 """
 
 from __future__ import annotations
+
+import logging
 
 from .errors import InputError
 
@@ -58,13 +62,64 @@ def export_otlp(stats: dict, endpoint: str | None = None, *, timeout_s: float = 
         by_tier.add(n, {"tier": str(tier)})
         points += 1
     fallbacks.add(stats["fallbacks"])
+    by_outcome = meter.create_counter("hrouter.requests.by_outcome", unit="{request}",
+                                      description="Requests by outcome: served_local, cloud (sent to the cloud), "
+                                                  "not_served (refused, failed or interrupted)")
+    for outcome, key in (("served_local", "local"), ("cloud", "cloud"), ("not_served", "not_served")):
+        if key in stats:
+            by_outcome.add(stats[key], {"outcome": outcome})
+            points += 1
     data = reader.get_metrics_data()
     exporter = OTLPMetricExporter(endpoint=endpoint, timeout=timeout_s)
+    url = getattr(exporter, "_endpoint", None) or endpoint or "the configured collector"
+    # The exporter logs each retry (a multi-line urllib3 error) on the `opentelemetry` loggers;
+    # keep those off stderr and say why it failed once, in the error.
+    capture = _Capture()
+    otel_logger = logging.getLogger("opentelemetry")
+    saved = otel_logger.propagate
+    otel_logger.addHandler(capture)
+    otel_logger.propagate = False
     try:
         result = exporter.export(data)
     finally:
         exporter.shutdown()
         provider.shutdown()
+        otel_logger.removeHandler(capture)
+        otel_logger.propagate = saved
     if result != MetricExportResult.SUCCESS:
-        raise HrouterError(f"OTLP export to {endpoint or 'the configured collector'} failed")
+        why = capture.reason()
+        raise HrouterError(f"OTLP export to {url} failed" + (f": {why}" if why else ""))
     return points + 1
+
+
+class _Capture(logging.Handler):
+    """Collects the exporter's log records, to report the last failure's reason in one line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def reason(self) -> str | None:
+        import re
+        tries = sum(1 for r in self.records if str(r.msg).startswith("Transient error"))
+        for r in reversed(self.records):
+            args = r.args if isinstance(r.args, tuple) else ()
+            if str(r.msg).startswith("Failed to export %s batch code"):
+                status, why = (args[1], args[2]) if len(args) >= 3 else (None, r.getMessage())
+                text = f"HTTP {status} {why}" if status else str(why)
+            elif str(r.msg).startswith("Transient error") and args:
+                text = str(args[0])
+            else:
+                continue
+            errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+            if errno:
+                text = errno.group(1).strip().rstrip(".")
+                text = text[:1].lower() + text[1:]
+            text = " ".join(text.split())
+            if len(text) > 200:
+                text = text[:200] + "…"
+            return text + (f" ({tries + 1} tries)" if tries else "")
+        return r.getMessage() if (r := (self.records[-1] if self.records else None)) else None

@@ -65,14 +65,32 @@ def image_type(data: bytes) -> str | None:
     return None
 
 
+def claimed_image_type(data: bytes) -> str | None:
+    """The image format ``data``'s first bytes announce (``PNG``, ``JPEG``, ``GIF``, ``WebP``),
+    whether or not the rest is a whole image; None when they announce none."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    for magic, media in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return media.split("/")[1].upper()
+    return None
+
+
 def decode_text(data: bytes, source: str) -> str:
-    """Decode UTF-8 (a BOM is dropped) or raise InputError naming ``source`` and the byte offset."""
+    """Decode UTF-8 (a BOM is dropped) or raise InputError naming ``source`` and the byte offset.
+
+    Bytes that start like an image but are not a whole one (:func:`image_type` said no) are
+    reported as an image that could not be read, not as bad text."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        claimed = claimed_image_type(data)
+        if claimed:
+            raise InputError(f"{source}: starts like a {claimed} image but could not be read as one "
+                             "(truncated or corrupt?); attach a complete PNG, JPEG, GIF or WebP file") from None
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{source}: not valid UTF-8 (line {line}, byte {exc.start}); "
-                         "hrouter reads UTF-8 text (convert with iconv, or attach images with -f)") from None
+        raise InputError(f"{source}: not valid UTF-8 (line {line}, byte {exc.start}); hrouter reads UTF-8 text "
+                         "(convert with iconv) or PNG, JPEG, GIF and WebP images, which this is not") from None
     if "\x00" in text:
         raise InputError(f"{source}: contains NUL bytes; this looks like a binary file, not text")
     return text

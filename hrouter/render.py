@@ -40,8 +40,19 @@ def _tier(tier: str) -> Text:
     return Text(tier, style=TIER_STYLE.get(tier, ""))
 
 
+def redaction_label(summary: dict | None) -> str:
+    """``redacted (2 values: email, phone)`` for a redaction summary (``{"count", "kinds"}``, as in
+    the decision's ``redaction`` and the audit records' ``redacted``); ``""`` for None."""
+    if not summary:
+        return ""
+    n = summary.get("count") or 0
+    kinds = ", ".join(summary.get("kinds") or ())
+    return f"redacted ({n} value{'s' if n != 1 else ''}" + (f": {kinds})" if kinds else ")")
+
+
 def route_line(decision: Decision) -> Text:
-    """One line: route, tier, complexity vs threshold, rule, fallbacks."""
+    """One line: route, tier, complexity vs threshold, rule, fallbacks; a backend that gets only
+    the redacted prompt (redact-then-send) is marked ``redacted (N values: kinds)``."""
     t = Text()
     if decision.refused:
         t.append("refused", style="bold red")
@@ -50,6 +61,9 @@ def route_line(decision: Decision) -> Text:
     t.append("→ ", style="dim")
     t.append(decision.backend or "", style="bold")
     t.append(f" ({decision.model}, {decision.zone})")
+    redacted = {c.name for c in decision.candidates if c.redacted and c.removed_by is None}
+    if decision.backend in redacted and decision.redaction:
+        t.append(f" {redaction_label(decision.redaction)}", style="yellow")
     t.append("  tier ", style="dim")
     t.append_text(_tier(decision.sensitivity.tier))
     cmp = ">=" if decision.complexity.score >= decision.threshold else "<"
@@ -59,7 +73,7 @@ def route_line(decision: Decision) -> Text:
     t.append(decision.rule)
     if decision.fallbacks:
         t.append("  fallbacks ", style="dim")
-        t.append(", ".join(decision.fallbacks))
+        t.append(", ".join(f"{name} (redacted)" if name in redacted else name for name in decision.fallbacks))
     failed = second_opinion_failure(decision)
     if failed:
         t.append(f"  ({failed}; the rules decided)", style="yellow")
@@ -216,6 +230,8 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
             status = Text(f"fallback {decision.fallbacks.index(c.name) + 1}")
         else:
             status = Text(f"removed: {c.reason}", style="dim")
+        if c.redacted and c.removed_by is None:
+            status.append(", redacted")
         cand.add_row(Text(c.name), Text(c.zone), Text(str(c.capability)), Text(f"${c.estimated_cost_usd:.4f}"),
                      Text(f"{c.expected_ttft_ms:.0f} ms"), status)
     parts.append(cand)

@@ -2,6 +2,17 @@
 tiers, rules, fallbacks and refusals, and a flag for a sudden shift toward the cloud.
 
 Input: ``request`` records from :class:`hrouter.audit.AuditLog` (egress records are skipped).
+
+Every request falls in exactly one of three outcomes, so they always add up to ``requests``:
+
+- ``cloud`` (sent to the cloud): the prompt left the machine (``cloud_egress``), whatever the
+  outcome (a cloud answer, a cloud failure, or a cloud attempt followed by a local fallback);
+- ``local`` (served locally): it never left, and a local backend answered (status ``ok``);
+- ``not_served``: it never left and nothing answered: refused, failed (``error``) or
+  interrupted (``not_served_by_status`` breaks it down).
+
+The per-backend figures count what *served* a request (records without a serving backend,
+refusals and most failures, appear in no backend), so they can differ from this split.
 Percentiles use the nearest-rank method. Output of :func:`compute_stats` is plain data
 (``--json``); :func:`to_prometheus` renders it in the Prometheus text exposition format
 (version 0.0.4), for node_exporter's textfile collector.
@@ -39,12 +50,16 @@ def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime |
                   until: datetime | None = None) -> dict:
     """Aggregate ``request`` records. ``by``: ``hour`` or ``day`` buckets (UTC).
 
-    Returns ``{requests, buckets: [{bucket, requests, local, cloud, cloud_share, shift}],
+    Returns ``{requests, local, cloud, not_served, not_served_by_status,
+    buckets: [{bucket, requests, local, cloud, not_served, cloud_share, shift}],
     backends: {name: {requests, zone, input_tokens, output_tokens, cost_usd, ttft_ms: {p50, p95},
     latency_ms: {p50, p95}}}, tiers, rules, statuses, fallbacks, refusals, cloud_share, shifts}``.
-    A request counts as cloud when its prompt left the machine (``cloud_egress``).
+    ``cloud``: the prompt left the machine (``cloud_egress``); ``local``: served locally;
+    ``not_served``: neither (see the module docstring); ``local + cloud + not_served == requests``,
+    overall and per bucket. ``cloud_share`` is ``cloud / requests``.
     """
-    buckets: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    buckets: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # local, cloud, not served
+    not_served = Counter()
     per: dict[str, dict] = {}
     ttft: dict[str, list[float]] = defaultdict(list)
     lat: dict[str, list[float]] = defaultdict(list)
@@ -64,7 +79,10 @@ def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime |
         total += 1
         cloud = bool(r.get("cloud_egress"))
         cloud_total += cloud
-        buckets[_bucket(ts.astimezone(timezone.utc), by)][1 if cloud else 0] += 1
+        outcome = 1 if cloud else 0 if r.get("status") == "ok" else 2
+        if outcome == 2:
+            not_served[r.get("status")] += 1
+        buckets[_bucket(ts.astimezone(timezone.utc), by)][outcome] += 1
         tiers[r.get("tier")] += 1
         rules[r.get("rule")] += 1
         statuses[r.get("status")] += 1
@@ -89,8 +107,8 @@ def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime |
         b["_ttft"], b["_latency"] = ttft[name], lat[name]
     rows, shares, shifts = [], [], []
     for key in sorted(buckets):
-        local, cloud = buckets[key]
-        n = local + cloud
+        local, cloud, unserved = buckets[key]
+        n = local + cloud + unserved
         share = cloud / n if n else 0.0
         shift = False
         if len(shares) >= SHIFT_MIN_HISTORY and n >= SHIFT_MIN_REQUESTS:
@@ -99,9 +117,11 @@ def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime |
             if shift:
                 shifts.append({"bucket": key, "cloud_share": round(share, 4), "trailing": round(trailing, 4)})
         shares.append(share)
-        rows.append({"bucket": key, "requests": n, "local": local, "cloud": cloud,
+        rows.append({"bucket": key, "requests": n, "local": local, "cloud": cloud, "not_served": unserved,
                      "cloud_share": round(share, 4), "shift": shift})
-    return {"requests": total, "by": by, "cloud_share": round(cloud_total / total, 4) if total else 0.0,
+    unserved_total = sum(not_served.values())
+    return {"requests": total, "local": total - cloud_total - unserved_total, "cloud": cloud_total,
+            "not_served": unserved_total, "not_served_by_status": dict(not_served), "by": by, "cloud_share": round(cloud_total / total, 4) if total else 0.0,
             "buckets": rows, "backends": per, "tiers": dict(tiers), "rules": dict(rules),
             "statuses": dict(statuses), "fallbacks": fallbacks, "refusals": refusals, "shifts": shifts}
 
@@ -130,10 +150,15 @@ def to_prometheus(stats: dict) -> str:
               "# TYPE hrouter_requests_by_tier_total counter"]
     for tier, n in sorted(stats["tiers"].items(), key=lambda kv: str(kv[0])):
         lines.append(f"hrouter_requests_by_tier_total{_labels(tier=tier)} {n}")
-    lines += ["# HELP hrouter_requests_by_status_total Requests by outcome.",
+    lines += ["# HELP hrouter_requests_by_status_total Requests by status (ok, error, refused, interrupted).",
               "# TYPE hrouter_requests_by_status_total counter"]
     for status, n in sorted(stats["statuses"].items(), key=lambda kv: str(kv[0])):
         lines.append(f"hrouter_requests_by_status_total{_labels(status=status)} {n}")
+    lines += ["# HELP hrouter_requests_by_outcome_total Requests by outcome: served_local, cloud (sent to the "
+              "cloud), not_served (refused, failed or interrupted).",
+              "# TYPE hrouter_requests_by_outcome_total counter"]
+    for outcome, key in (("served_local", "local"), ("cloud", "cloud"), ("not_served", "not_served")):
+        lines.append(f"hrouter_requests_by_outcome_total{_labels(outcome=outcome)} {stats[key]}")
     lines += ["# HELP hrouter_tokens_total Tokens by backend and direction.", "# TYPE hrouter_tokens_total counter"]
     for name, b in sorted(stats["backends"].items()):
         lines.append(f"hrouter_tokens_total{_labels(backend=name, direction='input')} {b['input_tokens']}")

@@ -171,7 +171,7 @@ def test_ollama_unknown_model_is_response_error_with_servers_text():
     with FakeOllama() as fake:
         chunks, err, _ = run_until_error(ollama_backend(fake.url, model="nope"))
     assert type(err) is BackendResponseError and err.status == 404 and err.backend == "local"
-    assert str(err) == f"ollama at {fake.url}: model 'nope' not found (status 404)"
+    assert str(err) == f"ollama at {fake.url}: model 'nope' not found (status 404); pull it with `ollama pull nope`"
     assert chunks == []
 
 

@@ -586,3 +586,78 @@ def test_public_host_declared_local_is_warned_about(tmp_path):
     assert r.returncode == 0 and b"hrouter: warning: backends.gpu: declared zone local, but 8.8.8.8" in r.stderr
     r = run_cli(["policy", "validate", str(p)])
     assert r.returncode == 0 and b"warning" in r.stderr
+
+
+# --------------------------------------------------------------------------- clear errors (regressions)
+
+def test_truncated_image_is_named_as_an_image_not_bad_text(tmp_path):
+    png = tmp_path / "shot.png"
+    png.write_bytes(tiny_png()[:40])
+    r = run_cli(["explain", "-f", str(png), "describe"])
+    err = r.stderr.decode()
+    assert r.returncode == 2 and err.count("\n") == 1
+    assert err == (f"hrouter: error: {png}: starts like a PNG image but could not be read as one "
+                   "(truncated or corrupt?); attach a complete PNG, JPEG, GIF or WebP file\n")
+    assert "UTF-8" not in err and "-f" not in err
+    r = run_cli(["explain", "describe"], input=b"\xff\xd8\xff\xe0" + bytes(range(256)))
+    assert r.returncode == 2 and b"stdin: starts like a JPEG image but could not be read" in r.stderr
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(128, 256)))
+    r = run_cli(["explain", "-f", str(junk), "x"])
+    assert r.returncode == 2 and b"junk.bin: not valid UTF-8 (line 1, byte 0)" in r.stderr
+    assert b"attach images with -f" not in r.stderr and b"PNG, JPEG, GIF and WebP" in r.stderr
+
+
+def test_a_commands_option_before_the_command_says_where_it_goes():
+    for args, hint in ((["--policy", "x", "explain", "hi"], "options go after the command: hrouter explain --policy PATH ..."),
+                       (["--policy=x", "explain", "hi"], "options go after the command: hrouter explain --policy PATH ..."),
+                       (["--json", "stats"], "options go after the command: hrouter stats --json ..."),
+                       (["--json", "policy", "show"], "options go after the command: hrouter policy show --json ...")):
+        r = run_cli(args)
+        err = r.stderr.decode()
+        assert r.returncode == 2 and err.count("\n") == 1, err
+        assert err == f"hrouter: error: No such option: {args[0].split('=')[0]} ({hint})\n"
+    r = run_cli(["--json", "audit", "verify"])
+    assert r.stderr == (b"hrouter: error: No such option: --json (options go after the command, and hrouter audit "
+                        b"verify has no --json; see 'hrouter audit verify --help')\n")
+    r = run_cli(["--bogus", "explain", "hi"])  # no command has it: the usual message
+    assert r.returncode == 2 and r.stderr == b"hrouter: error: No such option: --bogus (see 'hrouter --help')\n"
+
+
+def test_a_prompt_starting_with_a_dash_gets_the_double_dash_hint():
+    for args in (["explain", "-5 squared?"], ["explain", "what is", "-5 squared"], ["ask", "-5"]):
+        r = run_cli(args)
+        err = r.stderr.decode()
+        assert r.returncode == 2 and err.count("\n") == 1, err
+        assert err == (f"hrouter: error: No such option: -5 (a prompt that starts with '-' goes after --: "
+                       f"hrouter {args[0]} -- \"-5 squared?\"; see 'hrouter {args[0]} --help')\n")
+        assert "squared?\"; see" in err and "what is" not in err
+    r = run_cli(["explain", "--jsno", "hi"])  # a mistyped option keeps click's suggestion
+    assert b"Possible options: --json, --jsonl" in r.stderr and b"goes after --" not in r.stderr
+
+
+def test_missing_ollama_model_suggests_ollama_pull(tmp_path, ollama, cloud):
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url, local_model="nosuch:1b")
+    r = run_cli(["ask", "--policy", str(p), SIMPLE], env=KEY)
+    assert r.returncode == 1
+    assert r.stderr.decode().splitlines()[-1] == (f"hrouter: error: ollama at {ollama.url}: model 'nosuch:1b' not found "
+                                                  "(status 404); pull it with `ollama pull nosuch:1b`")
+
+
+def test_unopenable_audit_log_names_its_path_once(tmp_path, ollama, cloud):
+    log = tmp_path / "logs" / "audit.jsonl"
+    log.parent.mkdir()
+    log.symlink_to(tmp_path / "gone" / "x.jsonl")
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url,
+                     extra=f"audit:\n  path: {log}\n  required_for: all\n")
+    r = run_cli(["ask", "--policy", str(p), SIMPLE])
+    err = r.stderr.decode().splitlines()[-1]
+    assert r.returncode == 3 and err.count(str(log)) == 1, err
+    assert f"cannot open audit log {log}: No such file or directory (it is a symlink to {tmp_path}/gone/x.jsonl" in err
+    assert ollama.requests_to("/api/chat") == []
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    p = write_policy(tmp_path, ollama_url=ollama.url, anthropic_url=cloud.url,
+                     extra=f"audit:\n  path: {blocker}/audit.jsonl\n  required_for: all\n")
+    err = run_cli(["ask", "--policy", str(p), SIMPLE]).stderr.decode().splitlines()[-1]
+    assert f"cannot open audit log {blocker}/audit.jsonl: {blocker} (or a folder above it) is not a directory" in err

@@ -119,3 +119,41 @@ def test_findings_in_tables_and_encoded_runs_redact_as_their_detector():
     assert "[EMAIL_1]" in r.text and "[EMAIL_2]" in r.text
     assert tag_sensitivity(r.text, cfg).tier == "public"
     assert sorted(r.mapping.values()) == sorted([b64, "jd@fastmail.fm"])
+
+
+def test_redacted_egress_is_labelled_redacted_in_explain_ask_log_and_audit_match(tmp_path, hrouter_home):
+    """Only a redacted copy left: the Route line, `log`'s egress column and `audit match` say so
+    (with how many values of which kinds); a prompt that left whole is not labelled."""
+    whole = "Compare the architectural trade-offs between transformer and SSM-based models step by step"
+    with FakeOllama(chunks=["local"], models=["llama3.2:3b"]) as local, \
+            FakeAnthropic(chunks=["Sent to [EMAIL_1]."]) as cloud:
+        p = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
+                         extra="sensitivity:\n  redact: [email]\n")
+        r = run_cli(["explain", "--policy", str(p), ASK])
+        assert r.returncode == 0
+        route = next(line for line in r.stderr.decode().splitlines() if line.startswith("Route:"))
+        assert "→ cloud (claude-sonnet-4-6, public-cloud) redacted (2 values: email)  tier confidential" in route
+        cand = next(line for line in r.stderr.decode().splitlines() if line.startswith("cloud "))
+        assert cand.rstrip().endswith("route, redacted")
+        r = run_cli(["ask", "--policy", str(p), ASK], env=KEY)
+        assert r.returncode == 0 and "redacted (2 values: email)" in r.stderr.decode().splitlines()[0]
+        assert run_cli(["ask", "--policy", str(p), whole], env=KEY).returncode == 0
+        plain = run_cli(["explain", "--policy", str(p), whole]).stderr.decode()
+        assert "redacted" not in plain.split("\n\n")[0]  # the Route line of a whole prompt
+        rows = run_cli(["log", "--policy", str(p), "--egress"]).stdout.decode().splitlines()[1:]
+        confidential = [row for row in rows if " confidential " in row]
+        public = [row for row in rows if " public " in row]
+        assert len(confidential) == 1 and confidential[0].rstrip().endswith("yes, redacted (2 values: email)")
+        assert len(public) == 1 and public[0].rstrip().endswith("yes")
+        only = run_cli(["log", "--policy", str(p), "--tier", "confidential", "--egress", "--json"]).stdout
+        rec = json.loads(only)  # JSON as before: the fields were already there
+        assert rec["cloud_egress"] is True and rec["redacted"] == {"count": 2, "kinds": {"email": 2}}
+        m = run_cli(["audit", "match", "--policy", str(p), ASK])
+        out = m.stdout.decode().splitlines()
+        assert m.returncode == 0 and len(out) == 3
+        assert [line.split()[1] for line in out[:2]] == ["egress", "request"]
+        assert all("tier=confidential" in line and line.endswith(" redacted (2 values: email)") for line in out[:2])
+        assert out[2] == "2 record(s); only a redacted copy left the machine: redacted (2 values: email)"
+        m = run_cli(["audit", "match", "--policy", str(p), whole])
+        assert m.stdout.decode().splitlines()[-1] == "2 record(s); it left the machine"
+        assert "redacted" not in m.stdout.decode()

@@ -137,6 +137,9 @@ def test_otlp_export_reaches_a_loopback_collector(tmp_path):
     assert {"hrouter.requests", "hrouter.tokens", "hrouter.cost", "hrouter.ttft"} <= set(metrics)
     total = sum(dp.as_int for dp in metrics["hrouter.requests"].sum.data_points)
     assert total == 40
+    outcomes = {dict((a.key, a.value.string_value) for a in dp.attributes)["outcome"]: dp.as_int
+                for dp in metrics["hrouter.requests.by_outcome"].sum.data_points}
+    assert outcomes == {"served_local": 40 - outcomes["cloud"], "cloud": outcomes["cloud"], "not_served": 0}
 
 
 def test_otlp_without_the_extra_is_a_clear_error(monkeypatch):
@@ -147,3 +150,67 @@ def test_otlp_without_the_extra_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(_sys.modules, "opentelemetry.exporter.otlp.proto.http.metric_exporter", None)
     with pytest.raises(InputError, match=r"pip install 'hrouter\[otel\]'"):
         export_otlp(compute_stats(synthetic(5)))
+
+
+def _outcome_records():
+    """12 served locally, 3 sent to the cloud (one of them failed there, one fell back to local),
+    5 that nothing served: 2 refused, 2 failed locally, 1 interrupted."""
+    now = datetime.now(timezone.utc) - timedelta(hours=1)
+    recs = []
+
+    def add(n, **kw):
+        for _ in range(n):
+            recs.append({"type": "request", "ts": (now + timedelta(seconds=len(recs))).isoformat().replace("+00:00", "Z"),
+                         "tier": "public", "rule": "r", "attempts": [{}], **kw})
+    add(12, backend="local", zone="local", cloud_egress=False, status="ok")
+    add(1, backend="cloud", zone="public-cloud", cloud_egress=True, status="ok")
+    add(1, backend=None, zone=None, cloud_egress=True, status="error")
+    add(1, backend="local", zone="local", cloud_egress=True, status="ok")  # cloud failed, local answered
+    add(2, backend=None, zone=None, cloud_egress=False, status="refused")
+    add(2, backend=None, zone=None, cloud_egress=False, status="error")
+    add(1, backend=None, zone=None, cloud_egress=False, status="interrupted")
+    return recs
+
+
+def test_split_served_locally_sent_to_cloud_not_served_adds_up(tmp_path):
+    st = compute_stats(_outcome_records())
+    assert (st["requests"], st["local"], st["cloud"], st["not_served"]) == (20, 12, 3, 5)
+    assert st["not_served_by_status"] == {"refused": 2, "error": 2, "interrupted": 1}
+    (b,) = st["buckets"]
+    assert (b["requests"], b["local"], b["cloud"], b["not_served"]) == (20, 12, 3, 5)
+    assert st["cloud_share"] == 0.15 and st["refusals"] == 2  # existing keys unchanged
+    prom = to_prometheus(st).splitlines()
+    for outcome, n in (("served_local", 12), ("cloud", 3), ("not_served", 5)):
+        assert f'hrouter_requests_by_outcome_total{{outcome="{outcome}"}} {n}' in prom
+    path = tmp_path / "audit.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _outcome_records()))
+    pol = tmp_path / "p.yaml"
+    pol.write_text(f"version: 1\nbackends:\n  a: {{kind: ollama, model: m, zone: local}}\naudit:\n  path: {path}\n")
+    r = run_cli(["stats", "--policy", str(pol)])
+    lines = r.stdout.decode().splitlines()
+    assert r.returncode == 0
+    assert lines[0].startswith("20 request(s) since 7d: 12 served locally, 3 sent to the cloud, 5 not served "
+                               "(2 failed, 2 refused, 1 interrupted); cloud share 15%")
+    header = next(line for line in lines if line.startswith("bucket"))
+    assert header.split()[:8] == ["bucket", "requests", "served", "locally", "sent", "to", "cloud", "not"]
+    row = lines[lines.index(header) + 1].split()
+    assert row[1:5] == ["20", "12", "3", "5"]
+    j = json.loads(run_cli(["stats", "--json", "--policy", str(pol)]).stdout)
+    assert (j["local"], j["cloud"], j["not_served"]) == (12, 3, 5) and j["buckets"][0]["not_served"] == 5
+
+
+def test_otlp_failure_is_one_line_naming_the_endpoint(tmp_path):
+    __import__("pytest").importorskip("opentelemetry.exporter.otlp.proto.http.metric_exporter")
+    from fakes import free_port
+    pol = tmp_path / "p.yaml"
+    pol.write_text(f"version: 1\nbackends:\n  a: {{kind: ollama, model: m, zone: local}}\n"
+                   f"audit:\n  path: {tmp_path / 'audit.jsonl'}\n")
+    url = f"http://127.0.0.1:{free_port()}/v1/metrics"
+    r = run_cli(["stats", "--format", "otlp", "--otlp-endpoint", url, "--policy", str(pol)])
+    err = r.stderr.decode()
+    assert r.returncode == 1 and err.count("\n") == 1, err
+    assert err.startswith(f"hrouter: error: OTLP export to {url} failed: connection refused")
+    assert "Transient error" not in err and "HTTPConnectionPool" not in err
+    r = run_cli(["stats", "--format", "otlp", "--policy", str(pol)],
+                env={"OTEL_EXPORTER_OTLP_ENDPOINT": url.rsplit("/v1/", 1)[0]})
+    assert r.stderr.decode().startswith(f"hrouter: error: OTLP export to {url} failed"), r.stderr

@@ -219,7 +219,10 @@ class OllamaBackend(Backend):
                                           backend=self.name, status=200)
             status = exc.status_code
             cls = map_status(status)
-            return cls(f"{where}: {text} (status {status})", backend=self.name, status=status)
+            hint = ""
+            if status == 404 and "not found" in text.lower():  # `model 'X' not found`: not pulled here
+                hint = f"; pull it with `ollama pull {self.config.model}`"
+            return cls(f"{where}: {text} (status {status}){hint}", backend=self.name, status=status)
         if isinstance(exc, httpx.TimeoutException):
             if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
                 what = f"connect timed out after {self.config.connect_timeout_s:g}s"
