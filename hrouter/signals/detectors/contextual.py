@@ -12,7 +12,9 @@
     tarjeta sanitaria; tessera sanitaria, cartella clinica; número/n.º/cartão de utente,
     número de beneficiário, processo clínico; patiëntnummer, (zorg)verzekeringsnummer,
     polisnummer; numer pacjenta/ubezpieczenia/polisy. Between the word and the value only
-    separators and connector words ("number", "Nr.", "n°", "n.", "is", "ist", "est", ":", "#", ...).
+    separators and connector words ("number", "Nr.", "n°", "n.", "is", "ist", "est", ":", "#", ...);
+    "No."/"Nr." and "#" right after the word count too ("Policy No. W123456789", "Policy #W123456789").
+    A value may also stand just before the word: "00123456 (MRN)", "C01234567 is my passport number".
 ``passport``
     A passport number (6-9 upper-case letters/digits with at least 2 digits, or a
     9-digit number) right after passport (number), Reisepass(nummer), Passnummer,
@@ -21,16 +23,21 @@
     passports) is public.
 ``salary``
     A named person's pay: a person (two or three capitalised words that are not job titles,
-    places, months or sentence openers; or an honorific + a capitalised name), a pay word
+    places, months or sentence openers; or an honorific + a capitalised name; O'Brien, McDonald,
+    MacLeod, van der Berg; a salutation or job word before the name is dropped: "Dear Jane Roe",
+    "Engineer Jane Roe", "Dear Ms. Roe"; or a record label earlier on the same line: "Employee:
+    Sarah Connor. Salary: $120,000."), a pay word
     (salary, earns, paid, wage, compensation, bonus; Gehalt, Jahresgehalt, verdient, Lohn;
     salaire, gagne, rémunération; sueldo, salario, cobra, gana, nómina; stipendio,
-    retribuzione; salário; salaris, loon; wynagrodzenie, pensja) and an amount (currency symbol
-    or code, ``zł``, or ``k``) in one sentence. Salary bands and questions without a person are
+    retribuzione, guadagna; salário, ganha; salaris, loon; wynagrodzenie, pensja, zarabia) and an
+    amount (currency symbol $ € £ ¥ ₹ or code USD/EUR/GBP/CHF/PLN/BRL/JPY/CNY/RMB/INR/SEK/NOK/DKK/
+    AUD/CAD, also glued "USD182000"; ``zł``, ``kr``, yen, yuan, rupees, lakh, crore, "2 million
+    dollars", or ``k``) in one sentence. Salary bands and questions without a person are
     public. (A bare number under a pay key of a table or record with a person is found by the
     structured pass.)
 ``vehicle_plate``
     A licence plate (upper-case letters and digits, 4-10 characters with a digit and a
-    letter or a DE/FR/ES/UK layout) after a plate word (plate, licence/license plate,
+    letter or a DE/FR/ES/UK layout, also unspaced "AB12CDE") after a plate word (plate, licence/license plate,
     registration, Kennzeichen, Nummernschild, immatriculation, plaque, matrícula), with an
     owner cue in the same sentence (belongs to, owner, owned by, registered to/keeper,
     driver; gehört, Halter, Besitzer, Fahrer; appartient, propriétaire, titulaire,
@@ -78,17 +85,18 @@ class _Rx:
             r"processo[ \t]+cl[íi]nico|pati[ëe]nt[ \t]*-?[ \t]*(?:nummer|nr)|"
             r"(?:zorg)?verzekerings[ \t]*-?[ \t]*(?:nummer|nr)|polis[ \t]*-?[ \t]*(?:nummer|nr)|"
             r"numer[ \t]+(?:pacjenta|ubezpieczenia|polisy))"
-            r"(?:[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", _I),
+            r"(?:[ \t]*n\.[ \t]?[°ºo]?)?(?:(?<=no)\.|(?<=nr)\.|(?<=#)|(?![^\W_]))", _I),
         "med_value": (r"(?<![\w\-/.])(?=[A-Z0-9\-/.]*\d(?:[A-Z\-/.]*\d){3})[A-Z0-9](?:[A-Z0-9\-/.]{2,18}[A-Z0-9])"
                       r"(?![\w\-]|[/.]\w)", 0),
         "passport_ctx": (r"(?<![^\W_])(?:passport|reisepass|passnummer|pass[ \t]*-?[ \t]*nr|passeport|pasaporte|"
                          r"passaport[oe]|paspoort|paszport(?:u|owy)?)"
-                         r"(?:[ \t]*-?(?:nummer|number|no)|[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", _I),
+                         r"(?:[ \t]*-?(?:nummer|number|no\.?|nr\.?)|[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", _I),
         "passport_value": (r"(?<![\w\-/.])(?:(?=[A-Z0-9]{6,9}(?![\w\-]))(?:[A-Z]*\d){2}[A-Z0-9]*|\d{9})(?![\w\-])", 0),
         # the same for the lower-case copy (see sensitivity._match_copy), each alternative led by a literal
         "passport_ctx_lc": (r"(?:p(?<![^\W_]p)(?:assport|assnummer|ass[ \t]*-?[ \t]*nr|asseport|asaporte|"
                             r"assaport[oe]|aspoort|aszport(?:u|owy)?)|"
-                            r"r(?<![^\W_]r)eisepass)(?:[ \t]*-?(?:nummer|number|no)|[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", 0),
+                            r"r(?<![^\W_]r)eisepass)(?:[ \t]*-?(?:nummer|number|no\.?|nr\.?)|[ \t]*n\.[ \t]?[°ºo]?)?"
+                            r"(?![^\W_])", 0),
         "pay_lc": (r"(?:s(?<![^\W_]s)alar(?:y|ies|io|ios|is)|e(?<![^\W_]e)arns?|e(?<![^\W_]e)arning|e(?<![^\W_]e)arned|"
                    r"m(?<![^\W_]m)akes|p(?<![^\W_]p)aid|w(?<![^\W_]w)ages?|c(?<![^\W_]c)ompensation|"
                    r"b(?<![^\W_]b)ase[ \t]+pay|b(?<![^\W_]b)onus|p(?<![^\W_]p)ay[ \t]+(?:is|of|rise)|"
@@ -97,27 +105,32 @@ class _Rx:
                    r"s(?<![^\W_]s)alaire|g(?<![^\W_]g)agne|r(?<![^\W_]r)[ée]mun[ée]ration|s(?<![^\W_]s)ueldo|"
                    r"c(?<![^\W_]c)obra|g(?<![^\W_]g)ana|n(?<![^\W_]n)[óo]mina|r(?<![^\W_]r)etribuci[óo]n|"
                    r"s(?<![^\W_]s)tipendio|r(?<![^\W_]r)etribuzione|s(?<![^\W_]s)al[áa]rios?|l(?<![^\W_]l)oon|"
-                   r"w(?<![^\W_]w)ynagrodzeni[aeu]|p(?<![^\W_]p)ensj[aięe])"
+                   r"w(?<![^\W_]w)ynagrodzeni[aeu]|p(?<![^\W_]p)ensj[aięe]|g(?<![^\W_]g)uadagna|z(?<![^\W_]z)arabia|"
+                   r"g(?<![^\W_]g)anha)"
                    r"(?![^\W_])", 0),
         "pay": (r"(?<![^\W_])(?:salar(?:y|ies|io|ios|is)|earns?|earning|earned|makes|paid|wages?|compensation|"
                 r"base[ \t]+pay|bonus|pay[ \t]+(?:is|of|rise)|gehalt|jahresgehalt|bruttogehalt|verdient|lohn|"
                 r"salaire|gagne|r[ée]mun[ée]ration|sueldo|cobra|gana|n[óo]mina|retribuci[óo]n|"
-                r"stipendio|retribuzione|sal[áa]rios?|loon|wynagrodzeni[aeu]|pensj[aięe])(?![^\W_])", _I),
+                r"stipendio|retribuzione|sal[áa]rios?|loon|wynagrodzeni[aeu]|pensj[aięe]|guadagna|zarabia|ganha)"
+                r"(?![^\W_])", _I),
         # a bare number right after a pay word and ":" or "=" (a pay key inside a sentence)
         "bare_pay": (r"[ \t]*[:=][ \t]*(?P<n>\d{1,3}(?:[,.' ]\d{3})+|\d{4,8})(?![\d%]|[.,]\d|[^\W\d_])", 0),
-        "amount": (r"(?:[$€£]|\b(?:USD|EUR|GBP|CHF|PLN|BRL)\b)[ \t]?\d[\d,.' ]*\d?(?:[ \t]?[kKmM]\b)?"
-                   r"|\b\d[\d,.' ]*[ \t]?[kKmM]?[ \t]?(?:[$€£]|(?:USD|EUR|GBP|CHF|PLN|BRL|euros?|dollars?|Euro|pounds?"
-                   r"|z[łl])\b)"
+        "amount": (r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|PLN|BRL|JPY|CNY|RMB|INR|SEK|NOK|DKK|AUD|CAD)(?![A-Za-z]))"
+                   r"[ \t]?\d[\d,.' ]*\d?(?:[ \t]?(?:[kKmM]|million|lakhs?|crores?)\b)?"
+                   r"|\b\d[\d,.' ]*[ \t]?(?:(?:[kKmM]|million|billion|mio\.?|mn)[ \t]?)?"
+                   r"(?:[$€£¥₹]|(?:USD|EUR|GBP|CHF|PLN|BRL|JPY|CNY|RMB|INR|SEK|NOK|DKK|AUD|CAD|euros?|dollars?|"
+                   r"Euro|pounds?|z[łl]|kr|yen|yuan|rupees?|lakhs?|crores?)\b)"
                    r"|\b\d[\d,.']*[ \t]?[kK]\b", 0),
         "name": (r"(?<![\w'’])(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|M|Mme|Mlle|Sr|Sra|Srta|Don|Doña)\.?[ \t]+"
                  r"[A-ZÀ-ÖØ-Þ][\w'’\-]+"
-                 r"|[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+(?:[ \t]+(?:van|von|de|del|da|di|le|la)){0,2}"
-                 r"(?:[ \t]+[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+){1,2})(?![\w])", 0),
+                 r"|(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+"
+                 r"(?:[ \t]+(?:van[ \t]+de[rn]?|von[ \t]+der|van|von|de|del|da|di|le|la)){0,2}"
+                 r"(?:[ \t]+(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+){1,2})(?![\w])", 0),
         "plate_ctx": (r"(?<![^\W_])(?:(?:licen[cs]e|number|registration|car|vehicle)?[ \t]*plates?|registration"
                       r"(?:[ \t]+(?:number|no|mark))?|reg(?:[ \t]+(?:no|number))?\.?|kennzeichen|nummernschild|"
                       r"immatriculation|plaque|matr[íi]cula)(?![^\W_])", _I),
         "plate_value": (r"(?<![\w\-])(?=[A-Z0-9 \-]{4,10}(?![\w\-]))(?=[A-Z \-]*\d)(?=[0-9 \-]*[A-Z])"
-                        r"[A-Z0-9]{1,4}(?:[ \-][A-Z0-9]{1,4}){0,2}(?![\w\-])", 0),
+                        r"(?:[A-Z0-9]{5,8}|[A-Z0-9]{1,4}(?:[ \-][A-Z0-9]{1,4}){0,2})(?![\w\-])", 0),
         "owner": (r"(?<![^\W_])(?:belongs?[ \t]+to|owner|owned[ \t]+by|registered[ \t]+(?:to|keeper)|keeper|driver|"
                   r"driven[ \t]+by|geh[öo]rt|halter(?:in)?|besitzer(?:in)?|fahrer(?:in)?|appartient|"
                   r"propri[ée]taire|titulaire|conducteur|conductrice|pertenece|propietari[oa]|titular|conductor(?:a)?)"
@@ -298,21 +311,124 @@ def sentence_window(text: str, i: int, spans: tuple[list[tuple[int, int]], list[
     return ws, we
 
 
+_NAME_HONORIFICS = frozenset(("Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Herr", "Frau", "M", "Mme", "Mlle",
+                              "Sr", "Sra", "Srta", "Don", "Doña"))
+_NAME_WORD = re.compile(r"[\w'’\-]+")
+
+
+#: The not-name words that may stand right before a name and are dropped from a run of
+#: capitalised words (salutations, requests, job words: "Dear Jane Roe", "Tell Jane Roe",
+#: "Engineer Jane Roe"); not articles, pronouns or prepositions ("The Federal Rules" is no name).
+_BEFORE_NAME = frozenset("""
+dear hi hello hey thanks thank congratulations congrats greetings attn cc fyi please give tell ask remind
+email call
+senior junior staff principal lead head chief director manager engineer developer analyst software data
+product sales marketing finance hr associate assistant intern contractor vp ceo cto cfo coo president
+officer specialist consultant designer nurse doctor teacher employee worker mitarbeiter ingenieur
+""".split())
+
+
+def _not_name(w: str) -> bool:
+    lw = w.lower()
+    return lw in _NOT_NAMES or lw.rstrip("'’s").rstrip("'’") in _NOT_NAMES
+
+
 def person_names(text: str, s: int = 0, e: int | None = None) -> list[re.Match[str]]:
     """Person-name cues in ``text[s:e]``: an honorific + a capitalised word, or two or three
-    capitalised words none of which is in :data:`_NOT_NAMES`."""
-    out = []
-    for m in _R.name.finditer(text, s, len(text) if e is None else e):
-        words = re.findall(r"[\w'’\-]+", m.group())
-        if words[0].rstrip(".") in ("Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Herr", "Frau", "M", "Mme", "Mlle",
-                                     "Sr", "Sra", "Srta", "Don", "Doña"):
-            out.append(m)
-            continue
-        caps = [w for w in words if w[0].isupper()]
-        if any(w.lower().rstrip("'’s").rstrip("'’") in _NOT_NAMES or w.lower() in _NOT_NAMES for w in caps):
-            continue
-        out.append(m)
+    capitalised words none of which is in :data:`_NOT_NAMES`. Leading words of a run that
+    are in :data:`_BEFORE_NAME` are dropped and the rest is tried again ("Dear Jane Roe",
+    "Employee Jane Roe", "Dear Ms. Roe": the name after a salutation or a job word)."""
+    out: list[re.Match[str]] = []
+    end = len(text) if e is None else e
+    last = s
+    for m in _R.name.finditer(text, s, end):
+        if m.start() < last:
+            continue  # inside a name found by a retry
+        for _ in range(4):  # at most three words dropped (a match has at most five)
+            words = [w for w in _NAME_WORD.finditer(text, m.start(), m.end())]
+            first = words[0].group()
+            if first.rstrip(".") in _NAME_HONORIFICS:
+                out.append(m)
+                last = m.end()
+                break
+            caps = [w for w in words if w.group()[0].isupper()]
+            if not any(_not_name(w.group()) for w in caps):
+                out.append(m)
+                last = m.end()
+                break
+            # drop the leading not-name words; retry at the next capitalised word
+            k = 0
+            while k < len(caps) and caps[k].group().lower() in _BEFORE_NAME:
+                k += 1
+            if k == 0 or k >= len(caps):
+                break  # a not-name word inside the run, or nothing left
+            m2 = _R.name.match(text, caps[k].start(), end)
+            if m2 is None:
+                break
+            m = m2
     return out
+
+
+#: A record's label line that names the person the record is about ("Patient: John Smith",
+#: "Name: Jane Roe", "Employee: Sarah Connor"), at the start of a line (after a bullet).
+_RECORD_PERSON = re.compile(
+    r"(?m)^[ \t>*\-•]*(?:patient(?:[ \t]+name)?|pt|name|full[ \t]+name|employee(?:[ \t]+name)?|staff|client|"
+    r"resident|candidate|patientin|patient|paciente|nombre|nom|mitarbeiter(?:in)?)[ \t]*:[ \t]*"
+    r"(?P<n>[A-ZÀ-ÖØ-Þ])", _I)
+#: A line of a record: "Label: value" (a label of up to four words).
+_RECORD_LINE = re.compile(r"[ \t>*\-•]*[^\W\d_][\w.#()/\-]*(?:[ \t]+[\w.#()/\-]+){0,3}[ \t]*:(?:[ \t]|$)")
+#: Whole lines of a record, each "Label: value" and a line break.
+_RECORD_LINES_RX = re.compile(r"(?:[ \t>*\-•]*[^\W\d_][\w.#()/\-]*(?:[ \t]+[\w.#()/\-]+){0,3}[ \t]*:"
+                              r"(?:[ \t][^\n]*)?\r?\n)*")
+_RECORD_REACH = 600
+_RECORD_LINES = 10
+
+
+def record_person(text: str, s: int, e: int, lines: bool = True) -> re.Match[str] | None:
+    """The person a key-value record is about, for a sentence ``text[s:e]`` without a name
+    of its own: a label line ("Patient: John Smith", "Name: ...", "Employee: ...") earlier on
+    the same line ("Pt: Maria Garcia. Admitted with pneumonia.") or on one of the previous
+    :data:`_RECORD_LINES` lines of the same block (every line "Label: value", no blank line,
+    within :data:`_RECORD_REACH` characters; not with ``lines=False``). Returns the name match or None."""
+    lo = max(0, s - _RECORD_REACH)
+    ls = max(text.rfind("\n", lo, s) + 1, lo)
+    if text.find(":", ls, e) == -1:
+        return None  # the sentence's line is no "Label: value" line
+    if lines:  # back to the start of the line _RECORD_LINES lines up (C-level finds)
+        q = ls
+        for _ in range(_RECORD_LINES):
+            if q <= lo:
+                break
+            q = max(text.rfind("\n", lo, q - 1) + 1, lo)
+        lo = q
+    else:
+        lo = ls
+    labs = list(_RECORD_PERSON.finditer(text, lo, s))
+    memo = _RECORD_MEMO
+    if memo[0] is not text:
+        memo[0], memo[1] = text, {}
+    cur_ok = None
+    for lab in labs[::-1][:3]:  # the nearest labels first, at most three
+        p = lab.start()  # the start of the label's line
+        if p < ls:  # a previous line: the lines from it to the sentence's line make one record
+            if not lines or text.count("\n", p, ls) > _RECORD_LINES:
+                break
+            if cur_ok is None:
+                cur_ok = _RECORD_LINE.match(text, ls, e) is not None
+            if not cur_ok:
+                break
+            if _RECORD_LINES_RX.fullmatch(text, text.find("\n", p, ls) + 1, ls) is None:
+                return None  # a blank or prose line ends the record (for earlier labels too)
+        n = lab.start("n")
+        key = (n, min(e, n + 80))
+        if key not in memo[1]:
+            memo[1][key] = next((m for m in person_names(text, n, key[1]) if m.start() == n), None)
+        if memo[1][key] is not None:
+            return memo[1][key]
+    return None
+
+
+_RECORD_MEMO: list = [None, {}]  # (text, {(label value start, end): name match or None}) of the last text
 
 
 def _mask(value: str) -> str:
@@ -334,13 +450,24 @@ def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], va
         if m and ok(m.group()):
             out.append((m.start(), m.end(), c.group()))
             continue
-        before = re.search(r"(\S+)[ \t]*\([ \t]*$", text[max(0, c.start() - 32):c.start()])
+        lead = text[max(0, c.start() - 40):c.start()]
+        tail = lead.rstrip(" \t")[-6:].lower()
+        before = _BEFORE_CTX.search(lead) if tail.endswith(_BEFORE_TAILS) else None
         if before:
-            s = c.start() - len(text[max(0, c.start() - 32):c.start()]) + before.start(1)
+            s = c.start() - len(lead) + before.start(1)
             m = value_rx.fullmatch(text, s, s + len(before.group(1)))
             if m and ok(m.group()):
                 out.append((m.start(), m.end(), c.group()))
     return out
+
+
+#: A value just before its context word: "123456 (MRN)", "C01234567 is my passport number".
+_BEFORE_CTX = re.compile(r"(?<!\S)(\S+)(?:[ \t]*\(|[ \t]+(?:is|was|=)[ \t]+"
+                         r"(?:(?:my|his|her|their|your|our|the)[ \t]+)?)"
+                         r"[ \t]*\Z", _I)
+
+
+_BEFORE_TAILS = ("(", " is", " was", "=", " my", " his", " her", " their", " your", " our", " the")
 
 
 class _CtxMatch:
@@ -395,7 +522,7 @@ def detect_passport(text: str) -> list[tuple[int, int, str, str, str]]:
 _PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base pay", "bonus", "pay ",
                 "gehalt", "jahresgehalt", "bruttogehalt", "verdient", "lohn", "salaire", "gagne", "rémun", "remun",
                 "sueldo", "cobra", "gana", "nómina", "nomina", "retribuci", "stipendio", "retribuzione", "salári",
-                "loon", "wynagrodzeni", "pensj")
+                "loon", "wynagrodzeni", "pensj", "guadagn", "zarabia", "ganha")
 
 
 def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
@@ -423,7 +550,7 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
                     word == "paid" and not _paid_as_pay(text, pay, amount)):
                 continue  # not this pay word; a later one in the sentence may still count
             a = amount.group().strip().rstrip(".,' ")
-            names = person_names(text, s, e)
+            names = person_names(text, s, e) or _record_names(text, s, e)
             if names:
                 done.add((s, e))
                 hits.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
@@ -440,7 +567,7 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
                     _PAY_NOT_BEFORE.search(text, max(s, pay.start() - 12), pay.start()):
                 continue
             a_start, a_end = bare.span("n")
-        names = person_names(text, s, e)
+        names = person_names(text, s, e) or _record_names(text, s, e)
         if not names:
             continue
         hits.append((a_start, a_end, f"amount …({a_end - a_start} chars)",
@@ -448,9 +575,16 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
     return hits
 
 
+def _record_names(text: str, s: int, e: int) -> list[re.Match[str]]:
+    """:func:`record_person` on the same line, as a list ("Employee: Sarah Connor. Salary:
+    $120,000."); a record over several lines is the structured pass's ("salary (record)")."""
+    n = record_person(text, s, e, lines=False)
+    return [n] if n is not None else []
+
+
 #: Pay words that are verbs: the amount must follow within 48 characters and 4 words ("earns,
 #: after the raise, $185,000"; not "makes another pizza in his shop, he places $0.45").
-_PAY_VERBS = frozenset({"makes", "paid", "verdient", "gagne", "gana", "cobra"})
+_PAY_VERBS = frozenset({"makes", "paid", "verdient", "gagne", "gana", "cobra", "guadagna", "zarabia", "ganha"})
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 #: Before "paid": a passive (pay received: "is paid", "was well paid", "wird bezahlt" is not
 #: a pay word); after the amount: a pay period; right after "paid": whom ("paid her", "paid Jane").

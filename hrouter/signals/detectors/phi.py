@@ -10,7 +10,13 @@ Identifiers, checked against HIPAA Safe Harbor's 18 (45 CFR 164.514(b)(2)):
     X"/"paciente X", or two or three capitalised words that are not titles, places, months or
     clinical terms ("Oliver Osei, 78, ...").
     With a plain capitalised pair the clinical side must be strong (a diagnosis phrase, an
-    ICD-10 code, a medication with a dose), not just a condition word;
+    ICD-10 code, a medication with a dose), not just a condition word — unless an age phrase
+    is in the sentence ("Maria Garcia is a 45-year-old woman with diabetes") or the term
+    follows the name right away: its possessive or has/had/tested positive for ("Maria
+    Garcia's biopsy", "Jane Roe has HIV"). In a key-value record a label line names the
+    patient for the clinical terms of the following lines ("Patient: John Smith" / "Name:
+    ..." then "Diagnosis: ...", up to ten "Label: value" lines, no blank line) and of the
+    later sentences of its own line ("Pt: Maria Garcia. Admitted with pneumonia.");
  2. geographic subdivisions smaller than a state — not detected on their own;
  3. dates directly related to a person (birth, admission, ...) — ``date_of_birth``;
  4.-5. telephone and fax numbers — ``phone``;
@@ -31,8 +37,11 @@ Clinical vocabulary (EN/DE/FR/ES): diagnosis phrases (diagnosed with, diagnosis,
 for, suffers from, prescribed, admitted with, history of — not a title's "History of Western
 Philosophy" —, discharged from hospital/home; diagnostiziert, Diagnose, leidet an;
 diagnostiqué, diagnostic, atteint de, souffre de; diagnosticado, diagnóstico, padece),
-ICD-10 codes with a decimal part (``E11.9``, ``F32.1``), medications by name or by their
-class suffix with a dose (``sertraline 50 mg``), and condition/lab words (diabetes,
+ICD-10 codes with a decimal part (``E11.9``, ``F32.1``), medications by name (generic, or a
+short list of common brand names: Zoloft, Prozac, Lexapro, Ozempic, Wegovy, Mounjaro, Xanax,
+Valium, Lipitor, Crestor, Humira, Eliquis, Xarelto, Synthroid, Wellbutrin, Seroquel, Abilify,
+Vyvanse, Suboxone, Adderall, Ritalin, Truvada) or by their class suffix with a dose
+(``sertraline 50 mg``), and condition/lab words (diabetes,
 depression, cancer, HIV, HbA1c, creatinine, Kreatinin, ...).
 """
 
@@ -42,7 +51,7 @@ import re
 from bisect import bisect_left
 
 # imported when the detector first runs, after the sensitivity module
-from hrouter.signals.detectors.contextual import _sentence_spans, person_names, sentence_window
+from hrouter.signals.detectors.contextual import _sentence_spans, person_names, record_person, sentence_window
 from hrouter.signals.sensitivity import _lower_windows, _match_copy, _scan
 
 _I = re.IGNORECASE
@@ -60,10 +69,16 @@ _MED_SUFFIX = (r"[a-z]{3,}(?:pril|olol|statin|sartan|prazole|azole|oxetine|aline
                r"tadine|semide|thiazide)")
 _MEDS = (r"insulin|metformin|sertraline|lithium|warfarin|levothyroxine|methotrexate|prednisone|prednisolon|"
          r"ibuprofen|paracetamol|aspirin|morphine|fentanyl|oxycodone|adderall|ritalin|methylphenidate|"
-         r"truvada|prep|chemotherap\w*|radiotherap\w*|dialys\w*|antidepressant\w*|antibiotic\w*")
+         r"truvada|prep|"
+         # brand names (US top sellers of the classes people ask about: SSRIs, GLP-1, benzodiazepines,
+         # stimulants, statins, biologics, anticoagulants, thyroid, HIV PrEP)
+         r"zoloft|prozac|lexapro|ozempic|wegovy|mounjaro|xanax|valium|lipitor|crestor|humira|eliquis|xarelto|"
+         r"synthroid|wellbutrin|seroquel|abilify|vyvanse|suboxone|"
+         r"chemotherap\w*|radiotherap\w*|dialys\w*|antidepressant\w*|antibiotic\w*")
 _CONDITION = (
     r"diabet\w*|diab[eè]te|depress\w*|d[ée]pression|depresi[óo]n|cancer|c[áa]ncer|krebs|tumou?r\w*|"
     r"hiv|aids|hepatitis|h[ée]patite|schizophreni\w*|bipolar\w*|psychos\w*|dementia|demenz|d[ée]mence|"
+    r"melanoma\w*|lymphoma\w*|leuka?emia\w*|carcinoma\w*|pneumonia|tuberculosis|"
     r"alzheimer\w*|parkinson\w*|epilep\w*|asthma\w*|hypertension|hypertonie|stroke|schlaganfall|"
     r"pregnan\w*|schwanger\w*|enceinte|embarazad[ao]|miscarriage|abortion|std|sti|chlamydia|syphilis|"
     r"overdose|addiction|alcoholism|anorexia|bulimia|autism|adhd|ptsd|ocd|anxiety[ \t]+disorder|"
@@ -93,7 +108,10 @@ _NEEDLES = (
     "cillin", "floxacin", "formin", "gliptin", "glutide", "tidine", "dipine", "triptan", "profen", "codone",
     "morphone", "apine", "idone", "semide", "thiazide", "insulin", "lithium", "warfarin",
     "thyrox", "methotrex", "predniso", "paracetamol", "aspirin", "morphin", "fentanyl", "adderall", "ritalin",
-    "truvada", " prep", "therap", "dialys", "antidepress", "antibiotic", "diabet", "diabè", "depress", "dépress",
+    "truvada", " prep", "zoloft", "prozac", "lexapro", "ozempic", "wegovy", "mounjaro", "xanax", "valium",
+    "lipitor", "crestor", "humira", "eliquis", "xarelto", "synthroid", "wellbutrin", "seroquel", "abilify",
+    "vyvanse", "suboxone", "melanom", "lymphom", "leuk", "carcinom", "pneumon", "tubercul",
+    "therap", "dialys", "antidepress", "antibiotic", "diabet", "diabè", "depress", "dépress",
     "depresi", "cancer", "cáncer", "krebs", "tumo", "hiv", "aids", "hepat", "hépat", "schizo", "bipolar",
     "psychos", "dement", "démence", "alzheim", "parkins", "epilep", "asthm", "hypert", "stroke",
     "schlaganfall", "pregnan", "schwanger", "enceinte", "embarazad", "miscarr", "abortion", " std", " sti",
@@ -136,6 +154,14 @@ def _rx() -> dict[str, re.Pattern[str]]:
                                   r"flake8?|pylint|ruff|pycodestyle|eslint|mypy|errno|fault|"
                                   r"fehler(?:code)?|regel|warnung|erreur|r[èe]gle|avertissement|"
                                   r"c[óo]digo|regla|advertencia)[ \t]*[:#=]?[ \t]*\Z", _I),
+            # "Maria Garcia is a 45-year-old woman": an age phrase in the sentence
+            "age_phrase": re.compile(r"(?<![^\W_])(?:is|was)[ \t]+an?[ \t]+\d{1,3}[ \t]*-?[ \t]*(?:years?|yrs?)"
+                                     r"[ \t]*-?[ \t]*old(?![^\W_])", _I),
+            # right after a name, a clinical term follows: "Jane Roe has HIV", "Maria Garcia's
+            # biopsy", "John Smith tested positive for HIV" (the possessive is in the name match)
+            "name_has": re.compile(r"[ \t]+(?:(?:has|had|was[ \t]+diagnosed[ \t]+with|"
+                                   r"tested[ \t]+positive[ \t]+for|is[ \t]+positive[ \t]+for|died[ \t]+of|"
+                                   r"is[ \t]+being[ \t]+treated[ \t]+for)[ \t]+)?" + _QUALIFIERS, _I),
             "icd_word": re.compile(r"icd|cie|diagnos|dx\b|diagnó", _I),
             # (used with match() at the end of a name, so no "^": it would only match at 0)
             "age": re.compile(r"[ \t]*(?:,[ \t]*\d{1,3}[ \t]*(?:,|\b)|\([ \t]*\d{1,3}[ \t]*\)|"
@@ -182,6 +208,22 @@ _CLINICAL_WORDS = frozenset("major minor type disorder disease syndrome acute ch
                             "clinic hospital medical health center centre care institute university".split())
 
 
+#: Words between a name (+ verb) and its clinical term: "has a stroke", "had stage 3 cancer".
+_QUALIFIERS = (r"(?:(?:an?|the|stage[ \t]+\w+|type[ \t]+\d|early|late|advanced|chronic|severe|acute|mild|"
+               r"metastatic)[ \t]+){0,2}")
+
+
+def _term_follows(text: str, n: re.Match[str], terms: list[tuple[int, int, str, bool]]) -> bool:
+    """Whether a clinical term comes right after the name: its possessive ("Maria Garcia's
+    biopsy") or has/had/was diagnosed with/tested positive for ("Jane Roe has HIV")."""
+    m = _rx()["name_has"].match(text, n.end())
+    if m is None:
+        return False
+    if re.fullmatch(r"[ \t]+" + _QUALIFIERS, m.group(), _I) and not n.group().endswith(("'s", "’s")):
+        return False  # no verb: only the possessive links the name to the term
+    return any(t[0] == m.end() for t in terms)
+
+
 def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int, int, str, str, str]]:
     """PHI findings: an identifier (another detector's personal-data finding or a name cue)
     and a clinical term in one sentence; see the module docstring."""
@@ -192,6 +234,7 @@ def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int,
     for term in terms_all:
         by_sentence.setdefault(sentence_window(text, term[0], spans), []).append(term)
     hits = []
+    record_ok: dict[tuple[int, int], bool] = {}
     # the identifiers by start, with their index (the first one in ``idents`` order that
     # overlaps a sentence names it): one that overlaps [s, e) starts at or after s - longest
     order = sorted((a, i) for i, (a, _, _) in enumerate(idents))
@@ -213,15 +256,27 @@ def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int,
         if not who:
             for n in person_names(text, s, e):
                 words = re.findall(r"[\w'’\-]+", n.group())
-                if any(w.lower() in _CLINICAL_WORDS for w in words) or _rx()["clinical"].search(n.group()):
+                c = _rx()["clinical"].search(n.group())
+                if any(w.lower() in _CLINICAL_WORDS for w in words) or (
+                        c and len(n.group()[:c.start()].split()) < 2):  # "Give Jane Roe Xanax 0.5 mg": a name first
                     continue  # "Major Depressive Disorder", "Mayo Clinic": not a person
                 if words[0].rstrip(".") in _PROVIDERS:
                     continue  # the clinician's name: the patient is someone else
                 honorific = words[0].rstrip(".") in _HONORIFICS
                 aged = _rx()["age"].match(text, n.end()) is not None
-                if honorific or aged or strong:
+                if honorific or aged or strong or _rx()["age_phrase"].search(text, n.end(), e) or \
+                        _term_follows(text, n, terms):
                     who = "name cue"
                     break
+        if not who:
+            n = record_person(text, s, e)
+            if n is not None:
+                if n.span() not in record_ok:  # a record's name serves each of its lines: check it once
+                    record_ok[n.span()] = not (
+                        any(w.lower() in _CLINICAL_WORDS for w in re.findall(r"[\w'’\-]+", n.group()))
+                        or _rx()["clinical"].search(n.group()) or n.group().split()[0].rstrip(".") in _PROVIDERS)
+                if record_ok[n.span()]:
+                    who = "record name"
         if who:
             hits.append((ts, te, f"{kind} …({te - ts} chars)",
                          "identifier + clinical term in one sentence", f"{kind}; {who}"))
