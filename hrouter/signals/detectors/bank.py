@@ -17,16 +17,27 @@ bank code that has a shape:
     grouped (``5577 9911``, a Polish ``61 1090 1014 ...``); an upper bound of 34 digits (the
     longest IBAN) keeps order ids and hashes out. Verdict ``context: account number``. A
     card's "primary account number" (PAN) is the ``credit_card`` detector's.
+``short or foreign account word + 8-34 digits``
+    ``account:`` / ``account #`` / ``a/c:`` (a separator after the word), ``acc no`` /
+    ``acc#`` / ``acc:``, Spanish ``cuenta`` (``cuenta: 0049 1500 05 1234567890``), Dutch
+    ``rekening`` (``mijn rekening is 0417164300``). At least eight digits: ``A/C: 24 units``
+    (air conditioning), ``la cuenta es 45`` stay public, and so does a date ``YYYYMMDD``. An AWS account id (12 digits with
+    "AWS" or "Amazon" up to 48 characters before it: ``AWS account number: 123456789012``) is
+    no bank account, after any account word.
 ``US ABA routing number + account``
     nine digits that pass the ABA checksum (weights 3-7-1, ``stdnum.us.rtn``, imported for a
     candidate only) after routing / ABA / RTN / transit, and an account number (4-17 digits)
-    after an account word (account, acct, acc, a/c, or any word above) within
+    after an account word (account, acct, acc, a/c, checking, chequing, savings, DDA, or any
+    word above) within
     :data:`_PAIR_REACH` characters. Verdicts ``aba checksum ok`` and ``account next to aba
     routing number``. A routing number alone identifies a bank branch: public.
 ``UK sort code + account``
     ``NN-NN-NN`` (or ``NN NN NN``, ``NNNNNN``) after "sort code" or "s/c", with an account number
     (7-10 digits, ``NNNN NNNN``) after an account word or, without one, within
-    :data:`_SORT_REACH` characters of the sort code. A sort code alone is public.
+    :data:`_SORT_REACH` characters of the sort code. A sort code alone is public. Also, without
+    the words, after "bank details" / "banking details" / "bank info": a dashed sort code
+    (``20-32-06``) and a 7-10 digit account within 80 characters of the words (``Bank details:
+    Barclays, 20-32-06, 73849261, J Smith``).
 ``DE Kontonummer + BLZ``
     a Bankleitzahl (8 digits, the first 1-8: the Bundesbank's clearing areas; ``370 400 44``)
     after BLZ / Bankleitzahl with an account number (3-10 digits) after Konto / Kto /
@@ -87,12 +98,21 @@ _STRONG = (
     r"conta[ \t]+(?:corrente|banc[áa]ria|n[úu]mero)" + _W, r"conta[ \t]+n[°º]",
     r"rachun(?:ek|ku)[ \t]+bankow(?:y|ego)" + _W,
 )
+#: Words that name an account number when a long number follows (8-34 digits; ``A/C: 24 units``
+#: is air conditioning): a bare ``account:``/``account #``, ``a/c:``, ``acc no``/``acc#``, Spanish
+#: ``cuenta``, Dutch ``(mijn) rekening``. An AWS account id (12 digits after "AWS") is none.
+_MEDIUM = (r"accounts?(?=[ \t]*[:#])" + _W, r"a/c(?=[ \t]*[:#])" + _W,
+           r"acc(?:[ \t_\-.]*(?:numbers?|num|nos?|nr)" + _W + r"|[ \t]*#|(?=[ \t]*:))",
+           r"cuenta" + _W, r"rekening" + _W)
 #: Words after which a number is an account number when a bank code is near (and the strong ones).
-_WEAK = (r"accounts?" + _W, r"acct" + _W, r"acc" + _W, r"a/c" + _W, r"konto" + _W, r"kto" + _W)
+_WEAK = (r"accounts?" + _W, r"acct" + _W, r"acc" + _W, r"a/c" + _W, r"konto" + _W, r"kto" + _W,
+         r"checking" + _W, r"chequing" + _W, r"savings" + _W, r"dda" + _W)
 _ROUTING = tuple(w + r"(?:[ \t]*[-/&]?[ \t]*(?:routing|transit|and[ \t]+transit))?" + _W
                  for w in ("aba", "rtn", "routing", "transit"))
 _SORT = (r"sort[ \t_\-]*code" + _W, r"s/c" + _W)
 _BLZ = (r"blz" + _W, r"bankleitzahl" + _W)
+#: "Bank details: Barclays, 20-32-06, 73849261": a UK sort code and account without their words.
+_BANK = (r"bank(?:ing)?[ \t]+(?:details|info)" + _W,)
 
 
 def _word_rx(alts: tuple[str, ...]) -> tuple[str, str]:
@@ -124,11 +144,13 @@ _NOT_NUMBER = r"(?:19|20)\d\d[ \-]\d\d[ \-]\d\d|\d\d[ \-]\d\d[ \-](?:19|20)\d\d|
 class _Rx:
     """Compiled on first use."""
 
-    _src = {**{k: (src, f) for name, alts in (("strong", _STRONG), ("weak", _WEAK), ("routing", _ROUTING),
+    _src = {**{k: (src, f) for name, alts in (("strong", _STRONG), ("medium", _MEDIUM), ("weak", _WEAK),
+                                             ("routing", _ROUTING), ("bank", _BANK),
                                              ("sort", _SORT), ("blz", _BLZ))
                for k, src, f in zip((name, name + "_lc"), _word_rx(alts), (_I, 0))},
             "gap": (_GAP, _I), "value": (_VALUE, 0), "routing_value": (_ROUTING_VALUE, 0),
             "sort_value": (_SORT_VALUE, 0), "blz_value": (_BLZ_VALUE, 0), "bare_uk": (_BARE_UK, 0),
+            "sort_dashed": (r"(?<![\w+\-/.,])\d\d-\d\d-\d\d(?![\w\-]|[./,]\d)", 0),
             "not_number": (_NOT_NUMBER, 0)}
 
     def __getattr__(self, name: str) -> re.Pattern[str]:
@@ -145,7 +167,12 @@ _R = _Rx()
 _ACCOUNT_NEEDLES = ("account", "acct", "a/c", "konto", "kto", "compte", "cuenta", "conto", "c/c", "rekening",
                     "da conta", "conta corr", "conta banc", "conta n", "r konta", "r. konta", "r.konta", "rachun")
 #: ... of the weak ones (pairing only; "acc" only as a word: "access" opens no window).
-_WEAK_NEEDLES = ("account", "acct", "acc ", "acc:", "acc.", "acc#", "acc-", "acc\t", "a/c", "konto", "kto")
+_WEAK_NEEDLES = ("account", "acct", "acc ", "acc:", "acc.", "acc#", "acc-", "acc\t", "a/c", "konto", "kto",
+                 "checking", "chequing", "savings", "dda")
+#: ... of the medium ones.
+_MEDIUM_NEEDLES = ("account", "a/c", "acc ", "acc:", "acc.", "acc#", "acc-", "acc_", "acc\t", "accno", "accnr",
+                   "cuenta", "rekening")
+_BANK_NEEDLES = ("bank details", "bank info", "banking details", "banking info")
 #: ... of the bank-code words ("aba", "rtn" only as words: "database", "partner" open no window).
 _ROUTING_NEEDLES = ("routing", "transit") + tuple(w + c for w in ("aba", "rtn") for c in " :#-/.(\t\n")
 _SORT_NEEDLES = ("sort c", "sortc", "sort-c", "sort_c", "sort\tc", "sort  c", "s/c")
@@ -186,7 +213,8 @@ def _plausible(value: str, lo: int, hi: int) -> bool:
 
 
 #: Per word pattern: how far its words reach before and after the needle they hold.
-_REACH = {"strong": (20, 16), "weak": (0, 4), "routing": (0, 24), "sort": (0, 12), "blz": (0, 4)}
+_REACH = {"strong": (20, 16), "medium": (0, 12), "weak": (0, 4), "routing": (0, 24), "sort": (0, 12), "blz": (0, 4),
+          "bank": (0, 16)}
 
 
 def _values(text: str, ctx: str, needles: tuple[str, ...], value: re.Pattern[str],
@@ -238,6 +266,19 @@ def _near(accounts: list[tuple[int, int, str, int]], starts: list[int], s: int, 
     return best
 
 
+#: A date written YYYYMMDD (after a medium word only: ``account: 20240115`` is more likely a date).
+_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
+def _aws(text: str, s: int, e: int) -> bool:
+    """Whether ``text[s:e]`` is an AWS account id: 12 digits with "AWS" or "Amazon" within 48
+    characters before it (``AWS account number: 123456789012``)."""
+    if len(_digits(text[s:e])) != 12:
+        return False
+    before = text[max(0, s - 48):s].lower()
+    return "aws" in before or "amazon" in before
+
+
 @lru_cache(maxsize=4096)
 def _rtn_valid(digits: str) -> bool:
     """python-stdnum's ABA verdict, memoised (a pure function of the value)."""
@@ -252,7 +293,8 @@ def _rtn_valid(digits: str) -> bool:
 def detect_bank_account(text: str) -> list[tuple[int, int, str, str, str]]:
     """Account numbers after an account word, and bank codes paired with one; see the module docstring."""
     if not (_any_needle(text, _ACCOUNT_NEEDLES) or _any_needle(text, _WEAK_NEEDLES)
-            or _any_needle(text, _SORT_NEEDLES)):
+            or _any_needle(text, _SORT_NEEDLES) or _any_needle(text, _MEDIUM_NEEDLES)
+            or _any_needle(text, _BANK_NEEDLES)):
         return []  # every shape needs an account word, but an account beside a sort code
     hits: list[tuple[int, int, str, str, str]] = []
     seen: set[tuple[int, int]] = set()
@@ -262,10 +304,27 @@ def detect_bank_account(text: str) -> list[tuple[int, int, str, str, str]]:
             seen.add((s, e))
             hits.append((s, e, f"{label} {mask_number(text[s:e])}", verdict, word))
 
-    strong = _values(text, "strong", _ACCOUNT_NEEDLES, _R.value, before=True)
+    strong = [v for v in _values(text, "strong", _ACCOUNT_NEEDLES, _R.value, before=True) if not _aws(text, *v[:2])]
     for s, e, word in strong:
         if _plausible(text[s:e], 6, 34):
             add(s, e, "account", "context: account number", word)
+    if _any_needle(text, _MEDIUM_NEEDLES):
+        for s, e, word in _values(text, "medium", _MEDIUM_NEEDLES, _R.value):
+            if _plausible(text[s:e], 8, 34) and not _aws(text, s, e) and not _COMPACT_DATE.fullmatch(text, s, e):
+                add(s, e, "account", "context: account number", word)
+    if _any_needle(text, _BANK_NEEDLES):  # "Bank details: Barclays, 20-32-06, 73849261"
+        for c in _scan(_R.bank, text, _lower_windows(text, _BANK_NEEDLES, *_REACH["bank"])):
+            lo, hi = c.end(), min(len(text), c.end() + 80)
+            code = _R.sort_dashed.search(text, lo, hi)
+            if code is None:
+                continue
+            bare = [m for m in _R.bare_uk.finditer(text, lo, hi)
+                    if (m.end() <= code.start() or m.start() >= code.end()) and _plausible(m.group(), 7, 10)]
+            if bare:
+                m = min(bare, key=lambda m: abs(m.start() - code.start()))
+                word = text[c.start():c.end()]
+                add(code.start(), code.end(), "sort code", "sort code next to account", word)
+                add(m.start(), m.end(), "account", "account next to sort code", word)
 
     routing = _any_needle(text, _ROUTING_NEEDLES)
     sort = _any_needle(text, _SORT_NEEDLES)

@@ -22,14 +22,18 @@ What is rendered (each structure found around an occurrence of a context word; s
     values, so a name and a salary of one row stand in one sentence (in a table with a pay
     column the person columns -- ``Name``, ``Employee`` -- keep their header too). CSV and ``;``
     rows must have as many fields as the header; ``|`` and tab rows may be ragged (cells past
-    the header are bare values). Delimiter rows (``|---|:--:|``) and box borders (``+----+``)
-    are skipped.
+    the header are bare values). Delimiter rows (``|---|:--:|``), box borders (``+----+``)
+    and psql's rule under its header (``----+------+----``; psql's default output, the ``(2
+    rows)`` footer ends the table) are skipped.
 
     An HTML table, when a trigger word is in the text of a ``<th>``/``<td>`` cell (inline tags
     such as ``<b>`` around it allowed): the whole table (``<thead>``/``<tbody>``, attributes,
     ``colspan``, any number of rows; the header is the first row of ``th`` cells, else the first
     row) is rendered the same way, one line per row; a table of ``th`` label + ``td`` value rows
     is rendered as one record.
+``table`` (SQL)
+    ``INSERT INTO t (name, salary) VALUES ('Jane Roe', 182000), (...)`` when a pay word is in
+    the column list: the columns are the header, each value tuple a row (see :func:`_sql_insert`).
 ``record``
     Keyed data: ``key: value`` / ``key = value`` / ``"key": "value"`` / ``<key>value</key>`` /
     ``<x name="key" value="..."/>``. Rendered when a key holding a context word is compound
@@ -43,13 +47,18 @@ What is rendered (each structure found around an occurrence of a context word; s
     Keys holding a credential word keep their joined form (``api_key``, ``db_password``), which
     is how the ``api_key`` detector reads an assignment. Known acronyms are upper-cased
     (``ssn`` -> ``SSN``, ``nhs`` -> ``NHS``), as some context words are case-sensitive.
+    In code (see :func:`_code_pay`): an SQL ``UPDATE ... SET salary = 182000 WHERE name =
+    'Jane Roe'`` (the statement's ``key = literal`` pairs, one line), and a pay key assigned a
+    dict keyed by names (``salaries = {'Jane Roe': '$182,000'}``: one line ``name: Jane Roe,
+    salaries: $182,000`` per entry).
 
 A person's pay as a bare number (``182000``, ``78.000``, ``182k``) is no amount for the
 ``salary`` detector (it needs a currency or ``k`` in a sentence with a name). The pass finds it
 on the structure itself (:func:`_pay_hits`): a value of 1,000 to 10,000,000 (not a bare year
 1990-2030) under a pay key (salary, base/annual pay, pay rate, wage, compensation, total comp,
-bonus; Gehalt, Lohn, salaire, rémunération, sueldo, salario, nómina, stipendio, retribuzione,
-salário, salaris, loon, wynagrodzenie, pensja) that is no limit or statistic (``max_salary``,
+bonus; as whole words ``Pay``, ``CTC``, ``OTE``, and ``income``, ``hourly rate`` -- an hourly
+key takes 5 and up; Gehalt, Lohn, salaire, rémunération, sueldo, salario, nómina, stipendio,
+retribuzione, salário, salaris, loon, wynagrodzenie, pensja) that is no limit or statistic (``max_salary``,
 ``Average salary``, ``wage index``: :data:`_PAY_NOT`), in a row or record that also names a person:
 a name key with a name (``Name``, ``first_name``, ``Nome``, ``Naam``, ``Imię``, ...), a key for a
 person (``Employee``, ``Mitarbeiter``, ``employee_id`` with a letter in it), a record's heading
@@ -83,13 +92,28 @@ does :func:`views` parse, and only the structures around those words. Patterns c
 first use. A table of thousands of rows with a context column costs about as much again as
 the plain scan (every row's value now has its context word).
 
-Caps (fail closed): the views of a prompt hold at most ``2 * len(text) + 4096`` characters
-(:data:`MAX_VIEW_FACTOR`, :data:`MAX_VIEW_SLACK`; separators between structures not counted)
-and at most :data:`MAX_BLOCKS` structures. Past either, :func:`views` raises
+Re-scanning a view costs per detector: a view with the columns of several weak shapes
+(``SSN``, ``DOB``, ``Passport``, ``Phone``) is re-scanned by each of their detectors without
+the pairs under the others' keys (bare cells and name, pay, owner columns stay: their words
+are context; :meth:`View.narrow`), and the ``salary`` detector skips the lines whose amounts
+the structure itself already gave (:func:`_unpaid`); a value found twice in a view is mapped
+once.
+
+Caps (fail closed; only blow-ups trip them, a real table scales with its rows): the values
+copied into the views of a prompt total at most ``2 * len(text) + 4096`` characters
+(:data:`MAX_VIEW_FACTOR`, :data:`MAX_VIEW_SLACK`: the same text rendered again and again), the
+views at most ``8 * len(text) + 16384`` (:data:`MAX_VIEW_TOTAL_FACTOR`,
+:data:`MAX_VIEW_TOTAL_SLACK`: a row repeats its header's keys, so ``8,26`` under
+``length,password_entropy_bits`` renders 6x its size; separators between structures not
+counted), and the structures number at most ``max(MAX_BLOCKS, len(text) // MAX_BLOCK_CHARS)``
+(1024, or one per 48 characters: a small HTML table is about 80). Past one, :func:`views` raises
 :class:`StructuredCapExceeded` and the prompt is ``confidential`` with the error
 ``structured: StructuredCapExceeded: ...``. Lines longer than :data:`MAX_LINE` characters are
 not read as table or key lines (only compound keys and tags within :data:`MAX_REACH`
 characters of the context word are).
+
+``comp`` and ``base`` alone are no pay words (comparison, component, competition; a base value,
+base64, database): ``total comp``, ``base pay``, ``base salary`` are.
 
 Not covered: a pay amount under a key that holds no pay word itself (``{"compensation":
 {"base": 150000}}``), a bare amount whose person is known only by a number (``1234``), a
@@ -110,11 +134,21 @@ from hrouter.signals.sensitivity import _DETECTORS, _full_hit, _lower, _needle_s
 
 __all__ = ["StructuredCapExceeded", "View", "hint", "rescan", "views"]
 
-#: Total view characters allowed: MAX_VIEW_FACTOR * len(text) + MAX_VIEW_SLACK.
+#: Value characters copied into the views: MAX_VIEW_FACTOR * len(text) + MAX_VIEW_SLACK (a
+#: value is the prompt's own text; past this the same text is rendered over and over).
 MAX_VIEW_FACTOR = 2
 MAX_VIEW_SLACK = 4096
-#: Structures (tables, records) rendered per prompt.
+#: All view characters (values, keys, separators): MAX_VIEW_TOTAL_FACTOR * len(text) +
+#: MAX_VIEW_TOTAL_SLACK. A table's row repeats its header's keys, so a real table of short cells
+#: under long headers renders several times its size (``8,26`` under ``length,password_entropy_bits``:
+#: ``8, password_entropy_bits: 26``, 6x); only a header of long context names over one-character
+#: cells passes this.
+MAX_VIEW_TOTAL_FACTOR = 8
+MAX_VIEW_TOTAL_SLACK = 16384
+#: Structures (tables, records) rendered per prompt: at least MAX_BLOCKS, one per
+#: MAX_BLOCK_CHARS characters of text in a longer prompt (a small table is about that long).
 MAX_BLOCKS = 1024
+MAX_BLOCK_CHARS = 48
 #: A longer line is no table row or key line.
 MAX_LINE = 16384
 #: Key lines joined into one record, each way from the context word's line.
@@ -164,7 +198,10 @@ _JOIN_WORDS = (("salar", "salaire", "wage", "compensation", "bonus", "gehalt", "
                 # pay in IT/PT/NL/PL: stipendio, retribuzione, salário, salaris (salar), loon, wynagrodzenie, pensja
                 "stipend", "retribuz", "salári", "loon", "wynagrodz", "pensj")
                + _joined(("base", "annual", "gross", "net", "monthly", "hourly"), ("pay",))
-               + _joined(("pay",), ("rate",)) + _joined(("total",), ("comp",)))
+               + _joined(("pay",), ("rate",)) + _joined(("total",), ("comp",))
+               # a person's pay under short keys: Pay, CTC (cost to company), OTE (on-target
+               # earnings), income, hourly rate (whole words only: see _WHOLE_WORDS)
+               + ("pay", "ctc", "ote", "income") + _joined(("hourly",), ("rate",)))
 #: Credential words: only tables and XML need a view (assignments are the api_key detector's own).
 _CRED_WORDS = ("password", "passwd", "passwort", "passphrase", "pwd", "secret", "token", "credential", "apikey",
                "api_key", "api-key", "api key", "access_key", "accesskey", "access key", "access-key",
@@ -197,6 +234,7 @@ _FAMILY_SOURCES: dict[str, str] = {
                     r"|n[úu]mero de (?:cuenta|conta)|numero di conto|numer konta",
     # pay and plate words
     "salary": r"\w*salar\w*|salaire|wages?|\w*compensation|bonus\w*|\w*gehalt\w*|\w*lohn|sueldo\w*|earnings?"
+              r"|pay|ctc|ote|incomes?|hourly ?rates?"
               r"|(?:base|annual|gross|net|monthly|hourly) ?pay|pay ?rates?|total ?comp|n[óo]mina|retribuci[óo]n"
               r"|r[ée]mun[ée]ration|stipendi?o?|retribuzione|\w*sal[áa]ri[oa]s?|(?:bruto|netto|jaar|maand|uur)?loon"
               r"|wynagrodzeni[ae]|pensj[aei]",
@@ -248,7 +286,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # a markdown delimiter row and an ASCII box border
     "md_rule": (r"[ \t]*\|?(?:[ \t]*:?-{1,}:?[ \t]*\|)+(?:[ \t]*:?-{1,}:?[ \t]*)?[ \t]*", 0),
     "thousands": (r"\d,\d{3}(?![\d])", 0),  # an unquoted thousands separator in a CSV row
-    "box_rule": (r"[ \t]*\+[-=+: ]*\+[ \t]*", 0),
+    # (psql's rule under its header, "----+-----+---", is one too: a table of | rows around it)
+    "box_rule": (r"[ \t]*(?:\+[-=+: ]*\+|-+(?:\+-+)+)[ \t]*", 0),
     # humanising a key
     "camel": (r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", 0),
     "key_seps": (r"[_\-\s]+", 0),
@@ -297,14 +336,61 @@ class View:
     ``pay``: the ``salary`` hits found on the structure itself (a bare amount under a pay key
     in a record or row that names a person; see :func:`_pay_hits`)."""
 
-    __slots__ = ("kind", "text", "segs", "starts", "families", "pay")
+    __slots__ = ("kind", "text", "segs", "starts", "families", "pay", "rows")
 
     def __init__(self, kind: str, text: str, segs: list[tuple[int, int, int, int, bool]],
                  families: frozenset[str] = frozenset(),
-                 pay: list[tuple[int, int, str, str, str]] | None = None) -> None:
+                 pay: list[tuple[int, int, str, str, str]] | None = None,
+                 rows: list[tuple[int, list[tuple[str | None, int, int]]]] | None = None) -> None:
         self.kind, self.text, self.segs, self.families = kind, text, segs, families
         self.starts = [s[0] for s in segs]
         self.pay = pay or []  # bare pay amounts of a person's record, in prompt positions (see _pay_hits)
+        # per view line: (structure number, [(key or None, key seg index or -1, value seg index)])
+        self.rows = rows
+
+    def narrow(self, keep) -> View | None:
+        """A view of the same kind holding only the pairs ``keep(key, value start, value end)``
+        accepts (``key`` None for a bare value; positions in the prompt), line by line, the
+        structures still apart (None: no pair kept). A view scanned by one detector needs only
+        the pairs that detector can read: a table's other columns are work, no context."""
+        if self.rows is None:
+            return None
+        text, segs = self.text, self.segs
+        parts: list[str] = []
+        out: list[tuple[int, int, int, int, bool]] = []
+        append, add_seg = parts.append, out.append
+        at = 0
+        block = -1
+        for b, pairs in self.rows:
+            last = ""
+            first = True
+            for key, ki, vi in pairs:
+                vs, ve, ns, ne, _ = segs[vi]
+                if not keep(key, ns, ne):
+                    continue
+                if first:
+                    if parts:
+                        sep = "\n" if b == block else _PAD
+                        append(sep)
+                        at += len(sep)
+                    block = b
+                    first = False
+                else:
+                    sep = " " if last in ".!?;" else ", "
+                    append(sep)
+                    at += len(sep)
+                if ki >= 0:
+                    ks, ke, kns, kne, _ = segs[ki]
+                    append(text[ks:ke] + " ")
+                    add_seg((at, at + ke - ks, kns, kne, False))
+                    at += ke - ks + 1
+                append(text[vs:ve])
+                add_seg((at, at + ve - vs, ns, ne, True))
+                at += ve - vs
+                last = text[ve - 1]
+        if not out:
+            return None
+        return View(self.kind, "".join(parts), out, self.families, self.pay)
 
     def span(self, s: int, e: int, size: int) -> tuple[int, int]:
         """The span of the prompt's normalised text (``size`` characters) that the view's
@@ -378,7 +464,7 @@ def _occurrences_by_regex(norm: str) -> list[tuple[str, list[int]]] | None:
 _NOT_HEADER = re.compile(r"[:={}<>]")
 
 #: What the characters around a trigger word suggest (see :func:`_classify`).
-_TAG, _COMPOUND, _TABLE, _KEY, _INLINE, _CELL = 1, 2, 4, 8, 16, 32
+_TAG, _COMPOUND, _TABLE, _KEY, _INLINE, _CELL, _SQL = 1, 2, 4, 8, 16, 32, 64
 
 
 def _context(norm: str) -> tuple[int, bool, dict, bool, bool, bool]:
@@ -407,8 +493,8 @@ def hint(norm: str) -> bool:
             return False
         ctx = _context(norm)
         size, multi, lines, keyish, tagish, cellish = ctx
-        if not (multi or keyish or tagish):
-            return False  # one line, no ":" "=" "<": no key, no tag, no table
+        if not (multi or keyish or tagish or "(" in norm):
+            return False  # one line, no ":" "=" "<" "(": no key, no tag, no table, no SQL
         category = _CATEGORY
         find = norm.find
         before, after, lower = _PLAIN_BEFORE, _PLAIN_AFTER, _LOWER_ASCII
@@ -417,7 +503,12 @@ def hint(norm: str) -> bool:
             n = len(needle)
             cat = category[needle]
             own = needle in _SELF_JOINED
+            whole = needle in _WHOLE_WORDS
             for p in positions:
+                if whole and _part_of_word(norm, p, n):
+                    continue
+                if cat == _JOIN and _sql_insert(norm, p) is not None:
+                    return True
                 if chars:
                     c = norm[p - 1:p]
                     if own or not (c in before or (c.isalpha() and not tagish
@@ -457,6 +548,15 @@ _PLAIN_BEFORE = frozenset(" \t\n\r([{,;|!?*/#>=&+%") | {""}  # no "." ":" "-" "_
 _PLAIN_AFTER = frozenset(" \t\n\r)]},;|.!?*/:\"'=>&+%") | {""}
 _LOWER_ASCII = "abcdefghijklmnopqrstuvwxyz"
 #: Trigger words that hold their own joint (``member_id``, ``memberid`` from ``memberId``).
+#: Trigger words that count only as a whole word (``OTE``, not ``note``; ``Pay``, not ``payment``).
+_WHOLE_WORDS = frozenset(("pay", "ctc", "ote"))
+
+
+def _part_of_word(norm: str, p: int, n: int) -> bool:
+    """Whether the trigger word at ``p`` (``n`` characters) is part of a longer word."""
+    return norm[p - 1:p].isalpha() or norm[p + n:p + n + 1].isalpha()
+
+
 _SELF_JOINED = frozenset(w for w in _WORDS if "_" in w or "-" in w
                          or any(w == a + b for a in ("patient", "member", "subscriber", "policy", "insurance",
                                                     "hospital", "chart", "beneficiary", "health", "social", "sofi",
@@ -472,12 +572,16 @@ def _classify(norm: str, p: int, needle: str, ctx: tuple[int, bool, dict, bool, 
     ``:``/``=``), :data:`_TABLE` (a header-like line whose next line shares a delimiter),
     :data:`_KEY` (a pay or plate word in a key at a line start); 0 for prose. ``ctx``: see
     :func:`_context`. :func:`hint` runs the same tests (a superset: a test checks it)."""
+    if needle in _WHOLE_WORDS and _part_of_word(norm, p, len(needle)):
+        return 0
     flags = _char_flags(norm, p, needle, ctx)
     size, multi, lines, keyish, tagish, cellish = ctx
     if cellish and _in_cell(norm, p):
         flags |= _CELL
     if flags & _TAG:
         return flags
+    if _CATEGORY[needle] == _JOIN and _sql_insert(norm, p) is not None:
+        flags |= _SQL
     if _CATEGORY[needle] == _JOIN and keyish and _inline_key(norm, p, len(needle)):
         flags |= _INLINE
     if multi:
@@ -585,10 +689,10 @@ def _table_hint(norm: str, le: int, size: int, bars: bool = True) -> bool:
         comma = semi = False
     else:
         comma, semi = "," in nxt, ";" in nxt
-        if not (bar or tab or comma or semi or nxt.lstrip().startswith("+")):
+        if not (bar or tab or comma or semi or nxt.lstrip().startswith(("+", "-"))):
             return False
     line = norm[norm.rfind("\n", 0, le) + 1:le]
-    if "|" in line and (bar or nxt.lstrip().startswith("+")):
+    if "|" in line and (bar or nxt.lstrip().startswith("+") or _R.box_rule.fullmatch(nxt)):
         return _header_like(line, nxt, False)
     if tab and "\t" in line:
         return _header_like(line, nxt, False)
@@ -683,6 +787,7 @@ def _compound(key: str) -> bool:
 #: the next cell's value instead ("DOB: unknown, Visit: 2024-03-01").
 _NO_VALUE = frozenset({"-", "--", "---", "—", "?", "n/a", "na", "n.a.", "none", "null", "nil", "unknown", "tbd",
                        "tba", "redacted", "[redacted]", "x", "xx", "xxx", "***", "empty", "missing"})
+_NO_VALUE_LONGEST = max(map(len, _NO_VALUE))
 
 
 class _Views:
@@ -691,25 +796,30 @@ class _Views:
     def __init__(self, norm: str) -> None:
         self.norm = norm
         self.size = len(norm)
-        self.budget = MAX_VIEW_FACTOR * len(norm) + MAX_VIEW_SLACK
+        self.budget = MAX_VIEW_FACTOR * len(norm) + MAX_VIEW_SLACK  # value characters
+        self.total = MAX_VIEW_TOTAL_FACTOR * len(norm) + MAX_VIEW_TOTAL_SLACK  # all characters
+        self.max_blocks = max(MAX_BLOCKS, len(norm) // MAX_BLOCK_CHARS)
         self.blocks = 0
         self.parts: dict[str, list[str]] = {"table": [], "record": []}
         self.segs: dict[str, list[tuple[int, int, int, int, bool]]] = {"table": [], "record": []}
         self.pos = {"table": 0, "record": 0}
         self.families: dict[str, set[str]] = {"table": set(), "record": set()}
         self.pay: dict[str, list[tuple[int, int, str, str, str]]] = {"table": [], "record": []}
+        self.rows: dict[str, list] = {"table": [], "record": []}
 
     def add(self, kind: str, lines: list[list[tuple[str | None, tuple[int, int] | None, int, int]]]) -> None:
         """Render one structure: ``lines`` of pairs ``(key text or None, key span, value start,
         value end)``; raises :class:`StructuredCapExceeded` past a cap."""
         norm = self.norm
-        lines = [kept for kept in ([pair for pair in pairs if norm[pair[2]:pair[3]].lower() not in _NO_VALUE]
+        novalue, longest = _NO_VALUE, _NO_VALUE_LONGEST
+        lines = [kept for kept in ([pair for pair in pairs
+                                    if pair[3] - pair[2] > longest or norm[pair[2]:pair[3]].lower() not in novalue]
                                    for pairs in lines) if kept]
         if not lines:
             return
         self.blocks += 1
-        if self.blocks > MAX_BLOCKS:
-            raise StructuredCapExceeded(f"more than {MAX_BLOCKS} structures")
+        if self.blocks > self.max_blocks:
+            raise StructuredCapExceeded(f"more than {self.max_blocks} structures")
         parts, segs, families = self.parts[kind], self.segs[kind], self.families[kind]
         append, add_seg = parts.append, segs.append
         at = self.pos[kind]
@@ -718,25 +828,40 @@ class _Views:
             at += len(_PAD)
         start = at
         keys_seen: set[str] = set()
+        copied = 0
+        rows = self.rows[kind]
+        block = self.blocks
+        n_segs = len(segs)
         for i, pairs in enumerate(lines):
             if i:
                 append("\n")
                 at += 1
             last = ""
-            for j, (key, kspan, vs, ve) in enumerate(pairs):
-                if j:
+            row: list[tuple[str | None, int, int]] = []
+            rows.append((block, row))
+            add_pair = row.append
+            for key, kspan, vs, ve in pairs:
+                if last:
                     sep = " " if last in ".!?;" else ", "
                     append(sep)
                     at += len(sep)
+                ki = -1
                 if key:
                     keys_seen.add(key)
-                    k = key + ": "
-                    append(k)
-                    add_seg((at, at + len(k) - 1, kspan[0], kspan[1], False))
-                    at += len(k)
+                    kn = len(key) + 1
+                    append(key)
+                    append(": ")
+                    ki = n_segs
+                    add_seg((at, at + kn, kspan[0], kspan[1], False))
+                    n_segs += 1
+                    at += kn + 1
+                add_pair((key or None, ki, n_segs))
                 append(norm[vs:ve])
-                add_seg((at, at + ve - vs, vs, ve, True))
-                at += ve - vs
+                n = ve - vs
+                add_seg((at, at + n, vs, ve, True))
+                n_segs += 1
+                at += n
+                copied += n
                 last = norm[ve - 1]
         pay = False
         for key in keys_seen:
@@ -746,13 +871,16 @@ class _Views:
         if pay:
             self.pay[kind] += _pay_hits(norm, kind, lines)
         self.pos[kind] = at
-        self.budget -= at - start
-        if self.budget < 0:
-            raise StructuredCapExceeded(f"views longer than {MAX_VIEW_FACTOR}x the text + {MAX_VIEW_SLACK}")
+        self.budget -= copied
+        self.total -= at - start
+        if self.budget < 0 or self.total < 0:
+            raise StructuredCapExceeded(
+                f"views longer than {MAX_VIEW_FACTOR}x the text + {MAX_VIEW_SLACK} (values) or "
+                f"{MAX_VIEW_TOTAL_FACTOR}x the text + {MAX_VIEW_TOTAL_SLACK} (all)")
 
     def result(self) -> list[View]:
         return [View(kind, "".join(self.parts[kind]), self.segs[kind], frozenset(self.families[kind]),
-                     self.pay[kind])
+                     self.pay[kind], self.rows[kind])
                 for kind in ("table", "record") if self.segs[kind]]
 
 
@@ -1167,14 +1295,30 @@ def _person_value(value: str, who: int) -> bool:
     if not words or (who == 1 and not any(w[0].isupper() for w in words) and len(value.split()) < 2):
         return False  # "my-app", "redis": no name
     from hrouter.signals.detectors.contextual import _NOT_NAMES
+    low = [w.lower() for w in words]
+    if all(w in _NOT_PERSON for w in low) or any(w in _PLAN_WORDS for w in low):
+        return False  # a band or a plan: "Low", "High", "Basic plan" (a surname "Low" has a first name)
     return all(w.lower() not in _NOT_NAMES for w in words if w[0].isupper()) and \
         any(w.lower() not in _NOT_NAMES for w in words)
 
 
-def _pay_amount(norm: str, vs: int, ve: int, inline: bool) -> int:
+#: Words that alone name a band or a level, not a person (``name,income`` / ``Low,25000``).
+_NOT_PERSON = frozenset(("low", "high", "medium", "mid", "middle", "basic", "standard", "premium", "pro", "starter",
+                         "enterprise", "free", "entry", "senior", "junior", "lead", "min", "max", "minimum", "maximum",
+                         "average", "median", "mean", "total", "top", "bottom", "upper", "lower"))
+#: Words that make a value a product or a band (``Basic plan``, ``Gold tier``).
+_PLAN_WORDS = frozenset(("plan", "plans", "tier", "tiers", "package", "bundle", "subscription", "level", "band",
+                         "grade", "bracket", "quartile", "percentile", "decile"))
+
+
+_HOURLY = re.compile(r"(?i)hourly|per ?hour|stundenlohn")
+
+
+def _pay_amount(norm: str, vs: int, ve: int, inline: bool, hourly: bool = False) -> int:
     """The end of the pay amount that is the value ``norm[vs:ve]`` (0: none): 1,000 to
-    10,000,000 after ``k``/``m``; a bare year (1990-2030) is none. ``inline``: a value cut at a
-    thousands comma (``Salary: 182,000`` inside a line) takes its groups back."""
+    10,000,000 after ``k``/``m`` (``hourly``: an hourly rate, 5 to 10,000,000; a ``pay_rate`` of 45 is none); a bare year
+    (1990-2030) is none. ``inline``: a value cut at a thousands comma (``Salary: 182,000``
+    inside a line) takes its groups back."""
     if ve - vs > 40:
         return 0
     if inline and norm[ve - 1].isdigit():
@@ -1193,7 +1337,7 @@ def _pay_amount(norm: str, vs: int, ve: int, inline: bool) -> int:
         amount *= 1000 if k in "kK" else 1_000_000
     elif not (m.group("cur") or m.group("cur2") or m.group("sep") or m.group("dec")) and 1990 <= amount <= 2030:
         return 0
-    return ve if 1000 <= amount <= 10_000_000 else 0
+    return ve if (5 if hourly else 1000) <= amount <= 10_000_000 else 0
 
 
 def _pay_hits(norm: str, kind: str, lines: list) -> list[tuple[int, int, str, str, str]]:
@@ -1215,7 +1359,7 @@ def _pay_hits(norm: str, kind: str, lines: list) -> list[tuple[int, int, str, st
                 continue
             pay, who = _pay_role(key)
             if pay:
-                end = _pay_amount(norm, vs, ve, kind == "record")
+                end = _pay_amount(norm, vs, ve, kind == "record", _HOURLY.search(key) is not None)
                 if end:
                     pays.append((vs, end, key, who == 2))
             elif who and person is None and _person_value(norm[vs:ve], who):
@@ -1455,7 +1599,10 @@ def views(norm: str) -> list[View]:
     for needle, positions in found:
         n = len(needle)
         cat = _CATEGORY[needle]
+        whole = needle in _WHOLE_WORDS
         for p in positions:
+            if whole and _part_of_word(norm, p, n):
+                continue
             flags = _classify(norm, p, needle, ctx)
             if flags:
                 occ.append((p, n, cat, flags))
@@ -1468,6 +1615,7 @@ def views(norm: str) -> list[View]:
     tables_seen: dict[int, bool] = {}  # line start -> is the line in a table
     reach_end = -1  # the end of the last inline window
     record_end = 0  # the end of the last block of key lines
+    code_end = 0  # the end of the last SQL statement or dict read by _code_pay
     html_done: list[tuple[int, int]] = []  # HTML tables examined
     html_end = 0  # the end of the last one
     pending: list = []  # the view lines of adjacent inline windows: one structure
@@ -1486,6 +1634,14 @@ def views(norm: str) -> list[View]:
     for p, n, cat, flags in occ:
         if done and _covered(done, p):
             continue
+        if flags & _SQL:
+            got = _sql_insert(norm, p)
+            if got is not None:
+                lines, span = got
+                if lines:
+                    out.add("table", lines)
+                _mark(done, span)
+                continue
         if flags & _CELL and not (html_done and _covered(html_done, p)):
             span = _html_table(norm, p, out, html_end)  # a cell's own text may hold a key too: go on
             _mark(html_done, span)
@@ -1530,6 +1686,15 @@ def views(norm: str) -> list[View]:
         inline = join and bool(flags & _INLINE)
         if not (compound or inline or (join and flags & _KEY)):
             continue
+        if inline and join:
+            got = _code_pay(norm, p, ts, te, code_end)  # an UPDATE's SET, a dict of names to amounts
+            if got is not None:
+                lines, span = got
+                if lines:
+                    out.add("record", lines)
+                _mark(done, span)
+                code_end = span[1]
+                continue
         m = _key_line(norm, line)
         if m is not None and m.start("key") <= p < m.end("key"):
             mkey = m.group("key")
@@ -1551,6 +1716,125 @@ def views(norm: str) -> list[View]:
     if pending:
         out.add("record", pending)
     return out.result()
+
+
+# --------------------------------------------------------------------------------------
+# SQL and code.
+
+#: An INSERT's head up to its VALUES (group ``cols``: the column list).
+_SQL_INSERT = re.compile(r"(?i)insert[ \t\r\n]+(?:ignore[ \t\r\n]+)?into[ \t\r\n]+[\w.\"`\[\]]{1,128}[ \t\r\n]*"
+                         r"\((?P<cols>[^()]{1,2000}?)\)[ \t\r\n]*values[ \t\r\n]*")
+#: One SQL literal: a quoted string ('' inside kept) or a bare token; then , or ).
+_SQL_VALUE = re.compile(r"[ \t\r\n]*(?:'(?P<sq>(?:[^'\n]|''){0,400})'|\"(?P<dq>[^\"\n]{0,400})\""
+                        r"|(?P<bare>[^,()'\"\s][^,()'\"\n]{0,100}?))[ \t\r\n]*(?P<end>[,)])")
+#: The pairs of an UPDATE's SET and WHERE (``salary = 182000``, ``name = 'Jane Roe'``).
+_SQL_PAIR = re.compile(r"(?<![\w.])(?P<key>[A-Za-z_][\w.]{0,63})[ \t]*=[ \t]*"
+                       r"(?:'(?P<sq>(?:[^'\n]|''){1,400})'|\"(?P<dq>[^\"\n]{1,400})\"|(?P<num>-?\d[\d.,]{0,20}))")
+#: A dict entry keyed by a quoted name (``'Jane Roe': '$182,000'``, ``"Jane Roe": 182000``).
+_DICT_ENTRY = re.compile(r"(?P<q>[\"'])(?P<k>[^\"'\n:]{2,80})(?P=q)[ \t]*(?::|=>)[ \t]*"
+                         r"(?:(?P<q2>[\"'])(?P<v>[^\"'\n]{1,40})(?P=q2)|(?P<n>\d[\d_,.]{0,20}[kK]?))")
+#: At most this many rows of an INSERT's VALUES are read.
+MAX_SQL_ROWS = 100_000
+
+
+def _sql_insert(norm: str, p: int) -> tuple[list, tuple[int, int]] | None:
+    """When ``p`` lies in the column list of an ``INSERT INTO t (a, b) VALUES (..), (..)``: its
+    rows as view lines (the columns as a table's header, see :func:`_column_keys`) and the span
+    examined; else None. Cheap when no ``insert`` precedes ``p`` within 2000 characters."""
+    low = _lower(norm)
+    if len(low) != len(norm):
+        low = norm.lower() if len(norm.lower()) == len(norm) else None
+        if low is None:
+            return None
+    i = low.rfind("insert", max(0, p - 2000), p)
+    if i == -1:
+        return None
+    m = _SQL_INSERT.match(norm, i)
+    if m is None or not m.start("cols") <= p < m.end("cols"):
+        return None
+    labels: list[tuple[str, tuple[int, int]] | None] = []
+    cs = m.start("cols")
+    for part in norm[cs:m.end("cols")].split(","):
+        a, b = cs, cs + len(part)
+        while a < b and norm[a] in " \t\r\n\"`[":
+            a += 1
+        while b > a and norm[b - 1] in " \t\r\n\"`]":
+            b -= 1
+        labels.append((norm[a:b], (a, b)) if b > a and _R.letter.search(norm, a, b) else None)
+        cs += len(part) + 1
+    keys = _column_keys(labels)
+    end = m.end()
+    lines: list[list] = []
+    pos = m.end()
+    size = len(norm)
+    for _ in range(MAX_SQL_ROWS):
+        while pos < size and norm[pos] in " \t\r\n":
+            pos += 1
+        if not norm.startswith("(", pos):
+            break
+        pos += 1
+        pairs = []
+        col = 0
+        while True:
+            v = _SQL_VALUE.match(norm, pos)
+            if v is None:
+                break
+            g = "sq" if v.group("sq") is not None else "dq" if v.group("dq") is not None else "bare"
+            vs, ve = _trim(norm, *v.span(g))
+            key = keys[col] if keys and col < len(keys) else None
+            if ve > vs:
+                pairs.append((key[0], key[1], vs, ve) if key else (None, None, vs, ve))
+            col += 1
+            pos = v.end()
+            if v.group("end") == ")":
+                break
+        else:
+            break
+        if keys is not None and pairs:
+            lines.append(pairs)
+        end = pos
+        while pos < size and norm[pos] in " \t\r\n":
+            pos += 1
+        if not norm.startswith(",", pos):
+            break
+        pos += 1
+    return lines, (i, max(end, p + 1))
+
+
+def _code_pay(norm: str, p: int, ts: int, te: int, floor: int = 0) -> tuple[list, tuple[int, int]] | None:
+    """The pay key ``norm[ts:te]`` (at ``p``) in code: the pairs of the SQL statement when it is
+    an UPDATE's ``SET salary = 182000 WHERE name = 'Jane Roe'`` (one view line), or, when the
+    key is assigned a dict (``salaries = {'Jane Roe': '$182,000'}``), one line ``name: <key>,
+    <pay key>: <value>`` per entry keyed by a quoted name. None: neither. The statement is read
+    within 1000 characters either way of ``p``, not before ``floor`` (the end of the last one)."""
+    sep = _R.inline_key.match(norm, ts)
+    if sep is None:
+        return None
+    j = sep.end()
+    while j < len(norm) and norm[j] in " \t":
+        j += 1
+    if norm.startswith("{", j):
+        close = norm.find("}", j, j + 8000)
+        hi = close if close != -1 else min(len(norm), j + 8000)
+        key = _key_info(norm[ts:te])[0]
+        lines = [[("name", (ts, te), e.start("k"), e.end("k")),
+                  (key, (ts, te), *(e.span("v") if e.group("v") is not None else e.span("n")))]
+                 for e in _DICT_ENTRY.finditer(norm, j + 1, hi)]
+        return lines, (ts, hi)
+    low = _lower(norm)
+    if len(low) != len(norm):
+        return None
+    lo = max(0, p - 1000, floor)
+    u = low.rfind("update", max(lo, low.rfind(";", lo, p) + 1), p)
+    if u == -1 or low.find(" set ", u, p) == -1 and low.find("\nset ", u, p) == -1:
+        return None
+    stop = low.find(";", p, p + 1000)
+    stop = min(len(norm), p + 1000) if stop == -1 else stop
+    pairs = []
+    for m in _SQL_PAIR.finditer(norm, u, stop):
+        g = "sq" if m.group("sq") is not None else "dq" if m.group("dq") is not None else "num"
+        pairs.append((_key_info(m.group("key"))[0], m.span("key"), *m.span(g)))
+    return [pairs], (u, stop)
 
 
 def _covered(done: list[tuple[int, int]], p: int) -> bool:
@@ -1575,12 +1859,60 @@ def rescan(norm: str, view: View, detectors: list, run) -> None:
     if not size or not view.segs:
         return
     for name, tier, fn in detectors:
-        if name == "salary" and view.pay and _DETECTORS.get(name) is fn:  # with the amounts found on the structure
-            run(f"{name} ({view.kind})", tier, lambda fn=fn: _with_pay(_mapped(view, fn, size), view.pay), size)
+        builtin = _DETECTORS.get(name) is fn
+        if name == "salary" and view.pay and builtin:  # with the amounts found on the structure
+            run(f"{name} ({view.kind})", tier,
+                lambda fn=fn: _with_pay(_mapped(_unpaid(view), fn, size), view.pay), size)
             continue
-        if name == "internal_hostname" or (_DETECTORS.get(name) is fn and name not in view.families):
+        if name == "internal_hostname" or (builtin and name not in view.families):
             continue  # a built-in detector whose context words no key holds: it would repeat the plain scan
+        if builtin and name in _NARROW and len(view.families & _NARROW) > 1:  # not the others' pairs
+            run(f"{name} ({view.kind})", tier,
+                lambda fn=fn, name=name: _mapped(view.narrow(lambda k, s, e, name=name: _keep_for(name, k)), fn,
+                                                 size), size)
+            continue
         run(f"{name} ({view.kind})", tier, lambda fn=fn: _mapped(view, fn, size), size)
+
+
+#: Detectors of the weak shapes: each reads a value only after its own context word, so a view
+#: re-scanned by one of them holds only the pairs under its own keys (see :meth:`View.narrow`).
+_NARROW = frozenset(k for k in _FAMILY_SOURCES if k not in _FAMILY_CATEGORY)
+
+
+def _keep_for(name: str, key: str | None) -> bool:
+    """Whether the view for the weak-shape detector ``name`` keeps a pair under ``key``: a bare
+    value, a key of its own, a key of no weak shape (a name, a pay or owner column: context);
+    not a key of another weak shape only (``DOB`` for ``phone``: that detector's own value)."""
+    if key is None:
+        return True
+    fams = _families(key)
+    return name in fams or not fams & _NARROW
+
+
+def _unpaid(view: View) -> View | None:
+    """``view`` for the ``salary`` detector: without the lines whose every value holding a
+    digit is an amount :func:`_pay_hits` found (those amounts are reported as pay hits; the
+    detector, which needs digits for an amount, would only find them again)."""
+    paid = {h[0] for h in view.pay}
+    if view.rows is None or not paid:
+        return view
+    segs, norm_of = view.segs, view.text
+    drop: set[int] = set()
+    for i, (_, pairs) in enumerate(view.rows):
+        hit = False
+        for _, _, vi in pairs:
+            vs, ve, ns, _, _ = segs[vi]
+            if ns in paid:
+                hit = True
+            elif any(c.isdigit() for c in norm_of[vs:ve]):
+                break
+        else:
+            if hit:
+                drop.add(i)
+    if not drop:
+        return view
+    rows = [r for i, r in enumerate(view.rows) if i not in drop]
+    return View(view.kind, view.text, view.segs, view.families, view.pay, rows).narrow(lambda k, s, e: True)
 
 
 def _with_pay(hits: list[tuple[int, int, str, str, str]], pay: list[tuple[int, int, str, str, str]]
@@ -1600,9 +1932,15 @@ def _with_pay(hits: list[tuple[int, int, str, str, str]], pay: list[tuple[int, i
 
 def _mapped(view: View, fn, size: int) -> list[tuple[int, int, str, str, str]]:
     out = []
+    if view is None:
+        return out
     note = f"{view.kind} view"
+    seen: set[tuple[int, int]] = set()
     for h in fn(view.text):
         s, e, masked, verdict, context = _full_hit(h)
+        if (s, e) in seen:
+            continue  # the same value again (a context word reaching the next line's value too)
+        seen.add((s, e))
         ns, ne = view.span(s, e, size)
         out.append((ns, ne, masked, f"{verdict}; {note}" if verdict else note, context))
     return out
