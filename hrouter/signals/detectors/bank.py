@@ -62,6 +62,7 @@ from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 # imported when the detector first runs, after the sensitivity module
+from hrouter.signals.detectors.contextual import LazyPatterns
 from hrouter.signals.sensitivity import _any_needle, _lower_windows, _match_copy, _scan
 
 _I = re.IGNORECASE
@@ -141,7 +142,7 @@ _RUN = frozenset("0123456789 \t-")
 _NOT_NUMBER = r"(?:19|20)\d\d[ \-]\d\d[ \-]\d\d|\d\d[ \-]\d\d[ \-](?:19|20)\d\d|(?:19|20)\d\d[ \-](?:19|20)\d\d"
 
 
-class _Rx:
+class _Rx(LazyPatterns):
     """Compiled on first use."""
 
     _src = {**{k: (src, f) for name, alts in (("strong", _STRONG), ("medium", _MEDIUM), ("weak", _WEAK),
@@ -152,12 +153,6 @@ class _Rx:
             "sort_value": (_SORT_VALUE, 0), "blz_value": (_BLZ_VALUE, 0), "bare_uk": (_BARE_UK, 0),
             "sort_dashed": (r"(?<![\w+\-/.,])\d\d-\d\d-\d\d(?![\w\-]|[./,]\d)", 0),
             "not_number": (_NOT_NUMBER, 0)}
-
-    def __getattr__(self, name: str) -> re.Pattern[str]:
-        src, flags = self._src[name]
-        rx = re.compile(src, flags)
-        setattr(self, name, rx)
-        return rx
 
 
 _R = _Rx()

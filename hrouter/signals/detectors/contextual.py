@@ -63,7 +63,20 @@ _GAP = (r"(?:[ \t]*(?:[:=#\-–(\"']|\b(?:numbers?|num|nos?|nr|n[°º]|ids?|numm
 # argument text with a blank line)
 
 
-class _Rx:
+class LazyPatterns:
+    """A table of regex sources (``_src``: name -> (source, flags)), each compiled on first
+    use and kept as an attribute (a detector module pays only for the patterns it runs)."""
+
+    _src: dict[str, tuple[str, int]] = {}
+
+    def __getattr__(self, name: str) -> re.Pattern[str]:
+        src, flags = self._src[name]
+        rx = re.compile(src, flags)
+        setattr(self, name, rx)
+        return rx
+
+
+class _Rx(LazyPatterns):
     """Compiled on first use."""
 
     _src: dict[str, tuple[str, int]] = {
@@ -137,11 +150,6 @@ class _Rx:
                   r"(?![^\W_])", _I),
     }
 
-    def __getattr__(self, name: str) -> re.Pattern[str]:
-        src, flags = self._src[name]
-        rx = re.compile(src, flags)
-        setattr(self, name, rx)
-        return rx
 
 
 _R = _Rx()
