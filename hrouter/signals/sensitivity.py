@@ -13,12 +13,15 @@ Built-in detectors and the rule each follows:
     a context word is near). Valid
     ranges per the SSA's SSN randomization rules (2011) and the Code of Federal
     Regulations: area not 000, 666 or 900-999; group not 00; serial not 0000. Bare
-    nine digits count only next to a context word ("SSN", "social security",
+    nine digits count only next to a context word ("SSN", "SS#", "S.S.N.", "social security",
     "Sozialversicherungsnummer", "numéro de sécurité sociale", "número de seguro
     social"). Numbers the SSA voided after they were printed on sample cards or in
     ads (078-05-1120, 219-09-9999, 457-55-5462) and the textbook dummy 123-45-6789
     are public only when the text calls them a dummy/sample/example/placeholder
-    nearby; otherwise they count (fail closed).
+    nearby; otherwise they count (fail closed). A US ITIN (area 9xx, group 50-65, 70-88,
+    90-92, 94-99; ``stdnum.us.itin``, imported only for such a candidate) after the word
+    "ITIN" is reported here too, verdict ``itin valid (stdnum.us.itin)``: the same shape and
+    use as an SSN (a person's tax id); without the word a 9xx number stays an invalid SSN.
 ``credit_card``
     13-19 digit (Maestro 12-19) payment card numbers (optional separators between groups: 1-3
     spaces or tabs, a dash or dot, a line break; or one ``/``, ``_`` or ``|``, the same throughout,
@@ -62,11 +65,21 @@ Built-in detectors and the rule each follows:
     and a sign of an address (handle-like local part, free-mail domain or a mail word before),
     so "look at the dot com era" and "I worked at acme dot com" stay prose
     (:func:`_obfuscated_emails`); redaction replaces the whole spelled-out span like any finding.
+    Also Spanish/German bracketed forms (``marta (arroba) empresa (punto) es``, ``hans [ät] web
+    [punkt] de``; bare ``arroba``/``punto`` words are not read), a blank before the ``@`` only
+    (``jane.doe @gmail.com``, a handle or mail word needed; not a decorator line), and a bare
+    ``at`` with plain dots before a free-mail domain after a mail word ("my email: jsmith at
+    gmail.com"). A verb or pronoun before ``at`` ("look at gmail dot com") or a possessive
+    after the domain ("gmail dot com's new UI") is prose.
 ``phone``
     Phone numbers in international form (``+CC`` or ``00CC``), or in national form
     after a context word (phone, tel, mobile, cell, call, landline, fax, Telefon,
     Handy, erreichen, téléphone, portable, fixe, teléfono, móvil, cellulare, telemóvel,
-    telefoon, mobiel, komórka, "il mio numero", "mijn nummer", ...), validated
+    telefoon, mobiel, komórka, "il mio numero", "mijn nummer", "my number", "emergency
+    contact", ...), or right after a label (a signature's ``M:``/``T:``/``C:``/``H:``/``W:``/``O:``/``F:``
+    at a line start, ``Ph:``, ``Direct:``, ``Home``, ``Office``, ``Work``; checked per candidate,
+    no needle), or a NANP number written ``1-415-867-5309`` (one separator throughout, not a
+    toll-free 8xx area code), validated
     against ITU-T E.164 numbering plans with ``phonenumbers`` (Google libphonenumber
     metadata; imported only when a candidate needs it). Dates, times, versions and
     long ids are not candidates; a formula (``=312-555-0110``) is not a number. A
@@ -97,9 +110,17 @@ Built-in detectors and the rule each follows:
     "la password è", "a senha é"). Placeholders are not secrets: ``YOUR_API_KEY``, ``${VAR}``,
     ``<token>``, ``{{ secrets.X }}``, ``os.environ[...]``/``getenv()``/variable
     references, anything with a literal ``...``/``…``, runs of ``x``/``*``, AWS
-    keys ending in ``EXAMPLE``. A token, secret or API key that is one short word in one
-    case (``token: ident`` in a lexer, ``api_key: production``) is no credential: generated
-    ones never are; a password may be (``password: admin`` counts).
+    keys ending in ``EXAMPLE``, the jwt.io sample token. A token or API key that is one short
+    word in one case (``token: ident`` in a lexer, ``api_key: production``) is no credential:
+    generated ones never are; a password, PSK or shared secret may be (``password: admin``
+    counts). Also: ``Bearer <token>`` anywhere (a header set in code, a template literal with
+    a literal token; ``${token}`` is a placeholder), ``*_KEY``/``*_AUTH``/``*_DSN`` names with
+    a generated-looking value (16+ characters switching between letters and digits; UUIDs,
+    hashes and database/cache/map keys excepted), password phrasings ("password for X:",
+    "Password - X", a label alone on its line with the value on the next, ``pwd X``), Gmail
+    app passwords (four groups of four letters), registry/SMB logins (``docker login -p``,
+    ``smbclient -U user%pass``), Discord webhooks, and password labels in Russian, Japanese,
+    Chinese, Korean, Turkish, Swedish and Finnish.
 ``private_key``
     Private key armor headers: any ``BEGIN <up to 4 words> PRIVATE KEY`` (RFC 7468 PEM:
     RSA, EC, X25519, ENCRYPTED, ...; OpenSSH; PGP ``PRIVATE/SECRET KEY BLOCK``; SSH2
@@ -113,11 +134,13 @@ Built-in detectors and the rule each follows:
 ``date_of_birth``
     A full date (day, month, year 1900 or later; numeric, ISO 8601 or with an
     English/German/French/Spanish/Italian/Portuguese/Dutch/Polish month name) next to a
-    context word (DOB, date of birth, born, birthday, Geburtsdatum, geboren, né/née le,
+    context word (DOB, date of birth, born — not "born-again" —, birthday, bday/b-day, genealogy's
+    lower-case "b." before a date with a month name, Geburtsdatum, geboren, né/née le,
     date de naissance, fecha de nacimiento, nacido/nacida, data di nascita, nato/nata il/a
     — not "la Nato" —, data de nascimento, nascido/nascida, geboortedatum, data urodzenia,
     urodzony/urodzona, ur.): starting at most 34 characters after it or ending at most 12
-    before it. Earlier years are historical figures.
+    before it. Earlier years are historical figures. Also "4th of March, 1971", "04-MAR-1971"
+    and compact ISO 8601 ``19710304``.
 ``classification_marking``
     Document handling markings: "CONFIDENTIAL - INTERNAL", "INTERNAL ONLY",
     "(for) internal use only", "company confidential", "strictly confidential",
@@ -127,7 +150,11 @@ Built-in detectors and the rule each follows:
     interne", "uso interno", FIRST Traffic Light Protocol ``TLP:AMBER``/``TLP:RED``,
     US classification banners (TOP SECRET, SECRET//..., NOFORN), "Attorney-Client
     Privileged" (the noun "privilege" only as an upper-case banner: a question about the
-    doctrine is not a marking).
+    doctrine is not a marking), label fields "Sensitivity: / Classification: / Data
+    classification: Confidential|Internal|Restricted|Secret|Private|Sensitive" (not Public),
+    Microsoft Purview label metadata ``MSIP_Label_<guid>_Name=Confidential``, "under (an) NDA",
+    "strettamente riservato", "ściśle poufne", a capitalised "Poufne", Japanese 社外秘, 極秘, 部外秘,
+    取扱注意.
 ``unreleased_financials``
     Financial figures (ARR, revenue, bookings, churn, acquisition price, ... with an
     amount) stated as not yet public (unannounced, not disclosed, draft, forecast,
@@ -152,7 +179,12 @@ Not a detector of its own but always on: hostnames under the policy's
 ``internal_domains`` (e.g. ``build-01.corp``) -> finding ``internal_hostname``, tier
 internal. The bare suffix (".internal TLD") is not a hostname. Labels may hold underscores
 (``_ldap._tcp.dc01.corp``, ``file_srv.corp``) and dots may be defanged (``db01[.]corp``,
-``db01(.)corp``, ``db01[dot]corp``, ``hxxps://wiki[.]internal/page``).
+``db01(.)corp``, ``db01[dot]corp``, ``hxxps://wiki[.]internal/page``). Code is no host: a
+name whose first label is a receiver or reverse-DNS package root (``self.internal``,
+``com.google.common.base.internal``; see ``_HOST_CODE_FIRST``), an attribute assigned or called
+(``x.internal = 1``, ``obj.internal(``; not with a hyphen), a module on a Python import line.
+Well-known public names are allowlisted by exact value: ``metadata.google.internal``,
+``host.docker.internal``, ``gateway.docker.internal``, ``kubernetes.docker.internal``.
 
 Custom rules (``sensitivity.custom``): ``keywords`` match case-insensitively as whole
 words, where only letters and digits are word characters and anything else (``_``,
@@ -164,7 +196,11 @@ words too: ``BlueHeronService``, ``getBlueHeronConfig``, ``BLUEHERONService``, `
 word); ``myblueheronthing`` and ``xBLUEHERON`` have none. A keyword also matches its
 plural with a trailing ``s`` (``BLUEHERONS``): a codename in the plural is still the
 codename. Multi-word keywords match with any run of spaces/``-``/``_`` or a camelCase
-boundary between the words (``Project Nimbus``, ``project-nimbus``, ``ProjectNimbus``).
+boundary between the words (``Project Nimbus``, ``project-nimbus``, ``ProjectNimbus``), also
+``.``, ``/``, ``:`` and quotes (``project.nimbus``, ``Project: Nimbus``, ``Project "Nimbus"``);
+nothing between them (``projectnimbus``) is no boundary. Digits may follow a keyword written in
+lower or mixed case (``BlueHeron2``, ``blueheron2025-roadmap.pdf``), not one in capitals
+(``BLUEHERON2``).
 Keywords and host suffixes also match look-alike letters (Unicode TR39 confusables, plus
 Latin small capitals: ``ʙʟᴜᴇʜᴇʀᴏɴ``, ``blueнeron``; see :mod:`hrouter.signals.confusables`).
 ``pattern`` rules are Python regexes applied as written (use ``(?i)`` for case-insensitivity).
@@ -298,7 +334,7 @@ _GROUP_SEP = r"(?:[ \t]{0,3}[-.][ \t]{0,3}(?:\r?\n[ \t]{0,8})?|[ \t]{1,3})"
 #: A dot between the labels of an address's domain, plain or spelled out / defanged: ``.``,
 #: ``[dot]`` ``(dot)`` ``{dot}`` ``<dot>`` ``[.]`` ``(.)`` (blanks allowed inside and around), a bare
 #: `` dot `` / `` DOT `` between blanks, a blank-spaced ``.`` (see detect_email).
-_EMAIL_DOT = (r"(?:\.(?![ \t])|[ \t]*[\[({<][ \t]*(?:dot|DOT|Dot|\.)[ \t]*[\])}>][ \t]*|[ \t]+(?:dot|DOT)[ \t]+"
+_EMAIL_DOT = (r"(?:\.(?![ \t])|[ \t]*[\[({<][ \t]*(?:dot|DOT|Dot|\.|punto|PUNTO|Punto|punkt|PUNKT|Punkt)[ \t]*[\])}>][ \t]*|[ \t]+(?:dot|DOT)[ \t]+"
               r"|[ \t]+\.[ \t]*|\.[ \t]+)")
 
 _SOURCES: dict[str, tuple[str, int]] = {
@@ -320,6 +356,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # the run of host characters that ends at the search's end (IGNORECASE's extra letters too)
     "host_run": (r"[A-Za-z0-9._\-\[\](){}\u0130\u0131\u017f\u212a]*", 0),
     "alnum_run": (r"[^\W_]+", 0),
+    # a Python import line up to a dotted module name (see _host_is_code)
+    "host_import": (r"[ \t]*(?:from[ \t]+|import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*)\Z", 0),
     "non_digits": (r"\D", 0),
     "hex_run": (r"[0-9A-Fa-f]+", 0),
     "digit_run": (r"\d+", 0),
@@ -334,11 +372,11 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # ---- ssn
     "ssn": (r"(\d)" + _NUM_START + r"(?<!\+\d)(\d{2})(" + _GROUP_SEP + r")(\d{2})(" + _GROUP_SEP + r")(\d{4})"
             + _NUM_END, 0),
-    "ssn_ctx": (r"\b(?:SSNs?|social[\s\-]+security(?:[\s\-]+(?:number|no\b\.?|#))?|soc\.?[ \t]*sec\.?|"
+    "ssn_ctx": (r"\b(?:SSNs?|SS#|S\.S\.N\b\.?|ITINs?\b|social[\s\-]+security(?:[\s\-]+(?:number|no\b\.?|#))?|soc\.?[ \t]*sec\.?|"
                 r"sozialversicherungs(?:nummer|-?nr\b\.?)|sv-?nummer|"
                 r"num[ée]ro[ \t]+de[ \t]+s[ée]curit[ée][ \t]+sociale|"
                 r"n[úu]mero[ \t]+(?:de(?:l)?[ \t]+)?seguro[ \t]+social|seguro[ \t]+social)", _I),
-    "ssn_ctx_lc": (r"s(?<!\ws)sns?|s(?<!\ws)ocial[\s\-]+security(?:[\s\-]+(?:number|no\b\.?|#))?|"
+    "ssn_ctx_lc": (r"s(?<!\ws)sns?|s(?<!\ws)s#|s(?<!\ws)\.s\.n\b\.?|i(?<!\wi)tins?\b|s(?<!\ws)ocial[\s\-]+security(?:[\s\-]+(?:number|no\b\.?|#))?|"
                    r"s(?<!\ws)oc\.?[ \t]*sec\.?|s(?<!\ws)ozialversicherungs(?:nummer|-?nr\b\.?)|s(?<!\ws)v-?nummer|"
                    r"n(?<!\wn)um[ée]ro[ \t]+de[ \t]+s[ée]curit[ée][ \t]+sociale|"
                    r"n(?<!\wn)[úu]mero[ \t]+(?:de(?:l)?[ \t]+)?seguro[ \t]+social|s(?<!\ws)eguro[ \t]+social", 0),
@@ -373,19 +411,20 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # 2 = the at separator, 3 = the domain with its dot separators
     "email_obf": (r"(?<![\w.%+\-])([\w%+\-]+(?:(?:\.|[ \t]*[\[({][ \t]*(?:\.|dot|DOT)[ \t]*[\])}][ \t]*"
                   r"|[ \t]+(?:dot|DOT)[ \t]+)[\w%+\-]+){0,8})"
-                  r"([ \t]*[\[({<][ \t]*(?:at|AT|At|@)[ \t]*[\])}>][ \t]*|[ \t]*@[ \t]+|[ \t]+(?:AT|at)[ \t]+|@)"
+                  r"([ \t]*[\[({<][ \t]*(?:at|AT|At|@|arroba|ARROBA|Arroba|ät|ÄT|Ät)[ \t]*[\])}>][ \t]*"
+                  r"|[ \t]*@[ \t]+|[ \t]+(?:AT|at)[ \t]+|[ \t]+@|@)"
                   r"((?:[^\W_](?:[\w\-]{0,61}[^\W_])?" + _EMAIL_DOT + r"){1,8}[^\W\d_]{2,63})"
                   r"(?![\w\-]|\.[^\W_]|[ \t]*[\[({<][ \t]*(?:dot|DOT|\.)[ \t]*[\])}>])", 0),
     "email_obf_dot": (_EMAIL_DOT, 0),
     "email_obf_local_dot": (r"[ \t]*[\[({][ \t]*(?:\.|dot|DOT)[ \t]*[\])}][ \t]*|[ \t]+(?:dot|DOT)[ \t]+", 0),
     # after a real "@": a domain label and then a spelled-out or defanged dot (jane@gmail[dot]com)
-    "email_at_obf": (r"[ \t]*[^\W_][\w\-]{0,62}(?:[ \t]*[\[({<][ \t]*(?:dot|DOT|Dot|\.)[ \t]*[\])}>]"
+    "email_at_obf": (r"[ \t]*[^\W_][\w\-]{0,62}(?:[ \t]*[\[({<][ \t]*(?:dot|DOT|Dot|\.|punto|PUNTO|Punto|punkt|PUNKT|Punkt)[ \t]*[\])}>]"
                      r"|[ \t]+(?:dot|DOT)[ \t]+[^\W\d_]|[ \t]+\.[ \t]*[^\W\d_]|\.[ \t]+[^\W\d_])", 0),
     # ---- phone
     # "Tel.+49 ...", "Phone—+49 ..." count; "=312-555-0110" (a formula), "1.0049 ..." do not
     "phone_intl": (r"(?:\+(?<![\w+=/]\+)(?<!\d[.\-]\+)|00(?<![\w+=/]00)(?<!\d[.\-]00))"
                    r"[1-9][\d \t().\-/]{5,22}\d(?!\w)", 0),
-    "phone_cand": (r"(?:\((?<![\w+=/]\()(?<!\d[.\-]\()\d|\d(?<![\w+=/(]\d)(?<!\d[.\-]\d))"
+    "phone_cand": (r"(?:\((?<![\w+=/]\()(?<!\d[.\-]\()\d|\d(?<![\w+=/(]\d)(?<!\d[.\-]\d)|\d(?<=[A-Za-z]=\d))"
                    r"[\d \t().\-/]{5,22}\d(?!\w)", 0),
     "phone_ctx": (r"\b(?:(?:tele)?phone|tel\b|mobile?|mob\b|cell(?:phone|ular)?\b|call(?:\s+me)?\b|"
                   r"text\s+me|sms|whats\s?app|fax|landline|reach\s+me|ring\s+me|contact\s+(?:me|number)|"
@@ -394,7 +433,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
                   r"appel\w*|rappel\w*|joindre|tel[ée]fono|m[óo]vil|celular|llam\w*|mi\s+n[úu]mero|"
                   r"meine\s+nummer|cellulare|telem[óo]vel|telefoon\w*|mobiel\w*|kom[óo]rk\w*|kom\.|chiam\w*|"
                   r"bel (?:me|mij)\b|zadzwo[ńn]\w*|mi[oa]\s+numero|meu\s+n[úu]mero|mijn\s+(?:telefoon)?nummer|"
-                  r"m[óo]j\s+numer)", _I),
+                  r"m[óo]j\s+numer|my\s+(?:(?:phone|cell|mobile|home|work|direct)\s+)?number|emergency\s+contact)", _I),
     # phone_ctx for the lower-case copy, each alternative led by a literal (same order)
     "phone_ctx_lc": (r"t(?<!\wt)elephone|p(?<!\wp)hone|t(?<!\wt)el\b|m(?<!\wm)obile?|m(?<!\wm)ob\b|"
                      r"c(?<!\wc)ell(?:phone|ular)?\b|c(?<!\wc)all(?:\s+me)?\b|t(?<!\wt)ext\s+me|s(?<!\ws)ms|"
@@ -407,7 +446,16 @@ _SOURCES: dict[str, tuple[str, int]] = {
                      r"l(?<!\wl)lam\w*|m(?<!\wm)i\s+n[úu]mero|m(?<!\wm)eine\s+nummer|c(?<!\wc)ellulare|"
                      r"t(?<!\wt)elem[óo]vel|t(?<!\wt)elefoon\w*|m(?<!\wm)obiel\w*|k(?<!\wk)om[óo]rk\w*|k(?<!\wk)om\.|"
                      r"c(?<!\wc)hiam\w*|b(?<!\wb)el (?:me|mij)\b|z(?<!\wz)adzwo[ńn]\w*|m(?<!\wm)i[oa]\s+numero|"
-                     r"m(?<!\wm)eu\s+n[úu]mero|m(?<!\wm)ijn\s+(?:telefoon)?nummer|m(?<!\wm)[óo]j\s+numer", 0),
+                     r"m(?<!\wm)eu\s+n[úu]mero|m(?<!\wm)ijn\s+(?:telefoon)?nummer|m(?<!\wm)[óo]j\s+numer|"
+                     r"m(?<!\wm)y\s+(?:(?:phone|cell|mobile|home|work|direct)\s+)?number|e(?<!\we)mergency\s+contact", 0),
+    # a line label or short label right before a number (no needle: checked per candidate in the
+    # 48 characters before it): "M: 415-...", "Ph: ", "Direct: ", "Home 415-..." (a signature block)
+    "phone_label": (r"(?:(?:^|(?<=\n))[ \t>*\-]*(?-i:[MTCHWOF])\.?[ \t]*:|\b(?:ph|direct(?:[ \t]+(?:line|dial|no|number))?|"
+                    r"home|work|office|emergency(?:[ \t]+(?:contact|no|number))?))"
+                    r"[ \t]*\.?[ \t]*[:=#]?[ \t]*\Z", _I),
+    # a NANP number written with its leading 1 and one separator throughout: "1-415-867-5309"
+    # (toll-free area codes are business lines)
+    "phone_nanp1": (r"1([-. ])(?!8(?:00|33|44|55|66|77|88)\1)[2-9]\d\d\1[2-9]\d\d\1\d{4}", 0),
     "phone_business": (r"\b(?:public|information\s+line|info\s+line|hotline|helpline|switchboard|reception|"
                        r"front\s+desk|customer\s+(?:service|support|care)|support\s+line|toll[\s\-]free|"
                        r"museum|embassy|consulate|kundenservice|kundendienst|zentrale|servicenummer|"
@@ -451,6 +499,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|(shp(?:at|ss|ca|pa)_)[a-fA-F0-9]{32}(?!\w)"  # Shopify
         r"|(do[opr]_v1_)[a-f0-9]{64}(?!\w)"  # DigitalOcean
         r"|(?<!-)(xai-)[A-Za-z0-9]{80}(?![\w\-])"  # xAI
+        r"|(discord(?:app)?\.com/api/webhooks/)\d{17,20}/[A-Za-z0-9_\-]{60,100}(?![\w\-])"  # Discord webhook
         r"|(gsk_)[A-Za-z0-9]{52}(?!\w)"  # Groq
         r"|(AGE-SECRET-KEY-1)[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}(?![A-Za-z0-9])"  # age (bech32)
         r")", 0),
@@ -459,7 +508,9 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"(?:(?<![A-Za-z])(?:pass|pwd|pw)|pass(?:word|wd|phrase)|secret(?:[_\-]?access)?[_\-]?key|secret|"
         r"token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
         r"credentials?|passwort|kennwort|mot[ \t_\-]de[ \t_\-]passe|contrase[ñn]a|"
-        r"(?<![A-Za-z])senha|wachtwoord|(?<![A-Za-z])has[łl]o(?![A-Za-z])|account[_\-]?key|shared[_\-]?access[_\-]?key)"
+        r"(?<![A-Za-z])senha|wachtwoord|(?<![A-Za-z])has[łl]o(?![A-Za-z])|account[_\-]?key|shared[_\-]?access[_\-]?key|"
+        r"(?<![A-Za-z])psk(?![A-Za-z])|pre[_\- ]?shared[_\- ]?key|пароль|パスワード|密码|密碼|비밀번호|"
+        r"(?<![A-Za-z])[şs]ifre(?![A-Za-z])|(?<![A-Za-z])parola(?![A-Za-z])|l[öo]senord|salasana)"
         r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*){0,2}", _I),
     "bare_value": (r"[^\s\"'`]+", 0),
     "port_path": (r"\d{1,5}(?:/|$)", 0),
@@ -470,15 +521,20 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"(?:p(?<![A-Za-z]p)(?:ass|wd|w)|pass(?:word|wd|phrase)|secret(?:[_\-]?access)?[_\-]?key|secret|"
         r"token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|"
         r"credentials?|passwort|kennwort|mot[ \t_\-]de[ \t_\-]passe|contrase[ñn]a|"
-        r"s(?<![A-Za-z]s)enha|wachtwoord|h(?<![A-Za-z]h)as[łl]o(?![A-Za-z])|account[_\-]?key|shared[_\-]?access[_\-]?key)"
+        r"s(?<![A-Za-z]s)enha|wachtwoord|h(?<![A-Za-z]h)as[łl]o(?![A-Za-z])|account[_\-]?key|shared[_\-]?access[_\-]?key|"
+        r"p(?<![A-Za-z]p)sk(?![A-Za-z])|pre[_\- ]?shared[_\- ]?key|пароль|パスワード|密码|密碼|비밀번호|"
+        r"ş(?<![A-Za-z]ş)ifre(?![A-Za-z])|s(?<![A-Za-z]s)ifre(?![A-Za-z])|p(?<![A-Za-z]p)arola(?![A-Za-z])|"
+        r"l[öo]senord|salasana)"
         r"[\"']?[ \t]*(?::=|=>|=|:)[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*){0,2}", 0),
     "key_flag_lc": (r"-(?<![\w\-]-)-(?:password|passwd|pass|token|api-key|apikey|secret|client-secret)"
                     r"(?:=|[ \t]+)", 0),
     "key_auth_lc": (r"authorization(?<!\wauthorization)[\"']?[ \t]*[:=][ \t]*f?[\"']?[ \t]*"
                     r"(?:bearer|basic|token|digest)[ \t]+", 0),
-    "key_prose_lc": (r"(?:p(?<!\wp)(?:assword|asswort)|k(?<!\wk)ennwort|p(?<!\wp)(?:assphrase|asscode)|"
+    "key_prose_lc": (r"(?:p(?<!\wp)(?:assword|asswort|asswd|wd|w)|k(?<!\wk)ennwort|p(?<!\wp)(?:assphrase|asscode)|"
                      r"m(?<!\wm)ot\s+de\s+passe|c(?<!\wc)ontrase[ñn]a|s(?<!\ws)enha|w(?<!\ww)achtwoord|h(?<!\wh)as[łl]o)"
-                     r"(?:\s+(?:for\s+\S+\s+)?(?:is|was|ist|lautet|war|est|es|era|è|e'|é|jest)\b)\s*:?\s*", 0),
+                     r"(?:\s+(?:(?:for|to|of|on|at)\s+(?:(?:the|my|our|this|that|your)\s+)?\S+\s+)?"
+                     r"(?:is|was|ist|lautet|war|est|es|era|è|e'|é|jest)\b\s*:?\s*"
+                     r"|\s+(?:for|to|of|on|at)\s+(?:(?:the|my|our|this|that)\s+)?[^\s:]+[ \t]*:[ \t]*)", 0),
     "key_flag": (r"(?<![\w\-])--(?:password|passwd|pass|token|api-key|apikey|secret|client-secret)(?:=|[ \t]+)", _I),
     "key_auth": (r"\bauthorization[\"']?[ \t]*[:=][ \t]*f?[\"']?[ \t]*(?:bearer|basic|token|digest)[ \t]+", _I),
     # command lines that carry a password (the value follows the match): curl -u user:pass,
@@ -487,13 +543,55 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "key_cli_mysql": (r"(?<![\w\-./])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|"
                       r"mariadb-dump|mariadb-admin)\b[^\n|;&]{0,300}?[ \t]-p(?=[^\s\-])", 0),
     "key_cli_sshpass": (r"(?<![\w\-./])sshpass\b[^\n|;&]{0,100}?[ \t]-p[ \t]*", 0),
+    # registry logins (docker login -u USER -p PASS; not --password-stdin), smbclient -U user%pass
+    "key_cli_login": (r"(?<![\w\-./])(?:docker|podman|nerdctl|buildah|skopeo|az|oras|crane|oc|cf|helm[ \t]+registry)"
+                      r"[ \t]+login\b[^\n|;&]{0,300}?[ \t](?:-p|--password)(?:[ \t]+|=)", 0),
+    "key_cli_smb": (r"(?<![\w\-./])(?:smbclient|rpcclient|smbget|smbcacls|smbmap)\b[^\n|;&]{0,300}?[ \t](?:-U|--user)"
+                    r"(?:[ \t]+|=)", 0),
+    # "Bearer TOKEN" anywhere, also '"Bearer " + "TOKEN"' (the token follows: key_bearer_value)
+    "key_bearer": (r"\bbearer(?:[ \t]*[\"'`][ \t]*\+[ \t]*[\"'`]|[ \t]+)", _I),
+    "key_bearer_value": (r"[A-Za-z0-9\-._~+/]{20,1024}=*", 0),
+    # NAME_KEY / NAME_AUTH / NAME_DSN / key = value (the name before is checked by the caller)
+    "key_env": (r"(?:key|auth|dsn)(?![A-Za-z0-9_\-])[\"']?[ \t]*(?::=|=>|=|:)[ \t]*", _I),
+    "key_env_name": (r"[A-Za-z0-9_\-.]{0,64}\Z", 0),
+    # names of keys that are no secrets (database, cache and map keys, public keys, key ids)
+    "key_env_skip": (r"primary|foreign|sort|partition|cache|hash|public|publishable|pub_|site_?key|idempoten|dedup|"
+                     r"shard|routing|lookup|index|unique|composite|cursor|etag|checksum|sha\d|md5|commit|object|"
+                     r"bucket|s3|gpg|pgp|fingerprint|ssh|host_?key|map|dict|hot_?key|short|i18n|translation|label|"
+                     r"message|row|range|group|order|field|column|attr|prop|list|item|track|join|cluster|"
+                     r"license|product|serial|kid|key_?id|region|namespace|prefix|suffix", _I),
+    "key_uuid": (r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", 0),
+    "key_sha_hex": (r"[0-9a-f]{40}|[0-9A-F]{40}|[0-9a-f]{64}|[0-9A-F]{64}", 0),
+    # "Password - VALUE", a label alone on its line with the value alone on the next line,
+    # "(pw VALUE)", "pwd VALUE", "user jdoe pass VALUE"
+    "key_label": (r"\b(?:password|passwort|kennwort|passwd|pwd|pw)(?:[ \t]+-[ \t]+|[ \t]*\r?\n[ \t]*)", _I),
+    "key_bare_pw": (r"(?<![\w\-./$])(?:pw|pwd|passwd)[ \t]+", _I),
+    "key_userpass": (r"\b(?:user(?:name)?|login)\b[ \t]*[:=]?[ \t]*[^\s:/\"'@,;=]{1,64}[ \t]*[,;/]?[ \t]+"
+                     r"(?:pass(?:word|wd)?|pwd|pw)[ \t]*[:=]?[ \t]*", _I),
+    # a Gmail app password as Google shows it: four groups of four lower-case letters
+    # the patterns above for the lower-case copy (see _ci_scan), each alternative led by a literal
+    "key_bearer_lc": (r"b(?<!\wb)earer(?:[ \t]*[\"'`][ \t]*\+[ \t]*[\"'`]|[ \t]+)", 0),
+    "key_env_lc": (r"(?:key|auth|dsn)(?![a-z0-9_\-])[\"']?[ \t]*(?::=|=>|=|:)[ \t]*", 0),
+    "key_label_lc": (r"(?:p(?<!\wp)(?:assword|asswort|asswd|wd|w)|k(?<!\wk)ennwort)(?:[ \t]+-[ \t]+|[ \t]*\r?\n[ \t]*)", 0),
+    "key_bare_pw_lc": (r"p(?<![\w\-./$]p)(?:w|wd|asswd)[ \t]+", 0),
+    "key_userpass_lc": (r"(?:u(?<!\wu)ser(?:name)?|l(?<!\wl)ogin)\b[ \t]*[:=]?[ \t]*[^\s:/\"'@,;=]{1,64}[ \t]*[,;/]?[ \t]+"
+                        r"(?:pass(?:word|wd)?|pwd|pw)[ \t]*[:=]?[ \t]*", 0),
+    "key_app_password": (r"[a-z]{4}(?:[ \t][a-z]{4}){3}(?![\w])", 0),
+    # labels whose one-word value counts, like a password's: shared secrets and PSKs, and the
+    # password words of more languages (_PASSWORD_KEY has the others); "parola" (Italian "word") does not
+    "key_pw_label": (r"(?<![\w\-:.])secret(?![\w\-])|(?<![A-Za-z0-9\-:.])(?:psk|pre[_\- ]?shared[_\- ]?key)(?![\w\-])|"
+                     r"shared[_\- ]?secret|пароль|"
+                     r"パスワード|密码|密碼|비밀번호|[şs]ifre|l[öo]senord|salasana", _I),
+    "key_weak_label": (r"parola", _I),
     # "login: admin / pass", "creds admin:pass": a label, then user and password (groups 1-3)
     "key_pair": (r"\b(login|logon|creds?|credentials|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*(?:[:=][ \t]*|[ \t])"
                  r"([^\s:/\"'@,;=]{1,64})(?::|[ \t]*/[ \t]*)(?!/)([^\s\"']{1,128})", _I),
     "key_url": (r"\b[a-z][a-z0-9+.\-]{1,20}://([^\s:/@'\"<>]{0,64}):([^\s@/'\"<>]{1,128})@[\w\-\[]", _I),
-    "key_prose": (r"\b(?:password|passwort|kennwort|passphrase|passcode|mot\s+de\s+passe|contrase[ñn]a|"
+    "key_prose": (r"\b(?:password|passwort|passwd|pwd|pw|kennwort|passphrase|passcode|mot\s+de\s+passe|contrase[ñn]a|"
                   r"senha|wachtwoord|has[łl]o)"
-                  r"(?:\s+(?:for\s+\S+\s+)?(?:is|was|ist|lautet|war|est|es|era|è|e'|é|jest)\b)\s*:?\s*", _I),
+                  r"(?:\s+(?:(?:for|to|of|on|at)\s+(?:(?:the|my|our|this|that|your)\s+)?\S+\s+)?"
+                  r"(?:is|was|ist|lautet|war|est|es|era|è|e'|é|jest)\b\s*:?\s*"
+                  r"|\s+(?:for|to|of|on|at)\s+(?:(?:the|my|our|this|that)\s+)?[^\s:]+[ \t]*:[ \t]*)", _I),
     "placeholder": (r"\.\.\.|…|^<.*>$|^\{.*\}$|\{\{|\$\{|^\$\(?[A-Za-z_]|%\(|^%s$|^%[A-Za-z_]+%$|"
                     r"os\.environ|getenv|process\.env|\benv\(|ENV\[|secrets\.|vault|keyring|"
                     r"x{4,}|\*{3,}|#{4,}|•{3,}|(?-i:^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)", _I),
@@ -524,7 +622,10 @@ _SOURCES: dict[str, tuple[str, int]] = {
                  r"|M[A-Za-z0-9+/]{2}CAQ(?:Aw|EE)|b3BlbnNzaC1rZXktdjE)[A-Za-z0-9+/]{16,}", 0),
     "ppk_private": (r"Private-Lines:[ \t]*\d+\s+[A-Za-z0-9+/]{40,}", 0),
     # ---- date of birth
-    "dob_ctx": (r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|"
+    "dob_ctx": (r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|birthday|b[-']?day|born(?!-again)(?:\s+on)?|"
+                # genealogy's "b. 4 March 1971": lower-case, a date with a month name right after it
+                # (not a list item's "b. 12/03/2024")
+                r"(?<![\w.])(?-i:b)\.(?=[ \t]*(?:\d{1,2}(?:st|nd|rd|th|\.)?(?:[ \t]+|-))?" + _MONTHS + r"\b)|"
                 r"geburtsdatum|geburtstag|geboren(?:\s+am)?|geb\.|n[ée]e?\s+le|n[ée]\(e\)\s+le|"
                 r"date\s+de\s+naissance|fecha\s+de\s+nacimiento|f\.\s*nac\.|nacid[oa](?:\s+el)?|"
                 # Italian, Portuguese, Dutch, Polish
@@ -535,8 +636,9 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "date": (r"(?<!\d)(?<!\d[./\-])(?:(?<![^\W\d_])|(?=\d))(?:"
              r"(\d{1,2})[./\-](\d{1,2})[./\-](\d{4}|\d{2})"
              r"|(\d{4})[./\-](\d{1,2})[./\-](\d{1,2})"
-             r"|(\d{1,2})(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?(" + _MONTHS + r")\.?,?\s+(?:de\s+)?(\d{4})"
+             r"|(\d{1,2})(?:st|nd|rd|th|er|\.|º)?(?:\s+(?:de\s+|of\s+)?|-)(" + _MONTHS + r")(?:\.?,?\s+(?:de\s+)?|-)(\d{4})"
              r"|(" + _MONTHS + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})"
+             r"|((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])"  # compact ISO 8601 ("DOB:19710304")
              r")(?!\d|[./\-]\d)", _I),
     # ---- classification markings
     "marking": (
@@ -557,12 +659,18 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|\bdo[ \t]+u(?:ż|z)ytku[ \t]+wewn(?:ę|e)trznego\b"
         r"|\bTLP[ \t]*:?[ \t]*(?:AMBER|RED)\b"
         r"|[(\[][ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
+        r"|\b(?:sensitivity|(?:data[ \t]+)?classification)(?:[ \t]+label)?[ \t]*:[ \t]*(?:highly[ \t]+|strictly[ \t]+)?"
+        r"(?:confidential|internal|restricted|secret|private|sensitive)\b"
+        r"|\bmsip_label_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_name[ \t]*[=:][ \t]*[\"']?"
+        r"(?:highly[ \t]+)?(?:confidential|internal|restricted|secret|private|sensitive)\b"
+        r"|\bunder[ \t]+(?:an?[ \t]+)?nda\b|\bstrettamente[ \t]+riservat[oa]\b|\bściśle[ \t]+poufne\b"
+        r"|社外秘|極秘|部外秘|取扱注意"
         r"|^[ \t>*#\[]*(?:[\w&/]+[ \t]+){0,2}(?:internal|intern|confidential|vertraulich|confidentiel|"
         r"confidencial)(?:[ \t]*[-–—:/|][ \t]*(?:internal|intern|interne|interno)\b)?(?:\]|(?=[ \t]*(?::|[-–—][ \t]|$))))"
         r"|\b(?:CONFIDENTIAL|VERTRAULICH|CONFIDENTIEL|CONFIDENCIAL|TOP[ \t]+SECRET|NOFORN)\b"
         r"|\bSECRET//"
         r"|\b(?:GEHEIM|VS-NfD|FOUO|OFFICIAL-SENSITIVE|NATO[ \t]+(?:SECRET|CONFIDENTIAL|RESTRICTED)|"
-        r"SECRET[ \t]+D[ÉE]FENSE|RISERVATO|CONFIDENZIALE|VERTROUWELIJK|POUFNE|ŚCIŚLE[ \t]+TAJNE)\b", _M),
+        r"SECRET[ \t]+D[ÉE]FENSE|RISERVATO|CONFIDENZIALE|VERTROUWELIJK|POUFNE|Poufne|ŚCIŚLE[ \t]+TAJNE)\b", _M),
     # the marking pattern in three parts, in its order of preference: the case-insensitive
     # alternatives (for the lower-case copy, each led by a literal), the line-start one, and
     # the upper-case words (on the text itself); see detect_classification_marking
@@ -587,7 +695,17 @@ _SOURCES: dict[str, tuple[str, int]] = {
         r"|d(?<!\wd)o[ \t]+u(?:ż|z)ytku[ \t]+wewn(?:ę|e)trznego\b"
         r"|t(?<!\wt)lp[ \t]*:?[ \t]*(?:amber|red)\b"
         r"|\([ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
-        r"|\[[ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]", 0),
+        r"|\[[ \t]*(?:internal|intern|interne|interno)[ \t]*[)\]]"
+        r"|s(?<!\ws)ensitivity(?:[ \t]+label)?[ \t]*:[ \t]*(?:highly[ \t]+|strictly[ \t]+)?"
+        r"(?:confidential|internal|restricted|secret|private|sensitive)\b"
+        r"|d(?<!\wd)ata[ \t]+classification(?:[ \t]+label)?[ \t]*:[ \t]*(?:highly[ \t]+|strictly[ \t]+)?"
+        r"(?:confidential|internal|restricted|secret|private|sensitive)\b"
+        r"|c(?<!\wc)lassification(?:[ \t]+label)?[ \t]*:[ \t]*(?:highly[ \t]+|strictly[ \t]+)?"
+        r"(?:confidential|internal|restricted|secret|private|sensitive)\b"
+        r"|m(?<!\wm)sip_label_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_name[ \t]*[=:][ \t]*[\"']?"
+        r"(?:highly[ \t]+)?(?:confidential|internal|restricted|secret|private|sensitive)\b"
+        r"|u(?<!\wu)nder[ \t]+(?:an?[ \t]+)?nda\b|s(?<!\ws)trettamente[ \t]+riservat[oa]\b|ś(?<!\wś)ciśle[ \t]+poufne\b"
+        r"|社外秘|極秘|部外秘|取扱注意", 0),
     "marking_line_lc": (
         r"^[ \t>*#\[]*(?:[\w&/]+[ \t]+){0,2}(?:internal|intern|confidential|vertraulich|confidentiel|"
         r"confidencial)(?:[ \t]*[-–—:/|][ \t]*(?:internal|intern|interne|interno)\b)?"
@@ -596,7 +714,7 @@ _SOURCES: dict[str, tuple[str, int]] = {
                      r"C(?<!\wC)ONFIDENCIAL\b|T(?<!\wT)OP[ \t]+SECRET\b|N(?<!\wN)OFORN\b|S(?<!\wS)ECRET//|"
                      r"G(?<!\wG)EHEIM\b|V(?<!\wV)S-NfD\b|F(?<!\wF)OUO\b|O(?<!\wO)FFICIAL-SENSITIVE\b|"
                      r"N(?<!\wN)ATO[ \t]+(?:SECRET|CONFIDENTIAL|RESTRICTED)\b|S(?<!\wS)ECRET[ \t]+D[ÉE]FENSE\b|"
-                     r"R(?<!\wR)ISERVATO\b|C(?<!\wC)ONFIDENZIALE\b|V(?<!\wV)ERTROUWELIJK\b|P(?<!\wP)OUFNE\b|"
+                     r"R(?<!\wR)ISERVATO\b|C(?<!\wC)ONFIDENZIALE\b|V(?<!\wV)ERTROUWELIJK\b|P(?<!\wP)OUFNE\b|P(?<!\wP)oufne\b|"
                      r"Ś(?<!\wŚ)CIŚLE[ \t]+TAJNE\b|A(?<!\wA)TTORNEY[ \t]*[-–][ \t]*CLIENT[ \t]+PRIVILEGE\b", 0),
     # ---- unreleased financials
     "fin_marker": (r"\b(?:not[ \t]+(?:yet[ \t]+)?(?:been[ \t]+)?(?:disclosed|public|announced|released|published)"
@@ -1536,12 +1654,31 @@ def _ssn_valid(digits: str) -> bool:
     return not (area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000")
 
 
+#: ITIN group ranges (IRS: 50-65, 70-88, 90-92, 94-99), checked before python-stdnum is imported.
+_ITIN_GROUPS = frozenset(f"{g:02d}" for g in (*range(50, 66), *range(70, 89), 90, 91, 92, *range(94, 100)))
+
+
+@lru_cache(maxsize=1024)
+def _itin_valid(digits: str) -> bool:
+    """A US Individual Taxpayer Identification Number (9xx, group 50-65/70-88/90-92/94-99),
+    by python-stdnum's ``stdnum.us.itin`` (imported only for a candidate in those ranges)."""
+    if digits[0] != "9" or digits[3:5] not in _ITIN_GROUPS:
+        return False
+    from stdnum.us import itin  # lazy
+
+    return itin.is_valid(digits)
+
+
 def detect_ssn(text: str) -> Iterable[Hit]:
     """US SSNs; see the module docstring."""
     hits: list[Hit] = []
 
     def keep(digits: str, s: int, e: int, context: str = "") -> None:
         if not _ssn_valid(digits):
+            # a US ITIN (a person's tax id, the SSN's shape) after the word "ITIN" only: in a list
+            # of SSNs a 9xx number is an invalid SSN
+            if context[:4].lower() == "itin" and _itin_valid(digits):
+                hits.append((s, e, "***-**-" + digits[5:], "itin valid (stdnum.us.itin)", context))
             return
         if digits in _SSN_DUMMIES and _P.ssn_doc.search(text, max(0, s - 80), e + 80):
             return  # "uses 123-45-6789 as the dummy example"
@@ -1574,7 +1711,7 @@ def _joined_run(text: str, s: int, e: int, first_sep: str, last_sep: str) -> boo
 
 
 _SSN_NEEDLES = ("ssn", "social", "soc", "sozialvers", "sv-nummer", "svnummer", "sécurité sociale",
-                "securite sociale", "seguro social")
+                "securite sociale", "seguro social", "ss#", "s.s.n", "itin")
 
 
 def _card_issuer(d: str) -> str:
@@ -1924,7 +2061,15 @@ def _email_public(text: str, start: int, end: int, local: str, domain: str, tld:
 _EMAIL_OBF_NEEDLES = tuple(
     [o + w + c for o, c in zip("[({<", "])}>") for w in ("at", "dot", ".")]  # [at] (dot) [.] ...
     + [o + x for o in "[({<" for x in (" at", "at ", " dot", "dot ", " .", ". ", "@")]  # [ at ] [at ] [@ ...
-    + ["@]", "@)", "@}", "@>", "@ ", "@\t", " dot ", "\tdot ", " dot\t"])
+    + ["@]", "@)", "@}", "@>", "@ ", "@\t", " dot ", "\tdot ", " dot\t"]
+    # Spanish / German spelled forms, bracketed: "(arroba)", "[ät]", "(punto)", "[punkt]"
+    + [o + b + w for o in "[({<" for b in ("", " ") for w in ("arroba", "ät", "punto", "punkt")]
+    # a bare lower-case "at" before a free-mail domain with a plain dot: "jane.doe at gmail.com"
+    + [" at " + d + "." for d in ("gmail", "googlemail", "yahoo", "ymail", "hotmail", "outlook", "live", "msn",
+                                  "aol", "icloud", "proton", "protonmail", "pm", "gmx", "web", "yandex", "zoho",
+                                  "fastmail", "tutanota", "tuta", "qq", "163", "126", "naver", "comcast",
+                                  "verizon", "sbcglobal", "btinternet", "orange", "laposte", "wanadoo", "freenet",
+                                  "libero", "mac", "hey")])
 _register_needles(_EMAIL_OBF_NEEDLES)
 #: Top-level domains a spelled-out address must end in when its separators are bare words or
 #: blank-spaced dots (the common generic TLDs and country codes that are not also short words).
@@ -1947,6 +2092,13 @@ _EMAIL_OBF_ENCLOSED = frozenset({"<>", "()", "[]", '""', "''"})
 _EMAIL_OBF_STOP = frozenset(
     "the a an this that these those my your our their his her its every each any some no one which what whose "
     "all both another such".split())
+#: Words before a bare lower-case "at" that make "<word> at <domain>" prose, not a mailbox:
+#: "Please look at gmail dot com's new UI", "I worked at yahoo dot com".
+_EMAIL_OBF_LOCAL_STOP = frozenset(
+    "look looks looked looking glance glanced stare stared staring aim aimed aiming arrive arrived arrives "
+    "work works worked working job jobs employed intern interned hired available live lives lived based "
+    "sold bought buy find found me us him her them you it this that here there now is was are were be been "
+    "am not only even just still also up out in on over signed sign log logged login".split())
 
 
 def _email_cue(text: str) -> bool:
@@ -1997,6 +2149,11 @@ def _obfuscated_emails(text: str, hits: list) -> list:
     while i != -1:
         if at_obf(text, i + 1):
             spans.append((i, i + 1))
+        elif 0 < i and text[i - 1] in " \t" and text[i - 2:i - 1].strip(" \t") == "" and i + 1 < n \
+                and text[i + 1].isalnum():
+            pass  # "\n    @property": a decorator, no local part before the blanks
+        elif 1 < i and text[i - 1] in " \t" and i + 1 < n and text[i + 1].isalnum():
+            spans.append((i, i + 1))  # "jane.doe @gmail.com": a blank before the @ only
         i = text.find("@", i + 1)
     if not spans:
         return hits
@@ -2061,8 +2218,20 @@ def _obfuscated_email(text: str, m: re.Match[str]) -> str | None:
     if not strong:
         if "S" in kinds and at_kind not in "PS":
             return None  # "at home . Then": a blank-spaced dot only after an @
+        if at_kind == "L" and local.lower() in _EMAIL_OBF_LOCAL_STOP:
+            return None  # "look at gmail dot com": a verb or pronoun before "at", prose
+        if text.startswith(("'s", "\u2019s"), m.end()):
+            return None  # "gmail dot com's new UI": a site's name in the possessive
         if at_kind == "L" and all(k == "P" for k in kinds):
-            return None  # "look at amazon.com": a bare lower-case at needs a spelled-out dot
+            # "look at amazon.com": a bare lower-case at needs a spelled-out dot, unless the
+            # domain is a free-mail one alone and a mail word comes shortly before ("my email:
+            # jsmith at gmail.com"); "jane.doe at gmail.com" alone stays prose (tests pin it)
+            if not (len(labels) == 2 and labels[0].lower() in _EMAIL_PROVIDERS and len(local) >= 2):
+                return None
+            low = _lower(text)
+            if not (len(low) == len(text) and any(
+                    low.find(w, max(0, m.start() - 80), m.start()) != -1 for w in _EMAIL_OBF_CONTEXT)):
+                return None
         words = local + "".join(labels)
         if (at_kind == "U" or "U" in kinds) and words.upper() == words:
             return None  # LOOK AT THE DOT COM: no case contrast
@@ -2152,7 +2321,13 @@ def _phone_segments(raw: str) -> list[tuple[int, int]]:
 _PHONE_NEEDLES = ("phone", "tel", "tél", "mob", "cell", "call", "text", "sms", "whats", "fax", "landline", "reach",
                   "ring", "contact", "handy", "festnetz", "rufnummer", "anruf", "ruf", "erreich", "portable", "fixe",
                   "num", "mero", "nummer", "appel", "joindre", "móvil", "movil", "celular", "llam", "komórk", "komork",
-                  "kom.", "chiam", "bel m", "zadzwo")
+                  "kom.", "chiam", "bel m", "zadzwo", "emergency")
+
+
+#: How the text before a number must end (blanks and ``:=#.`` stripped, lower case) for
+#: ``_P.phone_label`` to be tried (besides a one-letter line label).
+_PHONE_LABEL_ENDS = ("ph", "direct", "line", "dial", "no", "number", "home", "work", "office", "emergency",
+                     "contact")
 
 
 def detect_phone(text: str) -> Iterable[Hit]:
@@ -2180,14 +2355,29 @@ def detect_phone(text: str) -> Iterable[Hit]:
         if j < len(intl) and intl[j][0] <= s:
             continue  # inside an international candidate
         # a context word ending at most 40 chars before the number ("Tel.: ", "call me at ")
+        ctx = None
         if gate is not None:
             k = bisect_left(gate_ends, max(0, s - 64) + 1)  # the first needle span ending inside the range
             if k == len(gate) or gate[k][0] >= s:
-                continue  # no context word: no candidate
-        if lc is None:
-            ctx = [c.group() for c in _P.phone_ctx.finditer(text, max(0, s - 64), s) if s - c.end() <= 40]
-        else:
-            ctx = [text[c.start():c.end()] for c in ctx_lc.finditer(lc, max(0, s - 64), s) if s - c.end() <= 40]
+                ctx = []  # no context word
+        if ctx is None:
+            if lc is None:
+                ctx = [c.group() for c in _P.phone_ctx.finditer(text, max(0, s - 64), s) if s - c.end() <= 40]
+            else:
+                ctx = [text[c.start():c.end()] for c in ctx_lc.finditer(lc, max(0, s - 64), s) if s - c.end() <= 40]
+        if not ctx:
+            # a label right before it ("M: ", "Ph: ", "Direct: ", "Home ") or a NANP number with
+            # its leading "1-" ("1-415-867-5309"): checked per candidate, no needle
+            tail = text[max(0, s - 24):s].rstrip(" \t:=#.").lower()  # a cheap check before the pattern
+            lab = _P.phone_label.search(text, max(0, s - 48), s) if tail and (
+                tail.endswith(_PHONE_LABEL_ENDS) or (tail[-1] in "mtchwof" and not tail[-2:-1].isalnum())) else None
+            if lab is not None:
+                ctx = [lab.group().strip(" \t:=#.>*-")]
+            elif m.group()[:1] == "1":
+                nanp = _P.phone_nanp1.match(m.group())
+                if nanp is not None:
+                    cands.append((s, s + nanp.end(), False, "NANP 1-"))
+                    continue
         if ctx:
             cands.append((s, m.end(), False, ctx[-1]))
     budget = 64  # phonenumbers validations per prompt; past it, plausible candidates count (fail closed)
@@ -2268,6 +2458,8 @@ def _is_placeholder(value: str, *, quoted: bool = True, key_words: bool = True) 
     v = value.strip()
     if len(v) < 4:
         return True
+    if v == _KEY_JWT_DOC:
+        return True  # the jwt.io documentation sample
     if _placeholder_shape(v):
         return True
     low = v.lower()
@@ -2279,15 +2471,23 @@ def _is_placeholder(value: str, *, quoted: bool = True, key_words: bool = True) 
         if _P.reference.match(v):
             return True  # settings.SECRET_KEY, args.token, getpass(...)
         if key_words and re.fullmatch(r"[A-Za-z_]\w*", v) and re.search(
-                r"pass|pwd|secret|token|key|cred", low) and (
+                r"pass|pwd|secret|token|key|cred|psk", low) and (
                 "_" in v or re.search(r"[a-z][A-Z]", v) or re.fullmatch(
                     r"(?:api)?(?:pass(?:word)?|pwd|secret|token|key|creds?|credentials?)", low)):
             return True  # api_key=api_key, password=user_password, token=authToken (a variable, not a value)
     return False
 
 
+#: (text, start, end) of the last bare value run found by _value_after: a later value starting
+#: inside it ends where it ends (a run of "KEY=KEY=KEY=..." is scanned once, not once per label)
+_KEY_RUN: tuple = (None, 0, 0)
+#: Checks look at a value's first this many characters (the finding still spans all of it).
+_KEY_CHECK = 256
+
+
 def _value_after(text: str, pos: int) -> tuple[int, int, bool] | None:
     """The value starting at ``pos`` (quoted or bare): (start, end, quoted) or None."""
+    global _KEY_RUN
     if pos >= len(text):
         return None
     q = text[pos]
@@ -2298,11 +2498,16 @@ def _value_after(text: str, pos: int) -> tuple[int, int, bool] | None:
         if "\n" in text[pos + 1:close]:
             return None
         return pos + 1, close, True
-    m = _P.bare_value.match(text, pos)
-    if not m:
-        return None
-    s, e = m.span()
-    cut = _P.conn_next.search(text, s, e)  # "AccountKey=...;EndpointSuffix=..."
+    run = _KEY_RUN
+    if run[0] is text and run[1] <= pos < run[2]:
+        s, e = pos, run[2]
+    else:
+        m = _P.bare_value.match(text, pos)
+        if not m:
+            return None
+        s, e = m.span()
+        _KEY_RUN = (text, s, e)
+    cut = _P.conn_next.search(text, s, min(e, s + 1024))  # "AccountKey=...;EndpointSuffix=..."
     if cut:
         e = cut.start()
     while e > s and text[e - 1] in ",;)}]:":
@@ -2314,15 +2519,60 @@ _KEY_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghu_", "ghs_",
                  "xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "_live_", "_test_", "_prod_", "whsec_",
                  "sk-", "AIza", "npm_", "pypi-", "hf_", "eyJ", "glpat-", "gldt-", "glrt-", "glft-", "glptt-",
                  "hooks.slack.com/", "SG.", "shpat_", "shpss_", "shpca_", "shppa_", "dop_v1_", "doo_v1_",
-                 "dor_v1_", "xai-", "gsk_", "AGE-SECRET-KEY-1")
+                 "dor_v1_", "xai-", "gsk_", "AGE-SECRET-KEY-1", "discord.com/api/webhooks/",
+                 "discordapp.com/api/webhooks/")
 #: Stripe's "sk_live_"/"rk_test_"...: found by the part after the two-letter type
 _KEY_MID = ("_live_", "_test_", "_prod_")
 _KEY_WORDS = ("pass", "pwd", "pw", "secret", "token", "key", "cred", "kennwort", "contrase", "mot de passe",
               "mot_de_passe", "mot-de-passe", "authorization", "senha", "wachtwoord", "hasło", "haslo", "login",
-              "logon", "curl", "mysql", "mariadb", "sshpass")
+              "logon", "curl", "mysql", "mariadb", "sshpass", "bearer", "_auth", "auth:", "auth=", "auth\"",
+              "auth'", "auth =", "dsn", "psk", "пароль", "パスワード", "密码", "密碼", "비밀번호", "şifre",
+              "sifre", "parola", "lösenord", "losenord", "salasana", "smbclient", "rpcclient", "smbget", "smbcacls",
+              "smbmap")
 #: Command-line tools whose arguments may carry a password (see _P.key_cli_*).
 _KEY_CLI = (("curl", "key_cli_curl"), ("mysql", "key_cli_mysql"), ("mariadb", "key_cli_mysql"),
-            ("sshpass", "key_cli_sshpass"))
+            ("sshpass", "key_cli_sshpass"), ("login", "key_cli_login"), ("smb", "key_cli_smb"),
+            ("rpcclient", "key_cli_smb"))
+#: The jwt.io debugger's documentation sample token (HS256, "John Doe", iat 1516239022, signed with
+#: "your-256-bit-secret"; https://jwt.io/ and RFC-style tutorials everywhere): a documentation
+#: value like AWS's ...EXAMPLE keys, public by exact value.
+#: Needles of the rules below (all in _KEY_WORDS too): "Bearer TOKEN"; NAME_KEY=/NAME_AUTH=/NAME_DSN=;
+#: "Password - X", "pw X", "user jdoe pass X"
+_KEY_BEARER_NEEDLES = ("bearer",)
+_KEY_ENV_NEEDLES = ("key", "_auth", "auth:", "auth=", "auth\"", "auth'", "auth =", "dsn")
+_KEY_PW_NEEDLES = ("pass", "pw", "kennwort")
+_KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz"  # "secret = 'abcdefg'": a sample
+_KEY_JWT_DOC = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2"
+                "MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+
+
+def _key_generated(value: str, min_len: int = 16) -> bool:
+    """Whether ``value`` looks machine-generated (a key, not a word, slug, version or date):
+    ``min_len`` characters or more, letters and digits mixed (an alphanumeric run of 16+
+    characters switching between letters and digits 3+ times), not a UUID, an SRI hash, a
+    short hex id (under 32 digits: a 64-bit hash or key id) or a documentation sample
+    (``abcd1234efgh5678``)."""
+    v = value[7:] if value[:7].lower() == "base64:" else value
+    if len(v) < min_len or not _P.any_digit.search(v) or _P.key_uuid.fullmatch(v) or v[:4].lower() == "sha2" or v[:4].lower() == "sha3" \
+            or v[:6].lower() == "sha512":
+        return False
+    if len(v) < 32 and _P.hex_run.fullmatch(v):
+        return False
+    low = v.lower()
+    if "1234" in low and "abcd" in low:
+        return False
+    for run in _P.alnum_run.findall(v[:2048]):
+        if len(run) < 16:
+            continue
+        switches, letter = 0, run[0].isalpha()
+        for ch in run:
+            a = ch.isalpha()
+            if a != letter:
+                switches += 1
+                letter = a
+        if switches >= 3:
+            return True
+    return False
 
 
 def detect_api_key(text: str) -> Iterable[Hit]:
@@ -2341,29 +2591,109 @@ def detect_api_key(text: str) -> Iterable[Hit]:
         value = m.group()
         prefix = next(g for g in m.groups() if g is not None)
         body = value[len(prefix):]
-        if _is_placeholder(body, key_words=False) or value.endswith("EXAMPLE"):
+        if _is_placeholder(body, key_words=False) or value.endswith("EXAMPLE") or value == _KEY_JWT_DOC:
             continue
         if prefix.startswith("sk-") and prefix != "sk-ant-" and not _P.any_digit.search(body):
             continue  # "sk-" followed by words (a slug), not an OpenAI key
         hits.append((m.start(), m.end(), _mask_secret(prefix, value), f"prefix {prefix}"))
     windows = _lower_windows(text, _KEY_WORDS, 48, 48)
     if windows:
+        taken: set[int] = set()  # value starts already reported (the rules below overlap)
         for name in ("key_assign", "key_flag", "key_auth"):
+            covered = -1  # the end of this rule's last finding: a label inside its value is part of it
             for m in _ci_scan(name, text, windows):
+                if m.start() < covered:
+                    continue
                 val = _value_after(text, m.end())
                 if val is None:
                     continue
                 s, e, quoted = val
-                value = text[s:e]
+                value = text[s:min(e, s + _KEY_CHECK)]
                 if _is_placeholder(value, quoted=quoted):
                     continue
+                label = text[m.start():m.end()]
+                pw_key = _PASSWORD_KEY.search(label) or _P.key_pw_label.search(text, m.start(), m.end())
+                if not quoted and pw_key and len(value) == 4:
+                    app = _P.key_app_password.match(text, s)  # a Gmail app password "kxqz vbnm wprt lsdf"
+                    if app:
+                        e = app.end()
+                        taken.add(s)
+                        hits.append((m.start(), e, "app password …(19 chars)", "credential assignment",
+                                     _P.key_tail.sub("", label)[-24:].strip()))
+                        continue
                 if not quoted and value.isalpha() and _P.title_next.match(text[e:e + 2]):
                     continue  # "Secret: Unlocking the ..." is a title, not a value
-                if _plain_word(value) and not _PASSWORD_KEY.search(text, m.start(), m.end()):
+                if _plain_word(value) and (not pw_key or _P.key_weak_label.search(label) or (
+                        not _PASSWORD_KEY.search(label) and ("\n" in label or value.lower() in _KEY_ALPHABET))):
                     continue  # "token: ident" (a lexer's token), "api_key: production": a generated
-                    # token or key is never one short word; a password may be ("password: admin")
-                key = _P.key_tail.sub("", text[m.start():m.end()])[-24:]
+                    # token or key is never one short word; a password, PSK or shared secret may be
+                    # ("password: admin", "psk=swordfish"); "parola: ciao" is Italian for "word"
+                key = _P.key_tail.sub("", label)[-24:]
+                taken.add(s)
+                covered = e
                 hits.append((m.start(), e, f"{key} …({len(value)} chars)", "credential assignment", key.strip()))
+        # "Bearer TOKEN" anywhere (a header set in code, a template literal, '"Bearer " + "TOKEN"')
+        for m in _ci_scan("key_bearer", text, _lower_windows(text, _KEY_BEARER_NEEDLES, 1, 8)):
+            v = _P.key_bearer_value.match(text, m.end())
+            if v is None:
+                continue
+            s, e = v.span()
+            while e > s and text[e - 1] in ".-~":
+                e -= 1
+            value = text[s:min(e, s + _KEY_CHECK)]
+            if s in taken or not _key_generated(value, 20) or _is_placeholder(value):
+                continue
+            taken.add(s)
+            hits.append((m.start(), e, f"Bearer …({len(value)} chars)", "bearer token", "bearer"))
+        # NAME_KEY= / NAME_AUTH= / NAME_DSN= / "key": with a generated-looking value
+        for m in _ci_scan("key_env", text, _lower_windows(text, _KEY_ENV_NEEDLES, 1, 16)):
+            ks = m.start()
+            if ks and text[ks - 1].isalpha() and not (text[ks - 1].islower() and text[ks].isupper()):
+                continue  # "monkey=", "oauth:"; "signingKey:" (camelCase) is a name
+            val = _value_after(text, m.end())
+            if val is None:
+                continue
+            s, e, quoted = val
+            if s in taken:
+                continue
+            value = text[s:min(e, s + _KEY_CHECK)]
+            if not quoted:
+                cut = min((i for i in (value.find("&"), value.find("#"), value.find(",")) if i > 0),
+                          default=None)
+                if cut is not None:
+                    value, e = value[:cut], s + cut  # "?key=...&v=3", "Key=ids,Values=..."
+            if not _key_generated(value):
+                continue
+            name = _P.key_env_name.search(text, max(0, ks - 64), ks).group() + text[ks:m.end()]
+            name = _P.key_tail.sub("", name)
+            if _P.key_env_skip.search(name) or _is_placeholder(value, quoted=quoted):
+                continue
+            if _P.key_sha_hex.fullmatch(value) and not (name.isupper() and "_" in name):
+                continue  # "key: <40 hex>" may be a git SHA; STRIPE_KEY=<40 hex> is a key
+            taken.add(s)
+            hits.append((ks, e, f"{name[-24:]} …({len(value)} chars)", "credential assignment", name[-24:]))
+        # "Password - VALUE", "Password\nVALUE", "(pw VALUE)", "pwd VALUE", "user jdoe pass VALUE"
+        for name, before in (("key_label", 1), ("key_bare_pw", 1), ("key_userpass", 80)):
+            for m in _ci_scan(name, text, _lower_windows(text, _KEY_PW_NEEDLES, before, 8)):
+                if name == "key_label" and "\n" in text[m.start():m.end()] and \
+                        text[text.rfind("\n", max(0, m.start() - 80), m.start()) + 1:m.start()].strip():
+                    continue  # the next-line form: the label alone on its line
+                val = _value_after(text, m.end())
+                if val is None:
+                    continue
+                s, e, quoted = val
+                if not quoted and text[e - 1] in ".,;:)" and (e == len(text) or text[e].isspace()):
+                    e -= 1
+                value = text[s:min(e, s + _KEY_CHECK)]
+                if s in taken or len(value) < 6 or _is_placeholder(value, quoted=quoted):
+                    continue
+                if value[0] in "-/~$.%<([{" or not _P.any_digit.search(value) or not re.search(r"[^\W\d_]", value):
+                    continue  # a path, an option, a word: "pwd /home", "Password - Reset", "users pass `dtype=`"
+                if "\n" in text[m.start():m.end()] and text[e:e + 1] not in ("", "\n", "\r"):
+                    continue  # the next-line form: the value alone on its line
+                taken.add(s)
+                hits.append((m.start(), e, f"password …({len(value)} chars)", "credential assignment",
+                             text[m.start():m.end()].split()[0][:24]))
         for m in _ci_scan("key_prose", text, windows):
             val = _value_after(text, m.end())
             if val is None:
@@ -2371,12 +2701,14 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             s, e, quoted = val
             if not quoted and text[e - 1] in ".,;:" and (e == len(text) or text[e].isspace()):
                 e -= 1  # sentence punctuation after the password
-            value = text[s:e]
+            value = text[s:min(e, s + _KEY_CHECK)]
             if _is_placeholder(value, quoted=quoted) or len(value) < 6:
                 continue
             classes = sum(bool(re.search(p, value)) for p in (r"[A-Za-z]", r"\d", r"[^A-Za-z0-9]"))
             if not quoted and classes < 2:
                 continue  # "the password is incorrect"
+            if not quoted and value[0] in "/~$" and text[m.start():m.start() + 2].lower() == "pw":
+                continue  # "pwd is /home/jdoe": the shell's working directory
             hits.append((m.start(), e, f"password …({len(value)} chars)", "password in prose",
                          " ".join(text[m.start():m.end()].split()[:1])))
         low = _lower(text)
@@ -2384,16 +2716,21 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             if needle not in low:
                 continue
             # from the command on (the flag may come a few options later)
-            for m in _scan(getattr(_P, name), text, _windows(text, low, (needle,), 1, 320)):
+            before = 24 if name == "key_cli_login" else 1  # "docker login": the command is before the needle
+            for m in _scan(getattr(_P, name), text, _windows(text, low, (needle,), before, 320)):
                 val = _value_after(text, m.end())
                 if val is None:
                     continue
                 s, e, quoted = val
-                value = text[s:e]
+                value = text[s:min(e, s + _KEY_CHECK)]
                 if name == "key_cli_curl":
                     if ":" not in value:
                         continue  # "-u user": curl asks for the password
                     value = value.split(":", 1)[1]
+                elif name == "key_cli_smb":
+                    if "%" not in value:
+                        continue  # "-U user": smbclient asks for the password
+                    value = value.split("%", 1)[1]
                 if _is_placeholder(value, quoted=True):
                     continue
                 flag = text[m.start():m.end()].split()[-1] if name != "key_cli_mysql" else "-p"
@@ -2512,12 +2849,12 @@ def _date_ok(day: int, month: int, year: str) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12
 
 
-_DOB_NEEDLES = ("dob", "d.o.b", "birth", "born", "geburt", "geboren", "geb.", "né", "ne le", "nee le",
+_DOB_NEEDLES = ("dob", "d.o.b", "birth", "born", "bday", "b-day", "b'day", "geburt", "geboren", "geb.", "né", "ne le", "nee le",
                 "naissance", "nacimiento", "nac.", "nacid", "nascita", "nato", "nata", "nascimento", "nascid",
                 "geboorte", "urodz")
 #: Abbreviations whose needle occurs inside common words ("your."): their windows count only
 #: where the needle starts a word.
-_DOB_ABBREV_NEEDLES = ("ur.",)
+_DOB_ABBREV_NEEDLES = ("ur.", "b.")
 
 
 def _dob_date_ok(m: re.Match[str]) -> bool:
@@ -2529,7 +2866,9 @@ def _dob_date_ok(m: re.Match[str]) -> bool:
         return _date_ok(int(g[5]), int(g[4]), g[3])
     if g[6]:
         return _date_ok(int(g[6]), 1, g[8])
-    return _date_ok(int(g[10]), 1, g[11])
+    if g[9]:
+        return _date_ok(int(g[10]), 1, g[11])
+    return _date_ok(int(g[14]), int(g[13]), g[12])
 
 
 def detect_date_of_birth(text: str) -> Iterable[Hit]:
@@ -2569,7 +2908,8 @@ def detect_date_of_birth(text: str) -> Iterable[Hit]:
 _MARKING_NEEDLES = ("intern", "confiden", "vertraulich", "not for", "do not", "gebrauch", "restreint",
                     "tlp", "secret", "noforn", "proprietar", "geheim", "vs-nfd", "fouo", "official", "nato",
                     "riservato", "vertrouwelijk", "poufne", "tajne", "attorney", "unclassified", "gebruik",
-                    "wewn")
+                    "wewn", "sensitivity", "classification", "msip_label", "under nda", "under an nda",
+                    "under a nda", "strettamente", "ściśle", "社外秘", "極秘", "部外秘", "取扱注意")
 
 
 def detect_classification_marking(text: str) -> Iterable[Hit]:
@@ -2659,7 +2999,8 @@ def _preload(config: SensitivityConfig) -> None:
         if module:
             for needles in _needle_tuples(import_module(f"hrouter.signals.detectors.{module}")):
                 _register_needles(needles)
-    for needles in (_SSN_NEEDLES, _KEY_WORDS, ("begin",), _DOB_NEEDLES, _MARKING_NEEDLES, _FIN_NEEDLES,
+    for needles in (_SSN_NEEDLES, _KEY_WORDS, _KEY_BEARER_NEEDLES, _KEY_ENV_NEEDLES, _KEY_PW_NEEDLES,
+                    ("begin",), _DOB_NEEDLES, _MARKING_NEEDLES, _FIN_NEEDLES,
                     _PHONE_NEEDLES, _CARD_NEEDLES, _DOB_ABBREV_NEEDLES):
         _register_needles(needles)
     for needles in (_KEY_PREFIXES, _KEY_BODY_NEEDLES):  # case-sensitive: their lower-case forms
@@ -2701,6 +3042,39 @@ def _hostname_rx(suffixes: tuple[str, ...]) -> re.Pattern[str]:
                       r"(" + alts + r")(?![\w\-]|" + _HOST_DOT + r"[a-z0-9])", re.IGNORECASE)
 
 
+#: Well-known names under ``.internal`` that are public (documented by their vendors, the same on
+#: every machine), exact values: the GCE metadata server, Docker Desktop's host and gateway
+#: names and its Kubernetes API name.
+_PUBLIC_HOSTS = frozenset({"metadata.google.internal", "host.docker.internal", "gateway.docker.internal",
+                           "kubernetes.docker.internal"})
+#: First labels that make a dotted name code, not a host: a method's receiver (``self.internal``)
+#: or a reverse-DNS package (``com.google.common.base.internal``, ``org.apache.x.internal``).
+_HOST_CODE_FIRST = frozenset("self this cls super com org net io java javax android androidx kotlin scala "
+                             "jdk sun".split())
+
+
+def _host_is_code(text: str, s: int, e: int) -> bool:
+    """Whether the "hostname" at ``text[s:e]`` is code or a well-known public name (see
+    :data:`_PUBLIC_HOSTS`, :data:`_HOST_CODE_FIRST`): an attribute assigned or called
+    (``x.internal = 1``, ``obj.internal(``) or a module in a Python import line
+    (``from sklearn.utils.internal import x``)."""
+    name = text[s:e].lower()
+    if name in _PUBLIC_HOSTS:
+        return True
+    first = _host_label(name)
+    if first in _HOST_CODE_FIRST and not any(c in name for c in "[({"):
+        return True  # only plain dots: a defanged "com[.]internal" is written as a host
+    nxt = text[e:e + 3]
+    if "-" not in name and (nxt[:1] == "(" or (nxt.lstrip(" \t")[:1] == "="
+                                                 and text[e:e + 4].lstrip(" \t")[1:2] != "=")):
+        return True  # "obj.internal(", "self.internal = True" (a hyphen is no identifier's)
+    lo = max(0, s - 200)  # bounded: an import line's head is near (a long line is no import)
+    ls = text.rfind("\n", lo, s)
+    if ls == -1 and lo > 0:
+        return False
+    return _P.host_import.match(text, ls + 1, s) is not None  # "from a.b.internal import x", "import a.internal"
+
+
 def _host_label(labels: str) -> str:
     """The first label of a hostname's ``labels`` (``db01[.]`` -> ``db01``), for the mask."""
     for i, c in enumerate(labels):
@@ -2728,9 +3102,9 @@ def detect_internal_hostnames(text: str, suffixes: tuple[str, ...]) -> Iterable[
         windows = _host_windows(text, low, needles, windows)
     hits = [(m.start(), m.end(), f"{_mask_part(_host_label(m.group(1)))}.{m.group(2).lower()}")
             for m in _scan(_hostname_rx(suffixes), text, windows)]
-    if text.isascii() and all(s.isascii() for s in suffixes):
-        return hits  # only a non-ASCII character can be a look-alike
-    return _confusable_host_hits(text, suffixes, hits)  # db.cоrp with a Cyrillic о
+    if not (text.isascii() and all(s.isascii() for s in suffixes)):  # only a non-ASCII character can be a look-alike
+        hits = _confusable_host_hits(text, suffixes, hits)  # db.cоrp with a Cyrillic о
+    return [h for h in hits if not _host_is_code(text, h[0], h[1])] if hits else hits
 
 
 def _host_windows(text: str, low: str, needles: tuple[str, ...],
@@ -2747,12 +3121,18 @@ def _host_windows(text: str, low: str, needles: tuple[str, ...],
     n = len(text)
     for needle in needles:
         i = low.find(needle)
+        prev_i, prev_start, prev_ws = -1, 0, -1
         while i != -1:
             ws = windows[bisect_right(starts, max(0, i - 256)) - 1][0]
-            lo = max(ws, i - 256)
-            start = i - run.match(text[lo:i][::-1]).end()  # the run read backwards from the suffix
-            if start == lo > ws:  # a run longer than that: its start, back to the window's
-                start = i - run.match(text[ws:i][::-1]).end()
+            if ws == prev_ws and run.match(text, prev_i, i).end() == i:
+                start = prev_start  # the same run as the previous suffix's ("x.internal(x.internal(..."):
+                # its start is that one's (linear, not a re-read of the run per suffix)
+            else:
+                lo = max(ws, i - 256)
+                start = i - run.match(text[lo:i][::-1]).end()  # the run read backwards from the suffix
+                if start == lo > ws:  # a run longer than that: its start, back to the window's
+                    start = i - run.match(text[ws:i][::-1]).end()
+            prev_i, prev_start, prev_ws = i, start, ws
             parts.append((start, min(n, i + len(needle) + 2)))
             i = low.find(needle, i + 1)
     parts.sort()
@@ -2830,8 +3210,14 @@ _KW_START = r"(?:(?<![^\W_])|(?-i:(?<=[A-Za-z])(?=[A-Z][a-z])))"
 #: :data:`_KW_START` checked after the keyword's first character (so each alternative of the
 #: pattern is led by a literal, which the engine tries before any look-around).
 _KW_START_AFTER = r"(?:(?<![^\W_](?s:.))|(?-i:(?<=[A-Za-z][A-Z])(?=[a-z])))"
-_KW_END = r"(?:(?![^\W_])|" + _KW_CAMEL + ")"
-_KW_JOIN = r"(?:[\s_\-]+|" + _KW_CAMEL + ")"
+#: A keyword written in lower or mixed case may also end where digits start (``BlueHeron2``,
+#: ``blueheron2025-roadmap.pdf``: a version or year glued to the codename); in capitals it may not
+#: (``BLUEHERON2`` reads as another identifier; tests pin it).
+_KW_END = r"(?:(?![^\W_])|(?-i:(?<=[a-z])(?=\d))|" + _KW_CAMEL + ")"
+#: Between the words: a run of blanks, ``_ - . / :`` or quotes (``project.nimbus``, ``Project:
+#: Nimbus``, ``Project "Nimbus"``) or a camelCase boundary. Nothing at all (``projectnimbus``) is
+#: not a boundary (tests pin it; see test_no_word_boundary_no_codename).
+_KW_JOIN = r"(?:[\s_\-./:'\"\u201c\u201d\u2018\u2019\u00ab\u00bb]+|" + _KW_CAMEL + ")"
 
 
 @lru_cache(maxsize=256)
