@@ -657,6 +657,8 @@ def _hex_dumps(text: str, shape: bytes) -> list[tuple[int, int, str]]:
     dump have one length (the last may be shorter) and one separator; at least 6 bytes.
     ``shape``: the text's shape under ``_HEXSEP_BYTES`` (one byte per character)."""
     out: list[tuple[int, int, str]] = []
+    if not any(needle in shape for needle in _DUMP_NEEDLES):
+        return out  # the usual case: no dump at all (three C-level scans)
     end = 0
     nexts = [0] * len(_DUMP_NEEDLES)
     while True:
