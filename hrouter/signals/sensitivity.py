@@ -2915,6 +2915,8 @@ _MARKING_NEEDLES = ("intern", "confiden", "vertraulich", "not for", "do not", "g
 def detect_classification_marking(text: str) -> Iterable[Hit]:
     """Document handling markings; see the module docstring."""
     windows = _lower_windows(text, _MARKING_NEEDLES, 80, 80)
+    if not windows:
+        return []  # no trigger word: nothing to scan (and its patterns are not compiled)
     lc = _match_copy(text)
     if lc is None:
         spans = [m.span() for m in _scan(_P.marking, text, windows)]

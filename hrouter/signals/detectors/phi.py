@@ -123,51 +123,67 @@ _NEEDLES = (
 
 
 class _Rx:
-    all: re.Pattern[str] | None = None
+    all: dict | None = None
+
+
+def _lazy(src: str, flags: int = 0) -> tuple[str, int]:
+    return src, flags
+
+
+class _LazyRx(dict):
+    """Pattern sources compiled on first use: a prompt without clinical words never pays for
+    the large clinical pattern (~10 ms to compile)."""
+
+    def __getitem__(self, key: str) -> re.Pattern[str]:
+        got = dict.__getitem__(self, key)
+        if isinstance(got, tuple):
+            got = re.compile(*got)
+            self[key] = got
+        return got
 
 
 def _rx() -> dict[str, re.Pattern[str]]:
     if _Rx.all is None:
-        _Rx.all = {
-            "clinical": re.compile(
+        _Rx.all = _LazyRx({
+            "clinical": _lazy(
                 r"(?<![^\W_])(?:(?P<icd>(?:ICD(?:-?10)?|CIE(?:-?10)?)[ \t:]*[A-TV-Z]\d\d(?:\.\d{1,4})?\b)"
                 r"|(?P<strong>" + _STRONG + r")|(?P<med>(?:" + _MEDS + "|" + _MED_SUFFIX + r")(?![^\W_]))"
                 r"|(?P<cond>(?:" + _CONDITION + r")(?![^\W_])))", _I),
             # the same terms for the lower-case copy (see sensitivity._match_copy); the
             # medication suffix as "a whole word ending in it", which backtracks in one step
-            "clinical_lc": re.compile(
+            "clinical_lc": _lazy(
                 r"(?<![^\W_])(?:(?P<icd>(?:icd(?:-?10)?|cie(?:-?10)?)[ \t:]*[a-tv-z]\d\d(?:\.\d{1,4})?\b)"
                 r"|(?P<strong>" + _STRONG + r")|(?P<med>(?:" + _MEDS + "|" + _MED_SUFFIX_LC + r")(?![^\W_]))"
                 r"|(?P<cond>(?:" + _CONDITION + r")(?![^\W_])))"),
-            "icd": re.compile(_ICD),
+            "icd": _lazy(_ICD),
             # "icd" found from its period (a literal the engine skips to fast): the match
             # starts three characters earlier (codes never overlap: each starts at a capital)
-            "icd_fast": re.compile(r"\.(?<=\b[A-TV-Z]\d\d\.)\d{1,4}\b"),
-            "dose": re.compile(r"[ \t]*" + _DOSE, _I),
+            "icd_fast": _lazy(r"\.(?<=\b[A-TV-Z]\d\d\.)\d{1,4}\b"),
+            "dose": _lazy(r"[ \t]*" + _DOSE, _I),
             # "patient X" (EN/DE/FR/ES/IT/NL), or "Patient: First Last" (a label: two capitalised words)
-            "patient": re.compile(r"(?<![^\W_])(?:patient(?:in|e)?|paciente|patienten|paziente|pati[ëe]nt)"
+            "patient": _lazy(r"(?<![^\W_])(?:patient(?:in|e)?|paciente|patienten|paziente|pati[ëe]nt)"
                                   r"(?:[ \t]+(?P<one>(?-i:[A-ZÀ-ÖØ-Þ][\w'’\-]+))|[ \t]*:[ \t]*"
                                   r"(?P<two>(?-i:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+[ \t]+[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+)))", _I),
             # an ICD-10-shaped code introduced as an error/lint code ("Linter error F32.1", "Error
             # code E11.9"): the word right before it, no "ICD"/"CIE"/diagnosis word shortly before
-            "not_icd": re.compile(r"(?<![^\W_])(?:errors?|err|codes?|lint(?:er|ing)?|rules?|warnings?|warn|"
+            "not_icd": _lazy(r"(?<![^\W_])(?:errors?|err|codes?|lint(?:er|ing)?|rules?|warnings?|warn|"
                                   r"flake8?|pylint|ruff|pycodestyle|eslint|mypy|errno|fault|"
                                   r"fehler(?:code)?|regel|warnung|erreur|r[èe]gle|avertissement|"
                                   r"c[óo]digo|regla|advertencia)[ \t]*[:#=]?[ \t]*\Z", _I),
             # "Maria Garcia is a 45-year-old woman": an age phrase in the sentence
-            "age_phrase": re.compile(r"(?<![^\W_])(?:is|was)[ \t]+an?[ \t]+\d{1,3}[ \t]*-?[ \t]*(?:years?|yrs?)"
+            "age_phrase": _lazy(r"(?<![^\W_])(?:is|was)[ \t]+an?[ \t]+\d{1,3}[ \t]*-?[ \t]*(?:years?|yrs?)"
                                      r"[ \t]*-?[ \t]*old(?![^\W_])", _I),
             # right after a name, a clinical term follows: "Jane Roe has HIV", "Maria Garcia's
             # biopsy", "John Smith tested positive for HIV" (the possessive is in the name match)
-            "name_has": re.compile(r"[ \t]+(?:(?:has|had|was[ \t]+diagnosed[ \t]+with|"
+            "name_has": _lazy(r"[ \t]+(?:(?:has|had|was[ \t]+diagnosed[ \t]+with|"
                                    r"tested[ \t]+positive[ \t]+for|is[ \t]+positive[ \t]+for|died[ \t]+of|"
                                    r"is[ \t]+being[ \t]+treated[ \t]+for)[ \t]+)?" + _QUALIFIERS, _I),
-            "icd_word": re.compile(r"icd|cie|diagnos|dx\b|diagnó", _I),
+            "icd_word": _lazy(r"icd|cie|diagnos|dx\b|diagnó", _I),
             # (used with match() at the end of a name, so no "^": it would only match at 0)
-            "age": re.compile(r"[ \t]*(?:,[ \t]*\d{1,3}[ \t]*(?:,|\b)|\([ \t]*\d{1,3}[ \t]*\)|"
+            "age": _lazy(r"[ \t]*(?:,[ \t]*\d{1,3}[ \t]*(?:,|\b)|\([ \t]*\d{1,3}[ \t]*\)|"
                               r",?[ \t]*(?:aged|age)[ \t]+\d{1,3}|,?[ \t]*\d{1,3}[ \t\-]*(?:years?|yo|y/o|ans|"
                               r"años|jahre))", _I),
-        }
+        })
     return _Rx.all  # type: ignore[return-value]
 
 
@@ -183,8 +199,10 @@ def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
         if r["not_icd"].search(text, max(0, s - 24), s) and not r["icd_word"].search(text, max(0, s - 48), s):
             continue  # an error/lint code, not a diagnosis
         out.append((s, m.end(), "ICD-10 code", True))
-    lc = _match_copy(text)
     windows = _lower_windows(text, _NEEDLES, 12, 24)
+    if not windows:
+        return out  # no clinical trigger word (and the clinical pattern is not compiled)
+    lc = _match_copy(text)
     for m in (_scan(r["clinical"], text, windows) if lc is None else _scan(r["clinical_lc"], lc, windows)):
         if m.group("icd"):
             out.append((m.start(), m.end(), "ICD-10 code", True))

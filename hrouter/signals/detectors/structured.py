@@ -557,13 +557,12 @@ def _part_of_word(norm: str, p: int, n: int) -> bool:
     return norm[p - 1:p].isalpha() or norm[p + n:p + n + 1].isalpha()
 
 
-_SELF_JOINED = frozenset(w for w in _WORDS if "_" in w or "-" in w
-                         or any(w == a + b for a in ("patient", "member", "subscriber", "policy", "insurance",
-                                                    "hospital", "chart", "beneficiary", "health", "social", "sofi",
-                                                    "tax", "base", "annual", "gross", "net", "monthly", "hourly",
-                                                    "pay", "total")
-                                for b in ("id", "num", "nr", "no", "#", "plan", "serv", "sec", "ins", "nummer", "pay",
-                                          "rate", "comp")))
+_JOINED_PAIRS = frozenset(
+    a + b for a in ("patient", "member", "subscriber", "policy", "insurance", "hospital", "chart", "beneficiary",
+                    "health", "social", "sofi", "tax", "base", "annual", "gross", "net", "monthly", "hourly", "pay",
+                    "total")
+    for b in ("id", "num", "nr", "no", "#", "plan", "serv", "sec", "ins", "nummer", "pay", "rate", "comp"))
+_SELF_JOINED = frozenset(w for w in _WORDS if "_" in w or "-" in w or w in _JOINED_PAIRS)
 
 
 def _classify(norm: str, p: int, needle: str, ctx: tuple[int, bool, dict, bool, bool]) -> int:
