@@ -121,7 +121,7 @@ def test_redaction_replaces_the_whole_spelled_out_address():
     "I worked at acme dot com for years",
     "look at amazon.com for prices",
     "sign up at gmail.com",
-    "jane.doe at gmail.com",  # a bare lower-case at needs a spelled-out dot
+    "sign up at gmail.com",  # a bare lower-case at with plain dots: a handle or a mail word needed
     "Find us AT amazon.com",
     "follow us @ twitter.com",
     "sold @ amazon.com today",
@@ -327,3 +327,11 @@ def test_adversarial_shapes_stay_fast(shape):
     assert time.perf_counter() - t0 < 0.5, shape
     assert not res.errors
 
+
+
+@pytest.mark.parametrize("text", ["jane.doe at gmail.com", "hans.mueller at web.de", "jdoe42 at gmail.com"])
+def test_a_handle_at_a_free_mail_domain_is_an_address(text):
+    """Red-team round 6: a handle (dot, underscore, digits) "at" a free-mail domain with a
+    plain dot is how people write their address to dodge scrapers."""
+    res = tag(text)
+    assert res.tier == "confidential" and [f.detector for f in res.findings] == ["email"]

@@ -2224,12 +2224,15 @@ def _obfuscated_email(text: str, m: re.Match[str]) -> str | None:
             return None  # "gmail dot com's new UI": a site's name in the possessive
         if at_kind == "L" and all(k == "P" for k in kinds):
             # "look at amazon.com": a bare lower-case at needs a spelled-out dot, unless the
-            # domain is a free-mail one alone and a mail word comes shortly before ("my email:
-            # jsmith at gmail.com"); "jane.doe at gmail.com" alone stays prose (tests pin it)
+            # domain is a free-mail one alone and the local part is a handle ("jane.doe at
+            # gmail.com", "jdoe42 at web.de") or a mail word comes shortly before ("my email:
+            # jsmith at gmail.com"); "sign up at gmail.com" stays prose
             if not (len(labels) == 2 and labels[0].lower() in _EMAIL_PROVIDERS and len(local) >= 2):
                 return None
+            handle = any(c in local for c in "._+-") or (any(c.isdigit() for c in local)
+                                                          and any(c.isalpha() for c in local))
             low = _lower(text)
-            if not (len(low) == len(text) and any(
+            if not handle and not (len(low) == len(text) and any(
                     low.find(w, max(0, m.start() - 80), m.start()) != -1 for w in _EMAIL_OBF_CONTEXT)):
                 return None
         words = local + "".join(labels)
