@@ -231,10 +231,23 @@ def test_codename_inside_an_identifier(text, word):
 
 @pytest.mark.parametrize("text", [
     "myblueheronthing", "BLUEHERONSERVICE", "xBLUEHERON", "Blueheronthing", "cumulonimbus project",
-    "projectnimbus", "PROJECTNIMBUS",
+    "myprojectnimbus",
 ])
 def test_no_word_boundary_no_codename(text):
     assert tag(text).tier == "public"
+
+
+@pytest.mark.parametrize("text,word", [
+    ("projectnimbus", "projectnimbus"), ("PROJECTNIMBUS", "PROJECTNIMBUS"),
+    ("git clone git@github.com:acme/projectnimbus.git", "projectnimbus"),
+])
+def test_a_multi_word_codename_written_as_one_word(text, word):
+    """Red-team round 6: the words of a multi-word keyword joined with nothing between them
+    (a repository or file name) are still the codename; its ends still need a boundary."""
+    res = tag(text)
+    assert res.tier == "internal"
+    (s, e), = found(res, "codename")
+    assert text[s:e] == word
 
 
 def test_codename_with_a_look_alike_inside_an_identifier():

@@ -197,8 +197,9 @@ word); ``myblueheronthing`` and ``xBLUEHERON`` have none. A keyword also matches
 plural with a trailing ``s`` (``BLUEHERONS``): a codename in the plural is still the
 codename. Multi-word keywords match with any run of spaces/``-``/``_`` or a camelCase
 boundary between the words (``Project Nimbus``, ``project-nimbus``, ``ProjectNimbus``), also
-``.``, ``/``, ``:`` and quotes (``project.nimbus``, ``Project: Nimbus``, ``Project "Nimbus"``);
-nothing between them (``projectnimbus``) is no boundary. Digits may follow a keyword written in
+``.``, ``/``, ``:`` and quotes (``project.nimbus``, ``Project: Nimbus``, ``Project "Nimbus"``)
+or nothing at all (``projectnimbus``, a repository name; its ends still need a boundary:
+``myprojectnimbus`` is none). Digits may follow a keyword written in
 lower or mixed case (``BlueHeron2``, ``blueheron2025-roadmap.pdf``), not one in capitals
 (``BLUEHERON2``).
 Keywords and host suffixes also match look-alike letters (Unicode TR39 confusables, plus
@@ -3207,8 +3208,8 @@ def _fold_keyword(kw: str) -> str:
 #: then one starting a capitalised word (``BLUEHERONService``).
 _KW_CAMEL = r"(?-i:(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]))"
 #: Where a keyword may start and end: next to a non-alphanumeric character, or at a camelCase
-#: boundary; between the words of a multi-word keyword: spaces, ``_``, ``-`` or a camelCase
-#: boundary (``ProjectNimbus``). A keyword glued to letters before it starts a camelCase word
+#: boundary; between the words of a multi-word keyword: separators (spaces, ``_ - . / :``,
+#: quotes), nothing, or a camelCase boundary (``ProjectNimbus``). A keyword glued to letters before it starts a camelCase word
 #: only when capitalised there (``getBlueHeronConfig``, ``XMLBlueHeron``), not in capitals
 #: (``xBLUEHERON``: no word starts at the ``B``).
 _KW_START = r"(?:(?<![^\W_])|(?-i:(?<=[A-Za-z])(?=[A-Z][a-z])))"
@@ -3222,7 +3223,7 @@ _KW_END = r"(?:(?![^\W_])|(?-i:(?<=[a-z])(?=\d))|" + _KW_CAMEL + ")"
 #: Between the words: a run of blanks, ``_ - . / :`` or quotes (``project.nimbus``, ``Project:
 #: Nimbus``, ``Project "Nimbus"``) or a camelCase boundary. Nothing at all (``projectnimbus``) is
 #: not a boundary (tests pin it; see test_no_word_boundary_no_codename).
-_KW_JOIN = r"(?:[\s_\-./:'\"\u201c\u201d\u2018\u2019\u00ab\u00bb]+|" + _KW_CAMEL + ")"
+_KW_JOIN = r"(?:[\s_\-./:'\"\u201c\u201d\u2018\u2019\u00ab\u00bb]*|" + _KW_CAMEL + ")"
 
 
 @lru_cache(maxsize=256)
