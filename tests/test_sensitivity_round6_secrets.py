@@ -180,3 +180,14 @@ def test_adversarial_repetitions_stay_fast(unit):
     t0 = time.perf_counter()
     list(sens.detect_api_key(text))
     assert time.perf_counter() - t0 < 1.5  # < 0.6 s here; slack for a loaded machine
+
+
+@pytest.mark.parametrize("prefix", ["Authorization: Bearer ", "token: ", "jwt = "])
+def test_the_jwt_io_sample_is_public_in_a_header_too(prefix):
+    """The allowlisted documentation token is blanked before the decode pass, so its decoded
+    parts ({"name": "John Doe", ...}) are no findings either; a real token still is."""
+    from hrouter.signals.sensitivity import _KEY_JWT_DOC
+
+    assert tag_sensitivity(prefix + _KEY_JWT_DOC, SensitivityConfig()).tier == "public"
+    other = _KEY_JWT_DOC[:-8] + "Zx9Qp2Lm"
+    assert tag_sensitivity(prefix + other, SensitivityConfig()).tier == "confidential"

@@ -3625,7 +3625,11 @@ _SHORT_B64_HINT: tuple[tuple[tuple[str, str], ...], str, dict[str, re.Pattern[st
 def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: list[str]) -> None:
     """Decode encoded runs (base64, hex, base32, gzip/zlib inside them, percent, quoted-printable,
     HTML references, backslash escapes; nested up to a bounded depth) and re-scan them (see the
-    decode module). A cap exceeded or a decoder failure is recorded in ``errors`` (fail closed)."""
+    decode module). A cap exceeded or a decoder failure is recorded in ``errors`` (fail closed).
+    Documentation values allowlisted by exact value (the jwt.io sample token) are blanked first
+    (same length: offsets hold), so their decoded parts are not findings either."""
+    if _KEY_JWT_DOC[:36] in norm:
+        norm = norm.replace(_KEY_JWT_DOC, " " * len(_KEY_JWT_DOC))
     hints = _SHORT_B64_HINT[2]
     if not _b64_runs(norm):
         for c, src in _SHORT_B64_HINT[0]:
