@@ -968,10 +968,14 @@ def _rejoin_thousands(norm: str, cells: list[tuple[int, int]], k: int) -> list[t
     return out if len(out) == k else None
 
 
-def _trim(norm: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and norm[s] in " \t":
+def _trim(norm: str, s: int, e: int, lead: str = " \t", trail: str | None = None) -> tuple[int, int]:
+    """``norm[s:e]`` without the characters of ``lead`` at its start and of ``trail`` (default:
+    ``lead``) at its end."""
+    if trail is None:
+        trail = lead
+    while s < e and norm[s] in lead:
         s += 1
-    while e > s and norm[e - 1] in " \t":
+    while e > s and norm[e - 1] in trail:
         e -= 1
     return s, e
 
@@ -1448,11 +1452,7 @@ def _record_block(norm: str, line: tuple[int, int, int], floor: int = 0) -> tupl
         prev = _line_at(norm, ln[0] - 1)
         body = norm[prev[0]:prev[1]].strip(" \t#*_>-")
         if body and len(body) <= 60 and body[-1] not in ".!?:;,{}[]()<>" and _R.letter.search(body):
-            s, e = _trim(norm, prev[0], prev[1])
-            while s < e and norm[s] in "#*_>- \t":
-                s += 1
-            while e > s and norm[e - 1] in "#*_ \t":
-                e -= 1
+            s, e = _trim(norm, prev[0], prev[1], "#*_>- \t", "#*_ \t")
             if e > s:
                 heading = (s, e)
     ln = line
@@ -1526,11 +1526,7 @@ def _xml_pairs(norm: str, lo: int, hi: int) -> list[tuple[tuple[int, int], tuple
             close = norm.find("<", m.end(), m.end() + 401)
             if close != -1 and norm.startswith("</" + name, close) and \
                     norm[close + 2 + len(name):close + 3 + len(name)] in (">", " ", "\t", "\r", "\n"):
-                s, e = m.end(), close
-                while s < e and norm[s] in " \t\r\n":
-                    s += 1
-                while e > s and norm[e - 1] in " \t\r\n":
-                    e -= 1
+                s, e = _trim(norm, m.end(), close, " \t\r\n")
                 if e > s:
                     vspan = (s, e)
                     end = norm.find(">", close) + 1
