@@ -11,30 +11,9 @@ import pytest
 
 from hrouter.policy_model import SensitivityConfig
 from hrouter.signals.sensitivity import tag_sensitivity
+from test_sensitivity_structured import confidential, public  # the same checks as the first part
 
 DEFAULT = SensitivityConfig()
-
-
-def confidential(text: str, value: str, detector: str | None = None):
-    """Confidential, no errors, a finding whose span holds ``value`` (by ``detector`` when
-    given), every span inside the text, no mask showing the value."""
-    res = tag_sensitivity(text, DEFAULT)
-    got = [(f.detector, text[f.start:f.end]) for f in res.findings]
-    assert res.tier == "confidential", got
-    assert not res.errors, res.errors
-    for f in res.findings:
-        assert 0 <= f.start < f.end <= len(text)
-        assert value not in f.masked and value not in (f.context or "")
-    hits = [f for f in res.findings if value in text[f.start:f.end]]
-    assert hits, got
-    if detector is not None:
-        assert any(f.detector == detector for f in hits), got
-    return hits
-
-
-def public(text: str) -> None:
-    res = tag_sensitivity(text, DEFAULT)
-    assert res.tier == "public", ([(f.detector, text[f.start:f.end]) for f in res.findings], res.errors)
 
 
 # --------------------------------------------------------------------------------------
