@@ -579,11 +579,11 @@ _SOURCES: dict[str, tuple[str, int]] = {
                         r"(?:pass(?:word|wd)?|pwd|pw)[ \t]*[:=]?[ \t]*", 0),
     "key_app_password": (r"[a-z]{4}(?:[ \t][a-z]{4}){3}(?![\w])", 0),
     # labels whose one-word value counts, like a password's: shared secrets and PSKs, and the
-    # password words of more languages (_PASSWORD_KEY has the others); "parola" (Italian "word") does not
+    # password words of more languages (_PASSWORD_KEY has the others; "parola", Italian "word",
+    # is in neither)
     "key_pw_label": (r"(?<![\w\-:.])secret(?![\w\-])|(?<![A-Za-z0-9\-:.])(?:psk|pre[_\- ]?shared[_\- ]?key)(?![\w\-])|"
                      r"shared[_\- ]?secret|пароль|"
                      r"パスワード|密码|密碼|비밀번호|[şs]ifre|l[öo]senord|salasana", _I),
-    "key_weak_label": (r"parola", _I),
     # "login: admin / pass", "creds admin:pass": a label, then user and password (groups 1-3)
     "key_pair": (r"\b(login|logon|creds?|credentials|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*(?:[:=][ \t]*|[ \t])"
                  r"([^\s:/\"'@,;=]{1,64})(?::|[ \t]*/[ \t]*)(?!/)([^\s\"']{1,128})", _I),
@@ -2616,7 +2616,8 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 if _is_placeholder(value, quoted=quoted):
                     continue
                 label = text[m.start():m.end()]
-                pw_key = _PASSWORD_KEY.search(label) or _P.key_pw_label.search(text, m.start(), m.end())
+                strong_pw = _PASSWORD_KEY.search(label)
+                pw_key = strong_pw or _P.key_pw_label.search(text, m.start(), m.end())
                 if not quoted and pw_key and len(value) == 4:
                     app = _P.key_app_password.match(text, s)  # a Gmail app password "kxqz vbnm wprt lsdf"
                     if app:
@@ -2627,8 +2628,8 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                         continue
                 if not quoted and value.isalpha() and _P.title_next.match(text[e:e + 2]):
                     continue  # "Secret: Unlocking the ..." is a title, not a value
-                if _plain_word(value) and (not pw_key or _P.key_weak_label.search(label) or (
-                        not _PASSWORD_KEY.search(label) and ("\n" in label or value.lower() in _KEY_ALPHABET))):
+                if _plain_word(value) and (not pw_key or (
+                        not strong_pw and ("\n" in label or value.lower() in _KEY_ALPHABET))):
                     continue  # "token: ident" (a lexer's token), "api_key: production": a generated
                     # token or key is never one short word; a password, PSK or shared secret may be
                     # ("password: admin", "psk=swordfish"); "parola: ciao" is Italian for "word"
@@ -2765,7 +2766,7 @@ def detect_api_key(text: str) -> Iterable[Hit]:
 
 
 #: A key naming a password (any value counts), not a token, secret or API key.
-_PASSWORD_KEY = re.compile(r"pass|pwd|pw(?![a-z])|kennwort|contrase|mot[ \t_\-]*de[ \t_\-]*passe|parol|wachtwoord|"
+_PASSWORD_KEY = re.compile(r"pass|pwd|pw(?![a-z])|kennwort|contrase|mot[ \t_\-]*de[ \t_\-]*passe|parol(?!a)|wachtwoord|"
                            r"has(?:ł|l)o|senha|clave", _I)
 
 
