@@ -171,6 +171,32 @@ class AuditLog:
             os.close(fd)
         os.replace(tmp, self.head_path)
 
+    def _tail_problem(self, head, last: bytes | None, seq: int) -> str | None:
+        """Why the log's end does not match ``<log>.head`` before an append (records removed,
+        the last one altered, the head file missing or garbled), or None. The append records
+        it in the new record (``audit_break``) rather than silently writing a fresh head over
+        the evidence; ``audit verify`` reports it. A head one record behind is a head write
+        that failed after its record: benign."""
+        if head is None:
+            if last is not None and self.head_path.exists():
+                return "head file unreadable or altered"
+            if last is not None:
+                return "head file missing"
+            return None
+        if not (isinstance(head, dict) and isinstance(head.get("seq"), int) and head["seq"] >= 0):
+            return "head file unreadable or altered"
+        if head.get("file") != self.path.name:
+            return None  # a rotation's head for a file still to be written
+        if last is None:
+            return f"log emptied or removed: the head file recorded {head['seq']} record(s)" if head["seq"] else None
+        if head["seq"] > seq:
+            return f"{head['seq'] - seq} record(s) removed from the end (the head file recorded seq {head['seq']})"
+        if head["seq"] == seq and head.get("hash") != line_hash(last):
+            return "the last record was altered (its hash differs from the head file)"
+        if head["seq"] < seq - 1:
+            return f"records appended without the writer (head file at seq {head['seq']}, log at {seq})"
+        return None
+
     @staticmethod
     def _last_line(fd: int, size: int) -> bytes | None:
         """The file's last line (without its newline; possibly incomplete), or None if empty."""
@@ -230,18 +256,21 @@ class AuditLog:
             fd = self._open()
             try:
                 size = os.fstat(fd).st_size
-                head = self._read_head() or {}
+                raw_head = self._read_head()
+                head = raw_head if isinstance(raw_head, dict) else {}
                 last = self._last_line(fd, size)
                 if last is not None:
                     try:
                         seq = int(json.loads(last)["seq"])
                     except (ValueError, KeyError, TypeError):
-                        seq = int(head.get("seq") or 0) + 1  # an incomplete last line counts as a record
+                        seq = _line_count(fd, size)  # an incomplete or foreign last line is a record: seq = line number
                     prev, prev_file = line_hash(last), None
                 else:
                     seq, prev = 0, head.get("hash", GENESIS) if head.get("prev_file") else GENESIS
                     prev_file = head.get("prev_file")
-                out = {"seq": seq + 1, "prev": prev, **({"prev_file": prev_file} if prev_file else {}), **record}
+                broken = self._tail_problem(raw_head, last, seq)
+                out = {"seq": seq + 1, "prev": prev, **({"prev_file": prev_file} if prev_file else {}),
+                       **({"audit_break": broken} if broken else {}), **record}
                 line = json.dumps(out, ensure_ascii=False, separators=(",", ":"), default=str,
                                   allow_nan=False).encode("utf-8")
                 data = line + b"\n"
@@ -302,6 +331,19 @@ class AuditLog:
                         self.skipped += 1
 
 
+def _line_count(fd: int, size: int) -> int:
+    """Lines in the file (an unterminated last line counts)."""
+    count, pos, last = 0, 0, b"\n"
+    while pos < size:
+        chunk = os.pread(fd, min(1 << 20, size - pos), pos)
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        last = chunk[-1:]
+        pos += len(chunk)
+    return count + (last != b"\n")
+
+
 def verify(path: Path) -> tuple[int, list[str]]:
     """Walk one audit log file and check its hash chain.
 
@@ -330,6 +372,8 @@ def verify(path: Path) -> tuple[int, list[str]]:
                 count += 1
                 continue
             count += 1
+            if rec.get("audit_break"):
+                problems.append(f"line {n}: the writer found the log altered before this record: {rec['audit_break']}")
             expected = last_seq + 1
             if seq != expected:
                 if seq > expected:

@@ -54,3 +54,61 @@ def test_unwritable_log_is_an_error(tmp_path):
             AuditLog(target).append({"x": 1})
     finally:
         os.chmod(tmp_path / "ro", 0o700)
+
+
+def test_an_append_keeps_the_evidence_of_a_tampered_tail(tmp_path):
+    """Records removed from the end and the head file deleted: the next append must not heal
+    the chain silently (a red-team finding); it records the break and verify reports it."""
+    from hrouter.audit import AuditLog, verify
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    for i in range(5):
+        log.append({"type": "request", "i": i})
+    lines = path.read_bytes().splitlines(True)
+    path.write_bytes(b"".join(lines[:3]))
+    (tmp_path / "audit.jsonl.head").unlink()
+    log.append({"type": "request", "i": 9})
+    count, problems = verify(path)
+    assert count == 4
+    assert problems == ["line 4: the writer found the log altered before this record: head file missing"]
+
+
+def test_records_removed_with_the_head_left_in_place(tmp_path):
+    from hrouter.audit import AuditLog, verify
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    for i in range(6):
+        log.append({"i": i})
+    path.write_bytes(b"".join(path.read_bytes().splitlines(True)[:4]))
+    log.append({"i": 9})
+    assert verify(path)[1] == ["line 5: the writer found the log altered before this record: "
+                               "2 record(s) removed from the end (the head file recorded seq 6)"]
+
+
+def test_a_cut_last_line_is_a_record_numbered_by_its_line(tmp_path):
+    """After an incomplete last line, the next record's seq is its line number, so verify
+    reports the real break only (not a second, false 'records missing')."""
+    from hrouter.audit import AuditLog, verify
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    for i in range(4):
+        log.append({"i": i})
+    path.write_bytes(path.read_bytes()[:-10])
+    rec = log.append({"i": 99})
+    assert rec["seq"] == 5
+    assert verify(path)[1] == [
+        "line 4: not a complete chained record (altered or cut short)",
+        "line 5: the writer found the log altered before this record: the last record was altered "
+        "(its hash differs from the head file)"]
+
+
+def test_normal_appends_carry_no_break(tmp_path):
+    from hrouter.audit import AuditLog, verify
+
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    recs = [log.append({"i": i}) for i in range(3)]
+    assert all("audit_break" not in r for r in recs) and verify(path) == (3, [])
