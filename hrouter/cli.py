@@ -115,11 +115,11 @@ def _read_prompt(words: Optional[List[str]], files: Optional[List[str]], system:
 
 def _context(backend, sla, max_tokens, session):
     import math
-    from .core import default_session
+    from .core import session_name
     from .router import RouteContext
     if sla is not None and not math.isfinite(sla):
         raise InputError(f"--sla must be a finite number of ms, got {sla}")
-    return RouteContext(forced_backend=backend, sla_ms=sla, max_tokens=max_tokens, session=session or default_session())
+    return RouteContext(forced_backend=backend, sla_ms=sla, max_tokens=max_tokens, session=session_name(session))
 
 
 def _stdout_console(width: int = 200):
@@ -595,10 +595,10 @@ def budget_show(
     if ctx.invoked_subcommand is not None:
         return
     from datetime import datetime, timezone
-    from .core import default_session
+    from .core import session_name
     from .state import StateDB
     pol = _load(policy)
-    name = session or default_session()
+    name = session_name(session)
     hours = pol.budget.window_hours
     with StateDB.open_default() as db:
         sp = db.session_spend(name, window_s=hours * 3600 if hours else None)
@@ -780,9 +780,11 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
                       ("USD", "right"), ("TTFT ms", "right"), ("egress", "left")):
         table.add_column(col, justify=just)
     for r in recs:
-        table.add_row(Text(str(r.get("ts", ""))[:19].replace("T", " ")), Text(str(r.get("session") or "")),
-                      Text(str(r.get("backend") or "-")), Text(str(r.get("zone") or "-")), Text(str(r.get("tier"))),
-                      Text(str(r.get("rule"))), Text(str(r.get("status"))),
+        table.add_row(Text(_printable(str(r.get("ts", ""))[:19].replace("T", " "))),
+                      Text(_printable(str(r.get("session") or ""))),
+                      Text(_printable(str(r.get("backend") or "-"))), Text(_printable(str(r.get("zone") or "-"))),
+                      Text(_printable(str(r.get("tier")))), Text(_printable(str(r.get("rule")))),
+                      Text(_printable(str(r.get("status")))),
                       Text(f"{r.get('input_tokens', 0)}/{r.get('output_tokens', 0)}"),
                       Text(f"{r.get('cost_usd') or 0:.4f}"),
                       Text("-" if r.get("ttft_ms") is None else f"{r['ttft_ms']:.0f}"),

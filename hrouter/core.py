@@ -39,6 +39,22 @@ def default_session() -> str:
     return f"{user}-{date.today().isoformat()}"
 
 
+def session_name(session: str | None) -> str:
+    """``session`` (or :func:`default_session`) checked: at most 200 characters, no control
+    characters (a name is printed in ``log``/``budget`` tables: an escape sequence in it would
+    drive the terminal). Raises :class:`InputError` (exit 2)."""
+    from .errors import InputError
+
+    name = session or default_session()
+    bad = next((c for c in name if ord(c) < 32 or 0x7f <= ord(c) < 0xa0), None)
+    if bad is not None:
+        raise InputError(f"session name holds a control character ({ord(bad):#04x}); "
+                         "use printable characters (--session or $HROUTER_SESSION)")
+    if len(name) > 200:
+        raise InputError(f"session name is {len(name)} characters long (at most 200)")
+    return name
+
+
 @dataclass
 class Attempt:
     """One backend call: ``backend`` name, ``status`` (``ok`` or the error class), ``error`` text,

@@ -661,3 +661,20 @@ def test_unopenable_audit_log_names_its_path_once(tmp_path, ollama, cloud):
                      extra=f"audit:\n  path: {blocker}/audit.jsonl\n  required_for: all\n")
     err = run_cli(["ask", "--policy", str(p), SIMPLE]).stderr.decode().splitlines()[-1]
     assert f"cannot open audit log {blocker}/audit.jsonl: {blocker} (or a folder above it) is not a directory" in err
+
+
+def test_a_session_name_with_control_characters_is_refused(tmp_path):
+    """An escape sequence in --session would later be printed by `log`/`budget` and drive the
+    terminal (red-team finding): refused at input, exit 2, nothing recorded."""
+    p = write_policy(tmp_path, ollama_url="http://127.0.0.1:9")
+    r = run_cli(["explain", "--policy", str(p), "--session", "\x1b]0;pwned\x07", "hi"])
+    assert r.returncode == 2 and b"control character" in r.stderr
+    r = run_cli(["budget", "--policy", str(p), "--session", "\x1b[31mred"])
+    assert r.returncode == 2 and b"control character" in r.stderr
+
+
+def test_log_escapes_control_characters_of_old_records():
+    """`log` prints record fields through the same escaping as error messages."""
+    from hrouter.cli import _printable
+
+    assert _printable("a\x1b]0;x\x07b\tc\x9bd") == "a\\x1b]0;x\\x07b c\\x9bd"
