@@ -322,8 +322,11 @@ class Router:
         """
         sig = self.signals(prompt)
         self._last_redaction = sig.redaction  # kept for callers of older versions; ask() reads the decision's
-        decision = route(sig, self.with_state(context or RouteContext()), self.policy)
+        ctx = self.with_state(context or RouteContext())
+        decision = route(sig, ctx, self.policy)
         decision.redaction_plan = sig.redaction
+        if ctx.state_error:
+            decision.considerations["state_error"] = ctx.state_error
         if self.pools:
             # Which host of each pool would be called, in order (chosen at dispatch, not by the rules).
             decision.considerations["pools"] = {name: [s.to_json() for s in order_hosts(states)]
@@ -497,6 +500,9 @@ class Router:
                 self._audit_problem = str(exc)
                 if on_notice:
                     on_notice(f"audit log not writable ({exc}); local calls only, without a record")
+        if on_notice and decision.considerations.get("state_error"):
+            on_notice(f"state database unusable ({decision.considerations['state_error']}): this call's "
+                      "spend, latency and cooldowns are not recorded; see `hrouter doctor`")
         if decision.refused:
             result.status = "refused"
             self._audit_quietly(prompt, result, context, decision.refusal)

@@ -678,3 +678,15 @@ def test_log_escapes_control_characters_of_old_records():
     from hrouter.cli import _printable
 
     assert _printable("a\x1b]0;x\x07b\tc\x9bd") == "a\\x1b]0;x\\x07b c\\x9bd"
+
+
+def test_ask_with_a_corrupt_state_db_answers_and_says_what_is_not_recorded(tmp_path, hrouter_home):
+    """Red-team finding: a corrupt state.db was ignored silently; the answer still stands
+    (exit 0), but stderr says spend, latency and cooldowns go unrecorded."""
+    (hrouter_home / "state").mkdir(parents=True, exist_ok=True)
+    (hrouter_home / "state" / "state.db").write_bytes(os.urandom(4096))
+    with FakeOllama(chunks=["fine"], models=["llama3.2:3b"]) as local:
+        p = write_policy(tmp_path, ollama_url=local.url)
+        r = run_cli(["ask", "--policy", str(p), "--no-stdin", "What is the capital of France?"])
+    assert r.returncode == 0 and r.stdout == b"fine\n"
+    assert b"state database unusable" in r.stderr and b"not recorded" in r.stderr
