@@ -212,7 +212,10 @@ def ask(
             from rich.text import Text
             err.print(Text(f"hrouter: warning: {text}", style="yellow"))
 
-        result = router.ask(p, ctx, on_chunk=on_chunk, on_attempt=on_attempt, on_decision=on_decision,
+        # without streaming nothing is printed before the end, so a backend that fails mid-answer
+        # can still fall back (on_chunk marks what reached stdout)
+        result = router.ask(p, ctx, on_chunk=on_chunk if stream_out else None, on_attempt=on_attempt,
+                            on_decision=on_decision,
                             on_notice=on_notice)
     finally:
         stop_spinner()

@@ -463,6 +463,10 @@ class Router:
         """Decide, call the route (then the permitted fallbacks on availability failures only),
         stream chunks to ``on_chunk`` and write the audit record.
 
+        A backend that fails after a chunk reached ``on_chunk`` is not retried on another
+        (that would splice two answers); without ``on_chunk`` (nothing shown until the end) a
+        failure mid-answer falls back like any other.
+
         The decision is always made here, from this prompt (a caller cannot hand in one made
         for another prompt). ``on_decision(decision)`` is called once it is made, before any
         call; ``on_attempt(backend, previous_failed_attempt)`` before each call; ``on_notice``
@@ -511,7 +515,8 @@ class Router:
         order = [decision.backend] + list(decision.fallbacks)
         failures: list[BackendError] = []
         skipped: list[str] = []
-        shown = False
+        shown = False  # a chunk of this answer reached the caller (printed): no fallback may splice another
+        began = False  # a chunk of the current attempt arrived (its tokens are billed)
         stop = False  # a failure that must not be routed around (or retried on another host)
         previous: Attempt | None = None
         try:
@@ -581,16 +586,18 @@ class Router:
                             skipped.append(f"{name}: {exc}")
                             break
                         attempt.sent = True
+                        began = False
                         t0 = time.perf_counter()
                         for chunk in backend.stream(request, completion):
                             if not chunk:
                                 continue
                             if attempt.ttft_ms is None:
                                 attempt.ttft_ms = (time.perf_counter() - t0) * 1000
-                            shown = True
+                            began = True
                             if restorer is not None:
                                 chunk = restorer.feed(chunk)
                             if on_chunk and chunk:
+                                shown = True
                                 on_chunk(chunk)
                         if restorer is not None:
                             tail = restorer.flush()
@@ -605,13 +612,13 @@ class Router:
                         exc.backend = exc.backend or name
                         failures.append(exc)
                         previous = attempt
-                        self._after_failure(name, attempt, exc, reservation, billed=shown, host=host)
+                        self._after_failure(name, attempt, exc, reservation, billed=began, host=host)
                         if shown:
                             result.status = "error"
                             raise BackendError(f"{name} failed after the answer began ({exc}); not retried on another "
                                                "backend, which would splice two answers", backend=name,
                                                status=exc.status) from None
-                        if host is not None and exc.status == 404 and not shown:
+                        if host is not None and exc.status == 404 and not began:
                             # Model missing on this host only (pools drift): cool it, try the next host.
                             missing.append(host)
                             self._state_op("cool_down", host_key(name, host), self.policy.dispatch.cooldown_s,

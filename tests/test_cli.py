@@ -240,6 +240,18 @@ def test_failure_after_first_token_is_not_spliced(policy, ollama, cloud, hrouter
     assert audit_records(hrouter_home)[-1]["status"] == "error"
 
 
+@pytest.mark.parametrize("flag", ["--no-stream", "--json"])
+def test_failure_mid_answer_falls_back_when_nothing_was_printed_yet(flag, policy, ollama, cloud, hrouter_home):
+    """Red-team finding: with --no-stream/--json nothing reaches stdout before the end, so a
+    backend that drops mid-answer is routed around like any other failure."""
+    cloud.error_after = 1
+    r = run_cli(["ask", flag, "--policy", str(policy), COMPLEX], env=KEY)
+    assert r.returncode == 0, r.stderr
+    assert len(ollama.requests_to("/api/chat")) == 1
+    assert b"Trans" not in r.stdout
+    assert audit_records(hrouter_home)[-1]["status"] == "ok"
+
+
 def test_missing_api_key_exit_5_only_on_cloud_route(policy, ollama, cloud, hrouter_home):
     r = run_cli(["ask", "--policy", str(policy), COMPLEX], env={"ANTHROPIC_API_KEY": None})
     assert r.returncode == 5 and b"ANTHROPIC_API_KEY" in r.stderr
