@@ -443,12 +443,13 @@ def policy_validate(
       hrouter policy validate ./hrouter.yaml
       hrouter policy validate          # the policy hrouter would use here
     """
-    from .policy import discover_policy_path
+    from .policy import check_learned_model, discover_policy_path
     if path and policy and path != policy:
         raise InputError(f"give the policy once: PATH {path!r} or --policy {policy!r}, not both")
     target = path or policy
     chosen = discover_policy_path(target)
     pol = _load(target)
+    check_learned_model(pol)
     names = ", ".join(f"{n} ({b.kind}, {b.zone})" for n, b in pol.backends.items())
     print(f"ok: {chosen or '<built-in default>'}: {len(pol.backends)} backend(s): {names}")
 

@@ -261,6 +261,43 @@ def _url_identity(url: str, kind: str) -> tuple:
 
 # --------------------------------------------------------------------------- validation
 
+def check_learned_model(policy: Policy) -> None:
+    """The strict check of ``hrouter policy validate``: a ``learned.model`` file that exists must
+    be a model this hrouter reads (a missing one is only a warning: ``hrouter train`` writes it
+    later; a bad one would make every ``ask``/``explain`` fall back to the rules with a note).
+    Raises :class:`PolicyError` (key ``learned.model``, exit 2) naming the file and the fault."""
+    model = policy.learned.model
+    if not model or not os.path.exists(model):
+        return
+    from .learn.model import ModelFileError, load_model
+    try:
+        load_model(model)
+    except ModelFileError as exc:
+        raise PolicyError(f"not a model file this hrouter reads: {exc}", path=policy.source,
+                          key="learned.model") from None
+
+
+def _yaml_number_hint(value, integer: bool) -> str:
+    """A hint for a number PyYAML read as text: YAML 1.1 (PyYAML's dialect) reads ``1e30``,
+    ``1_000.5e3`` without a dot in the mantissa or a sign in the exponent as a string; also
+    ``"30"`` in quotes. Empty when ``value`` does not parse as a number."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        number = float(value.replace("_", "")) if not integer else int(value.replace("_", ""))
+    except ValueError:
+        return ""
+    if number != number or number in (float("inf"), float("-inf")):
+        return ""
+    if not integer and "e" in value.lower():
+        mantissa, _, exponent = value.strip().lower().partition("e")
+        mantissa = mantissa if "." in mantissa else mantissa + ".0"
+        exponent = exponent if exponent[:1] in "+-" else "+" + exponent
+        return (f" (YAML 1.1 reads {value} as text: write {mantissa}e{exponent}, with a dot and a signed "
+                "exponent, or a plain number)")
+    return f" (it is quoted or written as text: write {value.strip()} without quotes)"
+
+
 class _Validator:
     """Walks the composed YAML node tree, checking every key against the schema."""
 
@@ -332,7 +369,8 @@ class _Validator:
         ok_types = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, ok_types):
             what = "an integer" if integer else "a number"
-            self.fail(node, key, f"must be {what}{' or null' if nullable else ''}, got {value!r}")
+            self.fail(node, key, f"must be {what}{' or null' if nullable else ''}, got {value!r}"
+                      + _yaml_number_hint(value, integer))
         if value != value or value in (float("inf"), float("-inf")):  # NaN, .inf
             self.fail(node, key, f"must be a finite number, got {value!r}")
         if lo is not None and value < lo:
@@ -391,7 +429,7 @@ class _Validator:
         model = judgement["learned"].model
         router = judgement["router"]
         uses_learned = router == "learned" or (router == "cascade" and judgement["cascade"].second == "learned")
-        if uses_learned and model and not os.path.isfile(model):
+        if uses_learned and model and not os.path.exists(model):
             warnings.append(f"learned.model: {model}: no such file; the rules decide until "
                             f"`hrouter train --out {model}` writes it")
         return Policy(backends=backends, sensitivity=sensitivity, complexity=complexity, latency=latency,
