@@ -9,6 +9,10 @@ an :class:`~hrouter.errors.AuditError`, never silence.
 The prompt is recorded as HMAC-SHA256 (RFC 2104) under a per-installation key
 (32 random bytes in ``<state dir>/audit.key``, mode 0600, created on first use):
 a plain hash of a short prompt could be reversed by brute force.
+
+Readers skip, count and name lines that are not records of the documented shape
+(:func:`record_problem`: not a JSON object, an unknown ``type``, no ISO-8601 ``ts``, a field
+of the wrong type), so a damaged line is reported, never a crash.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import hmac
 import json
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -306,29 +311,119 @@ class AuditLog:
         rotated = sorted(self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"))
         return rotated + ([self.path] if self.path.exists() else [])
 
-    def records(self) -> Iterator[dict]:
+    def records(self, check=None) -> Iterator[dict]:
         """Yield each record of every file (rotated ones first), in order. Lines that are not a
         JSON object (a writer killed mid-line, tampering) are skipped and counted in
-        ``self.skipped``; ``hrouter audit verify`` is where they are reported.
+        ``self.skipped``; so are records for which ``check`` (e.g. :func:`record_problem`)
+        returns a reason. ``self.first_skipped`` names the first one (``file:line: reason``);
+        ``hrouter audit verify`` is where broken lines are reported in full.
         Raises :class:`AuditError` when a file cannot be read."""
-        self.skipped = 0
+        self.skipped, self.first_skipped = 0, None
         for path in self.files():
             try:
                 fh = open(path, "rb")
+            except IsADirectoryError:
+                raise AuditError(f"cannot read audit log {path}: it is a directory, expected a file "
+                                 "(check audit.path in the policy)") from None
             except OSError as exc:
                 raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
             with fh:
-                for raw in fh:
+                for n, raw in enumerate(fh, 1):
                     if not raw.strip():
                         continue
                     try:
                         rec = json.loads(raw)
                     except ValueError:
-                        rec = None
-                    if isinstance(rec, dict):
+                        rec, why = None, "not JSON (cut short or altered)"
+                    else:
+                        why = "not a JSON object" if not isinstance(rec, dict) else check(rec) if check else None
+                    if why is None:
                         yield rec
                     else:
                         self.skipped += 1
+                        if self.first_skipped is None:
+                            self.first_skipped = f"{path}:{n}: {why}"
+
+
+#: The record types the log holds (README, "Audit log"); readers skip any other.
+RECORD_TYPES = ("request", "egress", "dispatch")
+_TEXT_FIELDS = ("id", "request", "session", "backend", "zone", "tier", "rule", "status", "prompt_hmac")
+_COUNT_FIELDS = ("input_tokens", "output_tokens")
+_AMOUNT_FIELDS = ("cost_usd", "ttft_ms", "latency_ms")
+_NUMBER, _INF = (int, float), float("inf")
+
+
+def record_problem(rec) -> str | None:
+    """Why ``rec`` (one parsed line) is not a record ``log``, ``stats`` and ``audit match`` can use,
+    or None: not a JSON object, an unknown ``type``, no ISO-8601 ``ts``, or a field they read of
+    the wrong type (text fields strings, token counts non-negative integers, cost and times
+    non-negative finite numbers, ``cloud_egress`` a boolean, ``attempts`` a list of objects,
+    ``egress_ids`` a list of strings, ``redacted`` an object). A null field counts as absent."""
+    if not isinstance(rec, dict):
+        return "not a JSON object"
+    kind = rec.get("type", "request")
+    if type(kind) is not str or kind not in RECORD_TYPES:
+        return f"unknown record type {_short(kind)}"
+    ts = rec.get("ts")
+    if ts is None:
+        return "missing field 'ts'"
+    if type(ts) is not str:
+        return f"field 'ts' must be an ISO-8601 time string, got {_kind(ts)}"
+    try:
+        datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return f"field 'ts' is not an ISO-8601 time: {_short(ts)}"
+    get = rec.get
+    for name in _TEXT_FIELDS:
+        v = get(name)
+        if v is not None and type(v) is not str:
+            return f"field '{name}' must be a string, got {_kind(v)}"
+    for name in _COUNT_FIELDS:
+        v = get(name)
+        if v is not None and (type(v) is not int or v < 0):
+            return f"field '{name}' must be a non-negative integer, got {_short(v)}"
+    for name in _AMOUNT_FIELDS:
+        v = get(name)
+        if v is not None and (type(v) not in _NUMBER or not 0 <= v < _INF):
+            return f"field '{name}' must be a non-negative number, got {_short(v)}"
+    v = get("cloud_egress")
+    if v is not None and type(v) is not bool:
+        return f"field 'cloud_egress' must be true or false, got {_short(v)}"
+    v = get("attempts")
+    if v is not None:
+        if type(v) is not list:
+            return "field 'attempts' must be a list of objects"
+        for a in v:
+            if type(a) is not dict:
+                return "field 'attempts' must be a list of objects"
+            e = a.get("egress_id")
+            if e is not None and type(e) is not str:
+                return "field 'attempts' holds an 'egress_id' that is not a string"
+    v = get("egress_ids")
+    if v is not None and (type(v) is not list or any(type(x) is not str for x in v)):
+        return "field 'egress_ids' must be a list of strings"
+    v = get("redacted")
+    if v is not None:
+        if type(v) is not dict:
+            return f"field 'redacted' must be an object, got {_kind(v)}"
+        count, kinds = v.get("count"), v.get("kinds")
+        if count is not None and (type(count) is not int or count < 0):
+            return "field 'redacted.count' must be a non-negative integer"
+        if kinds is not None and (type(kinds) not in (dict, list) or any(type(k) is not str for k in kinds)):
+            return "field 'redacted.kinds' must be an object or a list of names"
+    return None
+
+
+def _kind(value) -> str:
+    """The JSON type of ``value``, for messages."""
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "an object"}.get(type(value), "null")
+
+
+def _short(value) -> str:
+    """``value`` as JSON, cut to 40 characters, for messages (never a whole record)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _line_count(fd: int, size: int) -> int:
@@ -357,6 +452,8 @@ def verify(path: Path) -> tuple[int, list[str]]:
     problems: list[str] = []
     try:
         fh = open(path, "rb")
+    except IsADirectoryError:
+        raise AuditError(f"cannot read audit log {path}: it is a directory, expected a file") from None
     except OSError as exc:
         raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
     prev_hash, count, last_seq = None, 0, 0

@@ -669,10 +669,18 @@ def audit_verify(
     """
     from pathlib import Path
     from .audit import verify, verify_files
+    if path is not None:
+        if not path:
+            raise InputError("audit verify: PATH is empty: give an audit log file, or no PATH for the policy's log")
+        if Path(path).is_dir():
+            raise InputError(f"{path}: is a directory, expected an audit log file "
+                             "(e.g. audit.jsonl; with no PATH, the policy's log and its rotated files)")
+        if not Path(path).exists():
+            raise InputError(f"{path}: no such audit log")
+        if not Path(path).is_file():
+            raise InputError(f"{path}: not a regular file, expected an audit log file")
     log = None if path else _audit_log(policy)
     files = [Path(path)] if path else log.files()
-    if path and not Path(path).is_file():
-        raise InputError(f"{path}: no such audit log")
     total, broken = 0, 0
     if log is not None:
         for problem in verify_files(log):
@@ -712,9 +720,12 @@ def _parse_when(value: Optional[str], name: str):
 
 def _request_view(log):
     """Request records, plus a row for each egress record whose request never wrote its outcome
-    (a process killed mid-call): what left the machine is always listed. Warns about skipped lines."""
+    (a process killed mid-call): what left the machine is always listed. Lines that are not
+    records of the documented shape (:func:`hrouter.audit.record_problem`) are skipped, with a
+    warning naming the first."""
+    from .audit import record_problem
     requests, egress, seen = [], [], set()
-    for rec in log.records():
+    for rec in log.records(check=record_problem):
         kind = rec.get("type", "request")
         if kind == "request":
             requests.append(rec)
@@ -725,11 +736,18 @@ def _request_view(log):
         if e.get("request") not in seen:
             requests.append({**e, "type": "request", "id": e.get("request"), "cloud_egress": True,
                              "status": "no outcome record", "attempts": [{"backend": e.get("backend")}]})
-    if getattr(log, "skipped", 0):
-        sys.stderr.write(f"hrouter: warning: skipped {log.skipped} unreadable line(s) in the audit log; "
-                         "see `hrouter audit verify`\n")
+    _warn_skipped(log)
     requests.sort(key=lambda r: str(r.get("ts", "")))
     return requests
+
+
+def _warn_skipped(log) -> None:
+    """One warning line on stderr when reading ``log`` skipped lines: how many, and the first
+    (``file:line: reason``)."""
+    if getattr(log, "skipped", 0):
+        first = getattr(log, "first_skipped", None)
+        sys.stderr.write(f"hrouter: warning: skipped {log.skipped} unreadable line(s) in the audit log"
+                         + (f" (first: {_printable(first)})" if first else "") + "; see `hrouter audit verify`\n")
 
 
 def _ts(rec):
@@ -769,6 +787,9 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
         raise InputError(f"--tier must be public, internal or confidential, got {tier!r}")
     if status is not None and status not in ("ok", "error", "refused", "interrupted", "no outcome record"):
         raise InputError(f"--status must be ok, error, refused or interrupted, got {status!r}")
+    for name, value in (("--backend", backend), ("--session", session)):
+        if value is not None and not value.strip():
+            raise InputError(f"{name} is empty: give a {name[2:]} name, or leave the option out for all")
     recs = deque(_filtered_records(policy, since, until, backend, tier, egress, session, status), maxlen=limit)
     if as_json:
         import json
@@ -868,32 +889,56 @@ def audit_match(
     Examples:
       hrouter audit match -f contract.txt "Summarize this"
     """
-    from .audit import default_key_path, prompt_hmac
-    p = _read_prompt(prompt, files, None, no_stdin)
+    from .audit import default_key_path, prompt_hmac, record_problem
+    try:
+        p = _read_prompt(prompt, files, None, no_stdin, "audit match")
+    except InputError as exc:
+        if not str(exc).startswith("no prompt given"):
+            raise
+        raise InputError("audit match: no text to match (TEXT is empty or missing): give the exact prompt as TEXT, "
+                         "-f FILE or stdin, e.g. hrouter audit match -f contract.txt \"Summarize this\"") from None
     key_path = default_key_path()
     try:
         key = key_path.read_bytes()[:32]
     except OSError:
         raise InputError(f"no audit key at {key_path}: nothing was recorded by this installation") from None
     digest = prompt_hmac(p.text, key)
-    hits = [r for r in _audit_log(policy).records() if r.get("prompt_hmac") == digest]
+    log = _audit_log(policy)
+    malformed: list = []  # matching records not of the documented shape: still evidence, never trusted
+
+    def check(rec):
+        why = record_problem(rec)
+        if why is not None and rec.get("prompt_hmac") == digest:
+            malformed.append((rec, why))
+        return why
+    hits = [r for r in log.records(check=check) if r.get("prompt_hmac") == digest]
+    _warn_skipped(log)
+
+    def field(r, name, default=None):
+        return _printable(str(r.get(name, default)))
     for r in hits:
         redacted = ""
         if r.get("redacted") and (r.get("type") == "egress" or r.get("cloud_egress")):
             from .render import redaction_label
             redacted = " " + redaction_label(r["redacted"])
-        print(f"{r.get('ts')} {r.get('type', 'request')} backend={r.get('backend')} zone={r.get('zone')} "
-              f"tier={r.get('tier')} status={r.get('status', '-')} id={r.get('id')}{redacted}")
-    if not hits:
+        print(f"{field(r, 'ts')} {field(r, 'type', 'request')} backend={field(r, 'backend')} zone={field(r, 'zone')} "
+              f"tier={field(r, 'tier')} status={field(r, 'status', '-')} id={field(r, 'id')}{redacted}")
+    for r, why in malformed:
+        print(f"{field(r, 'ts')} {field(r, 'type', 'request')} backend={field(r, 'backend')} zone={field(r, 'zone')} "
+              f"id={field(r, 'id')} (malformed record: {_printable(why)})")
+    if not hits and not malformed:
         print("no record of this text")
         raise typer.Exit(1)
+    n = len(hits) + len(malformed)
     left = any(r.get("type") == "egress" or r.get("cloud_egress") for r in hits)
-    if left and _only_redacted_left(hits):
+    if malformed and not left:  # a malformed record cannot show that the text stayed on the machine
+        print(f"{n} record(s); it may have left the machine: {len(malformed)} matching record(s) malformed")
+    elif left and not malformed and _only_redacted_left(hits):
         from .render import redaction_label
         summary = next(r["redacted"] for r in hits if r.get("redacted"))
-        print(f"{len(hits)} record(s); only a redacted copy left the machine: {redaction_label(summary)}")
+        print(f"{n} record(s); only a redacted copy left the machine: {redaction_label(summary)}")
     else:
-        print(f"{len(hits)} record(s); {'it left the machine' if left else 'it never left the machine'}")
+        print(f"{n} record(s); {'it left the machine' if left else 'it never left the machine'}")
 
 
 @app.command("stats", short_help="Local/cloud split over time, usage, latency, tiers and rules.")
@@ -925,8 +970,15 @@ def stats_cmd(
     fmt = "json" if as_json else fmt
     if fmt not in ("table", "json", "prometheus", "otlp"):
         raise InputError(f"--format must be table, json, prometheus or otlp, got {fmt!r}")
-    st = compute_stats(_request_view(_audit_log(policy)), by=by, since=_parse_when(since, "--since"),
-                       until=_parse_when(until, "--until"))
+    if otlp_endpoint is not None and fmt != "otlp":
+        raise InputError("--otlp-endpoint is only used with --format otlp; add --format otlp to push the metrics")
+    if fmt == "otlp":
+        from .otel import check_endpoint
+        check_endpoint(otlp_endpoint, "--otlp-endpoint")
+    lo, hi = _parse_when(since, "--since"), _parse_when(until, "--until")
+    log = _audit_log(policy)
+    st = compute_stats(_request_view(log), by=by, since=lo, until=hi, checked=True)
+    st["skipped"] += log.skipped  # lines the log reader already left out (warned about on stderr)
     if fmt == "json":
         _print_json(public_stats(st))
         return

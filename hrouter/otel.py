@@ -7,7 +7,9 @@ Pushes the aggregates once over OTLP/HTTP (protobuf) to a collector: counters
 ``hrouter.ttft`` / ``hrouter.latency`` (ms) {backend}. Metric names follow the OpenTelemetry
 naming guidelines (dot-separated, unit in ``unit``). A failed export is one error line naming
 the endpoint and the reason (the exporter's own retry warnings are kept off stderr).
-Off unless asked for; the packages are imported only here.
+Off unless asked for; the packages are imported only here. :func:`check_endpoint` validates
+an endpoint (``--otlp-endpoint`` or the ``OTEL_EXPORTER_OTLP_*`` variables) without them, so a
+malformed URL is a usage error before anything is read or sent.
 """
 
 from __future__ import annotations
@@ -15,6 +17,35 @@ from __future__ import annotations
 import logging
 
 from .errors import InputError
+
+
+#: The variables the exporter reads its endpoint from when none is given, most specific first.
+ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def check_endpoint(value: str | None, name: str = "--otlp-endpoint") -> None:
+    """Raise :class:`InputError` (one line naming ``name``) unless ``value`` is an ``http://`` or
+    ``https://`` URL with a host (and a valid port, if any). ``value`` None: check the first set
+    of :data:`ENDPOINT_VARIABLES` instead, naming that variable."""
+    import os
+    if value is None:
+        name, value = next(((v, os.environ[v]) for v in ENDPOINT_VARIABLES if os.environ.get(v)), (name, None))
+        if value is None:
+            return  # the exporter's default, http://localhost:4318/v1/metrics
+    from urllib.parse import urlsplit
+    shown = repr(value) if len(value) <= 80 else repr(value[:79] + "…")
+    example = "e.g. http://127.0.0.1:4318/v1/metrics"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InputError(f"{name} {shown}: a URL cannot contain spaces or control characters; {example}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise InputError(f"{name} {shown}: not a valid URL ({exc}); {example}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InputError(f"{name} {shown}: expected an http:// or https:// URL (OTLP/HTTP); {example}")
+    if not parts.hostname:
+        raise InputError(f"{name} {shown}: the URL has no host; {example}")
 
 
 def export_otlp(stats: dict, endpoint: str | None = None, *, timeout_s: float = 10.0) -> int:

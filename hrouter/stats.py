@@ -2,6 +2,8 @@
 tiers, rules, fallbacks and refusals, and a flag for a sudden shift toward the cloud.
 
 Input: ``request`` records from :class:`hrouter.audit.AuditLog` (egress records are skipped).
+A record not of the documented shape (:func:`hrouter.audit.record_problem`: not an object, no
+ISO-8601 ``ts``, a field of the wrong type) is left out and counted in ``skipped``, never a crash.
 
 Every request falls in exactly one of three outcomes, so they always add up to ``requests``:
 
@@ -47,31 +49,34 @@ def _bucket(ts: datetime, by: str) -> str:
 
 
 def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime | None = None,
-                  until: datetime | None = None) -> dict:
+                  until: datetime | None = None, checked: bool = False) -> dict:
     """Aggregate ``request`` records. ``by``: ``hour`` or ``day`` buckets (UTC).
 
     Returns ``{requests, local, cloud, not_served, not_served_by_status,
     buckets: [{bucket, requests, local, cloud, not_served, cloud_share, shift}],
     backends: {name: {requests, zone, input_tokens, output_tokens, cost_usd, ttft_ms: {p50, p95},
-    latency_ms: {p50, p95}}}, tiers, rules, statuses, fallbacks, refusals, cloud_share, shifts}``.
+    latency_ms: {p50, p95}}}, tiers, rules, statuses, fallbacks, refusals, cloud_share, shifts, skipped}``.
     ``cloud``: the prompt left the machine (``cloud_egress``); ``local``: served locally;
     ``not_served``: neither (see the module docstring); ``local + cloud + not_served == requests``,
-    overall and per bucket. ``cloud_share`` is ``cloud / requests``.
+    overall and per bucket. ``cloud_share`` is ``cloud / requests``. ``skipped``: records left out
+    because they are not of the documented shape (:func:`hrouter.audit.record_problem`);
+    ``checked=True`` skips that check, for records already checked (the CLI's reader does).
     """
+    from .audit import record_problem
     buckets: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # local, cloud, not served
     not_served = Counter()
     per: dict[str, dict] = {}
     ttft: dict[str, list[float]] = defaultdict(list)
     lat: dict[str, list[float]] = defaultdict(list)
     tiers, rules, statuses = Counter(), Counter(), Counter()
-    total = fallbacks = refusals = cloud_total = 0
+    total = fallbacks = refusals = cloud_total = skipped = 0
     for r in records:
+        if not checked and record_problem(r) is not None:
+            skipped += 1
+            continue
         if r.get("type", "request") != "request":
             continue
-        try:
-            ts = datetime.fromisoformat(str(r["ts"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError):
-            continue
+        ts = datetime.fromisoformat(r["ts"].replace("Z", "+00:00"))
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=timezone.utc)
         if (since and ts < since) or (until and ts > until):
@@ -123,7 +128,8 @@ def compute_stats(records: Iterable[dict], *, by: str = "day", since: datetime |
     return {"requests": total, "local": total - cloud_total - unserved_total, "cloud": cloud_total,
             "not_served": unserved_total, "not_served_by_status": dict(not_served), "by": by, "cloud_share": round(cloud_total / total, 4) if total else 0.0,
             "buckets": rows, "backends": per, "tiers": dict(tiers), "rules": dict(rules),
-            "statuses": dict(statuses), "fallbacks": fallbacks, "refusals": refusals, "shifts": shifts}
+            "statuses": dict(statuses), "fallbacks": fallbacks, "refusals": refusals, "shifts": shifts,
+            "skipped": skipped}
 
 
 def public_stats(stats: dict) -> dict:
