@@ -124,10 +124,10 @@ def _num(x: Optional[float], digits: int = 3) -> str:
 def _find_audit(pol, request_id: Optional[str]):
     """(record, log path): the newest answered request (``request_id`` None) or the request whose
     id is ``request_id`` or starts with it (8+ characters, unique)."""
-    from .audit import AuditLog, resolve_log_path
+    from .audit import AuditLog, record_problem, resolve_log_path
     log = AuditLog(resolve_log_path(pol.audit.path))
     found, matches = None, set()
-    for rec in log.records():
+    for rec in log.records(check=record_problem):  # a damaged line is no request to label
         if rec.get("type", "request") != "request":
             continue
         if request_id is None:

@@ -543,3 +543,12 @@ def test_train_warns_when_a_kind_of_label_is_scarce(policy, tmp_path):
     many = write_jsonl(tmp_path / "many.jsonl", synthetic(200))
     r = cli("train", "--from", str(many), "--out", str(tmp_path / "m2.json"), "--folds", "0", policy=policy)
     assert "too few" not in r.stderr.decode()
+
+
+def test_feedback_last_skips_a_damaged_newer_record(policy, hrouter_home):
+    """A newer line of the wrong shape (its status says ok, but its zone is a number) is no
+    request to label: feedback last labels the newest well-formed one."""
+    audit(hrouter_home, {"id": RID_LOCAL, "backend": "local", "zone": "local"},
+          {"id": RID_CLOUD, "backend": "cloud", "zone": 7})
+    r = cli("feedback", "last", "good", "--json", policy=policy)
+    assert json.loads(r.stdout)["request_id"] == RID_LOCAL
