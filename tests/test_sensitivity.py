@@ -509,7 +509,9 @@ def test_custom_keywords_match_whole_words(text, hit):
 
 @pytest.mark.parametrize("text", [
     "How do cumulonimbus clouds build up?",
-    "blueheronx and xblueheron and BLUEHERON2 are other words",
+    # (BLUEHERON2 was here until round 7: a version digit after the codename now counts in any
+    # case, see test_sensitivity_round7_leaks.py; a longer word such as BLUEHERONIAN does not)
+    "blueheronx and xblueheron and BLUEHERONIAN are other words",
     "the nimbus project and Project Nimbusoid",
     "a blue heron at the lake",
 ])

@@ -138,7 +138,10 @@ def test_redaction_replaces_the_whole_spelled_out_address():
     "user (at) example (dot) org",
     "noreply [at] github [dot] com",
     "x [at] y [dot] test",
-    "JANE AT GMAIL DOT COM",  # all capitals: no case contrast (documented limit)
+    # (round 7: "JANE AT GMAIL DOT COM" was pinned here as a documented limit; an all-capitals
+    # address with a free-mail domain or a mail word before now counts, see
+    # test_sensitivity_round7_leaks.py. Shouted prose with a verb before AT stays public:)
+    "LOOK AT GMAIL DOT COM",
     "the price is 5 AT 3.50 DOT",
 ])
 def test_prose_and_code_that_looks_like_a_spelled_out_address_stay_public(text):

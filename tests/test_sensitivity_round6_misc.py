@@ -175,7 +175,11 @@ def test_codename_with_digits_or_punctuation(text, value):
 
 
 @pytest.mark.parametrize("text", [
-    "cumulonimbus", "myblueheronthing", "BLUEHERON2 in capitals",
+    # Round 7 changed this: "BLUEHERON2 in capitals" was pinned public here ("another identifier"),
+    # but a version digit glued to the codename is the same project in any case (BlueHeron2 already
+    # counted), and a leak is the worse error; see test_sensitivity_round7_leaks.py. A longer WORD
+    # that merely starts with the codename stays public:
+    "cumulonimbus", "myblueheronthing", "BLUEHERONIAN in capitals",
 ])
 def test_codename_inside_other_words_stays_public(text):
     assert tag(text, POLICY).tier == "public"

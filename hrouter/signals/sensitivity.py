@@ -61,7 +61,10 @@ Built-in detectors and the rule each follows:
     ``jane[at]gmail[dot]com``, ``jane (at) gmail (dot) com``, ``jane.doe[@]gmail.com``,
     ``jane@gmail[dot]com`` always; bare words and blanks (``jane AT gmail DOT com``,
     ``jane.doe @ gmail . com``, ``jane at gmail dot com``) with a common TLD and, for a bare
-    ``AT``/``DOT``, words not all in capitals, for a bare lower-case ``at``, a spelled-out dot
+    ``AT``/``DOT``, words not all in capitals, or else (all capitals, ``JANE AT GMAIL DOT COM``)
+    a free-mail domain or a mail word right before (``EMAIL: JSMITH AT ACME DOT COM``) and no
+    verb or pronoun before the ``AT`` (``WE WORKED AT YAHOO DOT COM`` is prose); for a bare
+    lower-case ``at``, a spelled-out dot
     and a sign of an address (handle-like local part, free-mail domain or a mail word before),
     so "look at the dot com era" and "I worked at acme dot com" stay prose
     (:func:`_obfuscated_emails`); redaction replaces the whole spelled-out span like any finding.
@@ -69,7 +72,10 @@ Built-in detectors and the rule each follows:
     [punkt] de``; bare ``arroba``/``punto`` words are not read), a blank before the ``@`` only
     (``jane.doe @gmail.com``, a handle or mail word needed; not a decorator line), and a bare
     ``at`` with plain dots before a free-mail domain after a mail word ("my email: jsmith at
-    gmail.com"). A verb or pronoun before ``at`` ("look at gmail dot com") or a possessive
+    gmail.com"), or before any domain right after a mail label or verb ("reach sergi at
+    calcurco.org", "my email is sergi at calcurco.org", "E-Mail: ...", "write to ...", "mail me
+    at ..."; not "I worked at acme.org", "look at python.org", "the mail server at python.org").
+    A verb or pronoun before ``at`` ("look at gmail dot com") or a possessive
     after the domain ("gmail dot com's new UI") is prose.
 ``phone``
     Phone numbers in international form (``+CC`` or ``00CC``), or in national form
@@ -199,9 +205,9 @@ codename. Multi-word keywords match with any run of spaces/``-``/``_`` or a came
 boundary between the words (``Project Nimbus``, ``project-nimbus``, ``ProjectNimbus``), also
 ``.``, ``/``, ``:`` and quotes (``project.nimbus``, ``Project: Nimbus``, ``Project "Nimbus"``)
 or nothing at all (``projectnimbus``, a repository name; its ends still need a boundary:
-``myprojectnimbus`` is none). Digits may follow a keyword written in
-lower or mixed case (``BlueHeron2``, ``blueheron2025-roadmap.pdf``), not one in capitals
-(``BLUEHERON2``).
+``myprojectnimbus`` is none). Digits, or a ``v`` and digits, may follow a keyword that ends
+in a letter, in any case (``BlueHeron2``, ``BLUEHERON2``, ``blueheron2025-roadmap.pdf``,
+``blueheronv2``): a version glued to the codename; other letters may not (``BLUEHERONIAN``).
 Keywords and host suffixes also match look-alike letters (Unicode TR39 confusables, plus
 Latin small capitals: ``ʙʟᴜᴇʜᴇʀᴏɴ``, ``blueнeron``; see :mod:`hrouter.signals.confusables`).
 ``pattern`` rules are Python regexes applied as written (use ``(?i)`` for case-insensitivity).
@@ -236,7 +242,8 @@ in C, and pattern matching only where a match can be:
   to candidate characters (tests check each twin against its original on random text).
 - Numbers: one scan of the text's byte shape (digits -> ``0``, separators -> ``-``) finds the
   clusters of at least 7 digits; the digit patterns (SSN, card, phone, digit national ids)
-  scan only those clusters' windows, each with the digits its shape needs. IBANs, fiscal
+  scan only those clusters' windows, each with the digits its shape needs (the grouped SSN only
+  around its ``000-00-0000`` shape in the clusters' bytes). IBANs, fiscal
   codes and base64 runs are likewise found from a byte shape (``LL00``, six capitals, 20
   base64 characters) and matched only there; ICD-10 codes from their period. A shape keeps
   one byte per character (the UTF-8 continuation bytes are deleted in the same
@@ -373,6 +380,9 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # ---- ssn
     "ssn": (r"(\d)" + _NUM_START + r"(?<!\+\d)(\d{2})(" + _GROUP_SEP + r")(\d{2})(" + _GROUP_SEP + r")(\d{4})"
             + _NUM_END, 0),
+    # the grouped SSN's shape on the cluster byte shape (_CLUSTER_BYTES: digits -> "0", every
+    # _GROUP_SEP character -> "-"; a separator is 1-17 characters): where _P.ssn may match
+    "ssn_shape": (rb"000-{1,17}00-{1,17}0000", 0),
     "ssn_ctx": (r"\b(?:SSNs?|SS#|S\.S\.N\b\.?|ITINs?\b|social[\s\-]+security(?:[\s\-]+(?:number|no\b\.?|#))?|soc\.?[ \t]*sec\.?|"
                 r"sozialversicherungs(?:nummer|-?nr\b\.?)|sv-?nummer|"
                 r"num[ée]ro[ \t]+de[ \t]+s[ée]curit[ée][ \t]+sociale|"
@@ -408,6 +418,13 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "email": (r"(?<![\w%+\-])([\w%+\-](?:[\w.%+\-]{0,62}[\w%+\-])?)@"
               r"((?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+([^\W\d_]{2,63}))(?!\w|\.[^\W_])", 0),
     "url_before": (r"[A-Za-z][A-Za-z0-9+.\-]*://([^\s/?#@]*)\Z", 0),
+    # a mail word right before a spelled-out address's local part (searched with endpos = its start):
+    # a label ("E-Mail: ", "my email address is "), "mail me at ", or a verb and the name ("reach
+    # sergi at ...", "write to ..."; not a bare "mail": "the mail server at python.org")
+    "email_cue_tail": (r"(?<![^\W\d_])(?:(?:e-?mail|mail|contact|courriel|correo|kontakt)(?:[ \t]+(?:address|addr))?"
+                       r"[ \t]*(?:[:=\-]|[ \t]is[ \t]*:?)"
+                       r"|(?:e-?mail|mail|contact|reach|write|send)[ \t]+(?:me|us)[ \t]+(?:at|on|via)[ \t]*:?"
+                       r"|e-?mail|contact|reach|write[ \t]+to|send[ \t]+to)[ \t]*\Z", _I),
     # an address with "at"/"dot" spelled out or defanged (see detect_email): group 1 = local part,
     # 2 = the at separator, 3 = the domain with its dot separators
     "email_obf": (r"(?<![\w.%+\-])([\w%+\-]+(?:(?:\.|[ \t]*[\[({][ \t]*(?:\.|dot|DOT)[ \t]*[\])}][ \t]*"
@@ -1670,37 +1687,89 @@ def _itin_valid(digits: str) -> bool:
     return itin.is_valid(digits)
 
 
+def _ssn_windows(text: str) -> list[tuple[int, int]]:
+    """Windows holding every match of ``_P.ssn``: around each ``000-00-0000`` shape
+    (``_P.ssn_shape``) in the byte shape of the clusters of at least 9 digits, when that shape
+    is the text's (else the clusters' windows). A match holds the shape, and matches never
+    overlap (a 3-digit area needs a non-digit before it), so the scan finds the same ones; 4
+    characters either side let the look-arounds see the text."""
+    windows = _digit_windows(text, 9, 2, 2)
+    cached = _CLUSTER_SHAPE
+    if not windows or cached[0] is not text:
+        return windows
+    shape, search = cached[1], _P.ssn_shape.search
+    spans = []
+    for ws, we in windows:
+        m = search(shape, ws, we)
+        while m is not None:
+            spans.append((m.start() - 4, m.end() + 4))
+            m = search(shape, m.start() + 1, we)
+    return _merge_spans(spans, len(text), 0)
+
+
 def detect_ssn(text: str) -> Iterable[Hit]:
-    """US SSNs; see the module docstring."""
+    """US SSNs; see the module docstring.
+
+    Each span is reported once (a number found by the grouped pattern and again after a
+    context word, or after several context words, is one finding, with a context word when
+    one supports it). Context words whose windows chain share one scan: a match holds no
+    letter, so it never spans a context word, and each match is the one a scan from the
+    nearest context word before it finds (an ITIN word among the others still counts)."""
     hits: list[Hit] = []
+    at: dict[tuple[int, int], int] = {}  # span -> its index in hits (-1: a documented dummy)
 
     def keep(digits: str, s: int, e: int, context: str = "") -> None:
+        k = at.get((s, e))
+        if k is not None:  # the same digits: the same verdict; add a context word if it had none
+            if k >= 0 and context and not hits[k][4]:
+                hits[k] = hits[k][:4] + (context,)
+            return
         if not _ssn_valid(digits):
             # a US ITIN (a person's tax id, the SSN's shape) after the word "ITIN" only: in a list
-            # of SSNs a 9xx number is an invalid SSN
+            # of SSNs a 9xx number is an invalid SSN (not remembered: an ITIN word may come later)
             if context[:4].lower() == "itin" and _itin_valid(digits):
+                at[(s, e)] = len(hits)
                 hits.append((s, e, "***-**-" + digits[5:], "itin valid (stdnum.us.itin)", context))
             return
         if digits in _SSN_DUMMIES and _P.ssn_doc.search(text, max(0, s - 80), e + 80):
+            at[(s, e)] = -1
             return  # "uses 123-45-6789 as the dummy example"
+        at[(s, e)] = len(hits)
         hits.append((s, e, "***-**-" + digits[5:], "ssn area valid", context))
 
-    for m in _finditer(_P.ssn, text, _digit_windows(text, 9, 2, 2)):
+    for m in _finditer(_P.ssn, text, _ssn_windows(text)):
         if _joined_run(text, m.start(), m.end(), m.group(3), m.group(5)):
             continue  # "4 536 22 1947 5": a piece of a longer run of groups
         keep(m.group(1) + m.group(2) + m.group(4) + m.group(6), m.start(), m.end())
-    for c in _ci_scan("ssn_ctx", text, _lower_windows(text, _SSN_NEEDLES, 24, 40)):
-        word = text[c.start():c.end()]
-        window_end = c.end() + 48
-        for m in _scan(_P.ssn_loose, text, [(c.end(), window_end + 80)]):
-            if m.start() > window_end:
+    words = [(c.start(), c.end(), text[c.start():c.end()])
+             for c in _ci_scan("ssn_ctx", text, _lower_windows(text, _SSN_NEEDLES, 24, 40))]
+    loose, bare9, non_digits = _P.ssn_loose, _P.bare9, _P.non_digits
+    i, nw = 0, len(words)
+    while i < nw:
+        # a group of context words whose windows chain: a match starting at most 48 characters
+        # after a word's end counts for that word; one scan covers the group
+        j, reach = i + 1, words[i][1] + 48
+        while j < nw and words[j][1] <= reach:
+            reach = words[j][1] + 48
+            j += 1
+        k = i  # the nearest word before the match
+        for m in _scan(loose, text, [(words[i][1], reach + 80)]):
+            s = m.start()
+            if s > reach:
                 break
-            digits = _P.non_digits.sub("", m.group())
+            while k + 1 < j and words[k + 1][1] <= s:
+                k += 1
+            digits = non_digits.sub("", m.group())
             if len(digits) == 9:
-                keep(digits, m.start(), m.end(), word)
-        # a bare 9-digit run just before the context word ("123456789 (SSN)")
-        for m in _scan(_P.bare9, text, [(max(0, c.start() - 24), c.start())]):
-            keep(m.group(), m.start(), m.end(), word)
+                word = words[k][2]
+                if digits[0] == "9" and word[:4].lower() != "itin":  # an ITIN word further back
+                    word = next((w for _, we, w in words[i:k] if s <= we + 48 and w[:4].lower() == "itin"), word)
+                keep(digits, s, m.end(), word)
+        # a bare 9-digit run just before a context word ("123456789 (SSN)")
+        for ws, _, word in words[i:j]:
+            for m in _scan(bare9, text, [(max(0, ws - 24), ws)]):
+                keep(m.group(), m.start(), m.end(), word)
+        i = j
     return hits
 
 
@@ -2100,12 +2169,31 @@ _EMAIL_OBF_LOCAL_STOP = frozenset(
     "work works worked working job jobs employed intern interned hired available live lives lived based "
     "sold bought buy find found me us him her them you it this that here there now is was are were be been "
     "am not only even just still also up out in on over signed sign log logged login".split())
+#: Words after a mail word that make "<mail word> <word> at <domain>" prose, not a local part
+#: (checked only where the mail word is the sign, :data:`_P.email_cue_tail`): "the email is sent at
+#: python.org", "email server at ...", "enable e-mail notifications at github.com", "contact form at
+#: ...", "reach customers at ...".
+_EMAIL_CUE_LOCAL_STOP = frozenset(
+    "sent hosted stored kept located registered listed published posted delivered received served "
+    "server servers client service services provider account address inbox "
+    "notification notifications alert alerts update updates newsletter newsletters digest reminder reminders "
+    "receipt receipts campaign campaigns form forms page pages detail details information center centre "
+    "person people customers users audience audiences millions".split())
+
+
+#: Mail words after which a bare lower-case `` at `` (within :data:`_EMAIL_AT_CUE_REACH` characters)
+#: may be a spelled-out at with plain dots and any domain: "reach sergi at calcurco.org".
+_EMAIL_AT_CUES = ("mail", "contact", "reach", "write to", "send to", "courriel", "correo", "kontakt")
+_register_needles(_EMAIL_AT_CUES)
+_EMAIL_AT_CUE_REACH = 48
 
 
 def _email_cue(text: str) -> bool:
     """Whether ``text`` may hold a spelled-out address without an ``@`` (a bracketed at or dot,
-    a bare `` dot ``, a bare `` AT ``): then the ``email`` detector runs on it too."""
-    return _any_needle(text, _EMAIL_OBF_NEEDLES) or " AT " in text
+    a bare `` dot ``, a bare `` AT ``, a mail word and a bare `` at ``): then the ``email``
+    detector runs on it too."""
+    return _any_needle(text, _EMAIL_OBF_NEEDLES) or " AT " in text \
+        or (" at " in text and _any_needle(text, _EMAIL_AT_CUES))
 
 
 def _obfuscated_emails(text: str, hits: list) -> list:
@@ -2124,12 +2212,18 @@ def _obfuscated_emails(text: str, hits: list) -> list:
       (:data:`_EMAIL_OBF_TLDS`) and the first domain label no article or pronoun ("look at
       the dot com era" stays prose), and
     - a bare upper-case ``AT``/``DOT`` needs the address words not all in capitals (the case
-      contrast is the sign: ``jane AT gmail DOT com``, not ``LOOK AT THE DOT COM``);
+      contrast is the sign: ``jane AT gmail DOT com``, not ``LOOK AT THE DOT COM``), or, all in
+      capitals, a free-mail domain or a mail word right before (``_P.email_cue_tail``) and no
+      word of :data:`_EMAIL_OBF_LOCAL_STOP` as the local part (``JANE AT GMAIL DOT COM``,
+      ``EMAIL: JSMITH AT ACME DOT COM``; not ``WE WORKED AT YAHOO DOT COM``);
     - a bare lower-case ``at``, or an ``@`` with a blank before it or an ``AT`` with only
       plain dots, needs a sign of an address: a handle-like local part (``.``, ``_``, ``+``,
       ``-`` or a digit), a free-mail domain (:data:`_EMAIL_PROVIDERS`), a mail word shortly
       before (:data:`_EMAIL_OBF_CONTEXT`) or delimiters around exactly the address
-      (``<timar at gnome dot hu>``, ``(...)``, quotes).
+      (``<timar at gnome dot hu>``, ``(...)``, quotes). A bare lower-case ``at`` with plain
+      dots only needs a free-mail domain alone (and a handle or mail word), or a mail label or
+      verb right before the local part (``_P.email_cue_tail``: "reach sergi at calcurco.org";
+      such an ``at`` within :data:`_EMAIL_AT_CUE_REACH` characters of a mail word is a trigger).
       So ``jane at gmail dot com`` and ``email: jane at acme dot com`` count, "I worked at
       acme dot com" and "look at example.com" do not.
 
@@ -2145,6 +2239,12 @@ def _obfuscated_emails(text: str, hits: list) -> list:
     while i != -1:
         spans.append((i, i + 4))
         i = text.find(" AT ", i + 1)
+    if " at " in text:  # "reach sergi at calcurco.org": a bare at shortly after a mail word
+        for ws, we in _lower_windows(text, _EMAIL_AT_CUES, 0, _EMAIL_AT_CUE_REACH):
+            i = text.find(" at ", ws, we)
+            while i != -1:
+                spans.append((i, i + 4))
+                i = text.find(" at ", i + 1, we)
     at_obf = _P.email_at_obf.match
     i = text.find("@")
     while i != -1:
@@ -2227,18 +2327,33 @@ def _obfuscated_email(text: str, m: re.Match[str]) -> str | None:
             # "look at amazon.com": a bare lower-case at needs a spelled-out dot, unless the
             # domain is a free-mail one alone and the local part is a handle ("jane.doe at
             # gmail.com", "jdoe42 at web.de") or a mail word comes shortly before ("my email:
-            # jsmith at gmail.com"); "sign up at gmail.com" stays prose
-            if not (len(labels) == 2 and labels[0].lower() in _EMAIL_PROVIDERS and len(local) >= 2):
+            # jsmith at gmail.com"); "sign up at gmail.com" stays prose. Any other domain needs a
+            # mail word right before the local part ("reach sergi at calcurco.org", "my email is
+            # sergi at calcurco.org"), not "I worked at acme.org" or "look at python.org"
+            if len(local) < 2:
                 return None
-            handle = any(c in local for c in "._+-") or (any(c.isdigit() for c in local)
-                                                          and any(c.isalpha() for c in local))
-            low = _lower(text)
-            if not handle and not (len(low) == len(text) and any(
-                    low.find(w, max(0, m.start() - 80), m.start()) != -1 for w in _EMAIL_OBF_CONTEXT)):
-                return None
+            if not (len(labels) == 2 and labels[0].lower() in _EMAIL_PROVIDERS):
+                if local.lower() in _EMAIL_CUE_LOCAL_STOP or \
+                        _P.email_cue_tail.search(text, max(0, m.start() - 40), m.start()) is None:
+                    return None
+            else:
+                handle = any(c in local for c in "._+-") or (any(c.isdigit() for c in local)
+                                                              and any(c.isalpha() for c in local))
+                low = _lower(text)
+                if not handle and not (len(low) == len(text) and any(
+                        low.find(w, max(0, m.start() - 80), m.start()) != -1 for w in _EMAIL_OBF_CONTEXT)):
+                    return None
         words = local + "".join(labels)
         if (at_kind == "U" or "U" in kinds) and words.upper() == words:
-            return None  # LOOK AT THE DOT COM: no case contrast
+            # LOOK AT THE DOT COM: no case contrast, shouted prose, unless the address has a sign
+            # of its own: a free-mail domain ("JANE AT GMAIL DOT COM") or a mail word right before
+            # ("EMAIL: JSMITH AT ACME DOT COM"), and no verb or pronoun before the AT ("WE WORKED
+            # AT YAHOO DOT COM")
+            if local.lower() in _EMAIL_OBF_LOCAL_STOP or not (
+                    (len(labels) == 2 and labels[0].lower() in _EMAIL_PROVIDERS)
+                    or (local.lower() not in _EMAIL_CUE_LOCAL_STOP
+                        and _P.email_cue_tail.search(text, max(0, m.start() - 40), m.start()) is not None)):
+                return None
         # (with plain dots only, the at is an @ with blanks or AT; "jane@ acme.com", the @ on
         # the local part, needs no more: "sold @ amazon.com" does)
         if at_kind == "L" or (all(k in "PD" for k in kinds) and not (at_kind == "S" and sep[0] == "@")):
@@ -2545,6 +2660,13 @@ _KEY_CLI = (("curl", "key_cli_curl"), ("mysql", "key_cli_mysql"), ("mariadb", "k
 _KEY_BEARER_NEEDLES = ("bearer",)
 _KEY_ENV_NEEDLES = ("key", "_auth", "auth:", "auth=", "auth\"", "auth'", "auth =", "dsn")
 _KEY_PW_NEEDLES = ("pass", "pw", "kennwort")
+#: The _KEY_WORDS inside a ``key_assign`` label, each at most 14 characters after the label's
+#: start (``shared_access_key``): its windows reach 16 characters back, not 48.
+_KEY_ASSIGN_NEEDLES = tuple(w for w in _KEY_WORDS if w not in {
+    "authorization", "login", "logon", "curl", "mysql", "mariadb", "sshpass", "bearer", "_auth", "auth:", "auth=",
+    "auth\"", "auth'", "auth =", "dsn", "smbclient", "rpcclient", "smbget", "smbcacls", "smbmap"})
+#: The _KEY_WORDS that start a ``key_prose`` phrase ("mot de passe" holds "pass").
+_KEY_PROSE_NEEDLES = ("pass", "pw", "kennwort", "contrase", "senha", "wachtwoord", "hasło", "haslo")
 _KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz"  # "secret = 'abcdefg'": a sample
 _KEY_JWT_DOC = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2"
                 "MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
@@ -2603,9 +2725,10 @@ def detect_api_key(text: str) -> Iterable[Hit]:
     windows = _lower_windows(text, _KEY_WORDS, 48, 48)
     if windows:
         taken: set[int] = set()  # value starts already reported (the rules below overlap)
-        for name in ("key_assign", "key_flag", "key_auth"):
+        for name, wins in (("key_assign", _lower_windows(text, _KEY_ASSIGN_NEEDLES, 16, 48)),
+                           ("key_flag", windows), ("key_auth", windows)):
             covered = -1  # the end of this rule's last finding: a label inside its value is part of it
-            for m in _ci_scan(name, text, windows):
+            for m in _ci_scan(name, text, wins):
                 if m.start() < covered:
                     continue
                 val = _value_after(text, m.end())
@@ -2699,7 +2822,7 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 taken.add(s)
                 hits.append((m.start(), e, f"password …({len(value)} chars)", "credential assignment",
                              text[m.start():m.end()].split()[0][:24]))
-        for m in _ci_scan("key_prose", text, windows):
+        for m in _ci_scan("key_prose", text, _lower_windows(text, _KEY_PROSE_NEEDLES, 48, 80)):
             val = _value_after(text, m.end())
             if val is None:
                 continue
@@ -3217,10 +3340,11 @@ _KW_START = r"(?:(?<![^\W_])|(?-i:(?<=[A-Za-z])(?=[A-Z][a-z])))"
 #: :data:`_KW_START` checked after the keyword's first character (so each alternative of the
 #: pattern is led by a literal, which the engine tries before any look-around).
 _KW_START_AFTER = r"(?:(?<![^\W_](?s:.))|(?-i:(?<=[A-Za-z][A-Z])(?=[a-z])))"
-#: A keyword written in lower or mixed case may also end where digits start (``BlueHeron2``,
-#: ``blueheron2025-roadmap.pdf``: a version or year glued to the codename); in capitals it may not
-#: (``BLUEHERON2`` reads as another identifier; tests pin it).
-_KW_END = r"(?:(?![^\W_])|(?-i:(?<=[a-z])(?=\d))|" + _KW_CAMEL + ")"
+#: A keyword ending in a letter may also end where digits start, or a ``v`` and digits, in any
+#: case (``BlueHeron2``, ``BLUEHERON2``, ``blueheron2025-roadmap.pdf``, ``BLUEHERONv2``: a version or
+#: year glued to the codename is still the codename, and a leak is the worse error); other letters
+#: after it make another word (``BLUEHERONIAN``, ``blueheronx``).
+_KW_END = r"(?:(?![^\W_])|(?<=[^\W\d_])(?=v?\d)|" + _KW_CAMEL + ")"
 #: Between the words: a run of blanks, ``_ - . / :`` or quotes (``project.nimbus``, ``Project:
 #: Nimbus``, ``Project "Nimbus"``) or a camelCase boundary. Nothing at all (``projectnimbus``) is
 #: not a boundary (tests pin it; see test_no_word_boundary_no_codename).

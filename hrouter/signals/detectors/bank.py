@@ -42,6 +42,23 @@ bank code that has a shape:
     a Bankleitzahl (8 digits, the first 1-8: the Bundesbank's clearing areas; ``370 400 44``)
     after BLZ / Bankleitzahl with an account number (3-10 digits) after Konto / Kto /
     Kontonummer (or any account word) nearby. A BLZ alone is public.
+``CA transit + institution + account`` (Payments Canada)
+    a transit number (5 digits, not 00000) after "transit" / "branch transit|number" / "numéro
+    de transit" with an account number (7-12 digits after an account word, ``compte`` too)
+    within :data:`_PAIR_REACH` characters, and the institution number (3 digits, not 000,
+    after "institution" / "numéro d'institution" / ``inst #``) nearest that transit when
+    there is one: ``transit 12345, institution 004, account 1234567``. Verdicts ``CA
+    transit+institution (Payments Canada)`` (or ``CA transit (Payments Canada) next to
+    account``) and ``account next to CA transit...``. The cheque (MICR) order
+    ``12345-004-1234567`` (or blank-separated) within :data:`_MICR_REACH` characters of an
+    account, transit, institution, cheque, deposit, bank or payroll word: its three values.
+    The electronic routing form ``0`` + institution + transit: ``0004 12345`` next to an
+    account (7-12 digits) within :data:`_PAIR_REACH`, or written ``000412345`` after a transit
+    word, or after a routing word when it starts ``00`` and fails the ABA check (a US routing
+    number may start with 0: the ABA path runs first and keeps it): verdict ``CA electronic
+    routing 0+institution+transit (Payments Canada)``. A transit or institution number alone
+    names a branch or a bank: public; an order id ``12345-004-1234567`` without an account
+    word too.
 
 Each value is its own finding (a redaction replaces the digits, not the words between):
 the account number, and the bank code that was paired with it. Not numbers: dates
@@ -63,7 +80,7 @@ from functools import lru_cache
 
 # imported when the detector first runs, after the sensitivity module
 from hrouter.signals.detectors.contextual import LazyPatterns
-from hrouter.signals.sensitivity import _any_needle, _lower_windows, _match_copy, _scan
+from hrouter.signals.sensitivity import _any_needle, _digit_windows, _lower_windows, _match_copy, _scan
 
 _I = re.IGNORECASE
 
@@ -107,10 +124,14 @@ _MEDIUM = (r"accounts?(?=[ \t]*[:#])" + _W, r"a/c(?=[ \t]*[:#])" + _W,
            r"cuenta" + _W, r"rekening" + _W)
 #: Words after which a number is an account number when a bank code is near (and the strong ones).
 _WEAK = (r"accounts?" + _W, r"acct" + _W, r"acc" + _W, r"a/c" + _W, r"konto" + _W, r"kto" + _W,
-         r"checking" + _W, r"chequing" + _W, r"savings" + _W, r"dda" + _W)
+         r"checking" + _W, r"chequing" + _W, r"savings" + _W, r"dda" + _W, r"compte" + _W)
 _ROUTING = tuple(w + r"(?:[ \t]*[-/&]?[ \t]*(?:routing|transit|and[ \t]+transit))?" + _W
                  for w in ("aba", "rtn", "routing", "transit"))
 _SORT = (r"sort[ \t_\-]*code" + _W, r"s/c" + _W)
+#: Canada: the branch transit number (5 digits; "numéro de transit", "branch number") and the
+#: institution number (3 digits; "numéro d'institution", "institution financière").
+_CA_TRANSIT = (r"transit" + _W, r"branch(?=[ \t]*(?:(?:transit|numbers?|no|nr)" + _W + r"|#))")
+_CA_INST = (r"institution(?:[ \t]+financi[èe]re)?" + _W, r"inst(?=[ \t]*(?:[:#]|(?:no|nr|number)" + _W + r"))")
 _BLZ = (r"blz" + _W, r"bankleitzahl" + _W)
 #: "Bank details: Barclays, 20-32-06, 73849261": a UK sort code and account without their words.
 _BANK = (r"bank(?:ing)?[ \t]+(?:details|info)" + _W,)
@@ -135,6 +156,14 @@ _VALUE = r"(?<![\w+\-/.,])\d{1,34}(?:[ \-]\d{1,34}){0,12}(?:-[0-9Xx])?(?![\w\-]|
 _ROUTING_VALUE = r"(?<![\w+\-/.,])(?:\d{9}|\d{3}([ \-])\d{3}\1\d{3})(?![\w\-]|[./,]\d)"
 _SORT_VALUE = r"(?<![\w+\-/.,])\d\d([ \-]?)\d\d\1\d\d(?![\w\-]|[./,]\d)"
 _BLZ_VALUE = r"(?<![\w+\-/.,])[1-8]\d\d(?:\d{5}|( )\d{3}\1\d\d)(?![\w\-]|[./,]\d)"
+#: Canada (Payments Canada): a transit (5 digits, not 00000) and an institution number (3
+#: digits, not 000) after their words; the electronic routing form ``0`` + institution +
+#: transit (``0004 12345``, ``000412345``); the cheque (MICR) order transit-institution-account
+#: (``12345-004-1234567``, one separator throughout; groups 1, 3, 4).
+_CA_TRANSIT_VALUE = r"(?<![\w+\-/.,])(?!00000)\d{5}(?![\w\-]|[./,]\d| \d)"
+_CA_INST_VALUE = r"(?<![\w+\-/.,])(?!000)\d{3}(?![\w\-]|[./,]\d| \d)"
+_CA_ELEC_VALUE = r"(?<![\w+\-/.,])0(?!000)\d{3}([ \-]?)(?!00000)\d{5}(?![\w\-]|[./,]\d| \d)"
+_CA_MICR = r"(?<![\w+\-/.,])(?!00000)(\d{5})([\- ])(?!000)(\d{3})\2(\d{7,12})(?![\w\-]|[./,]\d| \d)"
 #: An account number near a sort code without an account word.
 _BARE_UK = r"(?<![\w+\-/.,])(?<!\d )(?:\d{7,10}|\d{4} \d{4})(?![\w\-]|[./,]\d| \d)"
 
@@ -147,12 +176,14 @@ class _Rx(LazyPatterns):
 
     _src = {**{k: (src, f) for name, alts in (("strong", _STRONG), ("medium", _MEDIUM), ("weak", _WEAK),
                                              ("routing", _ROUTING), ("bank", _BANK),
-                                             ("sort", _SORT), ("blz", _BLZ))
+                                             ("sort", _SORT), ("blz", _BLZ),
+                                             ("ca_transit", _CA_TRANSIT), ("ca_inst", _CA_INST))
                for k, src, f in zip((name, name + "_lc"), _word_rx(alts), (_I, 0))},
             "gap": (_GAP, _I), "value": (_VALUE, 0), "routing_value": (_ROUTING_VALUE, 0),
             "sort_value": (_SORT_VALUE, 0), "blz_value": (_BLZ_VALUE, 0), "bare_uk": (_BARE_UK, 0),
             "sort_dashed": (r"(?<![\w+\-/.,])\d\d-\d\d-\d\d(?![\w\-]|[./,]\d)", 0),
-            "not_number": (_NOT_NUMBER, 0)}
+            "not_number": (_NOT_NUMBER, 0), "ca_transit_value": (_CA_TRANSIT_VALUE, 0),
+            "ca_inst_value": (_CA_INST_VALUE, 0), "ca_elec_value": (_CA_ELEC_VALUE, 0), "ca_micr": (_CA_MICR, 0)}
 
 
 _R = _Rx()
@@ -163,7 +194,7 @@ _ACCOUNT_NEEDLES = ("account", "acct", "a/c", "konto", "kto", "compte", "cuenta"
                     "da conta", "conta corr", "conta banc", "conta n", "r konta", "r. konta", "r.konta", "rachun")
 #: ... of the weak ones (pairing only; "acc" only as a word: "access" opens no window).
 _WEAK_NEEDLES = ("account", "acct", "acc ", "acc:", "acc.", "acc#", "acc-", "acc\t", "a/c", "konto", "kto",
-                 "checking", "chequing", "savings", "dda")
+                 "checking", "chequing", "savings", "dda", "compte")
 #: ... of the medium ones.
 _MEDIUM_NEEDLES = ("account", "a/c", "acc ", "acc:", "acc.", "acc#", "acc-", "acc_", "acc\t", "accno", "accnr",
                    "cuenta", "rekening")
@@ -172,6 +203,11 @@ _BANK_NEEDLES = ("bank details", "bank info", "banking details", "banking info")
 _ROUTING_NEEDLES = ("routing", "transit") + tuple(w + c for w in ("aba", "rtn") for c in " :#-/.(\t\n")
 _SORT_NEEDLES = ("sort c", "sortc", "sort-c", "sort_c", "sort\tc", "sort  c", "s/c")
 _BLZ_NEEDLES = ("blz", "bankleitzahl")
+_CA_TRANSIT_NEEDLES = ("transit", "branch")
+_CA_INST_NEEDLES = ("institution", "inst")
+#: Words a cheque-order number (``12345-004-1234567``) stands near.
+_CA_MICR_NEEDLES = ("account", "acct", "compte", "transit", "institution", "chequ", "cheque", "deposit", "dépôt",
+                    "bank", "banque", "payroll", "virement")
 
 
 _NOT_DIGITS = re.compile(r"\D")
@@ -209,7 +245,9 @@ def _plausible(value: str, lo: int, hi: int) -> bool:
 
 #: Per word pattern: how far its words reach before and after the needle they hold.
 _REACH = {"strong": (20, 16), "medium": (0, 12), "weak": (0, 4), "routing": (0, 24), "sort": (0, 12), "blz": (0, 4),
-          "bank": (0, 16)}
+          "bank": (0, 16), "ca_transit": (0, 20), "ca_inst": (0, 20)}
+#: How far around its words a cheque-order number may stand.
+_MICR_REACH = 48
 
 
 def _values(text: str, ctx: str, needles: tuple[str, ...], value: re.Pattern[str],
@@ -285,11 +323,89 @@ def _rtn_valid(digits: str) -> bool:
         return False
 
 
+def _ca_micr(text: str, add) -> set[tuple[int, int]]:
+    """Canada's cheque (MICR) order ``transit-institution-account`` (``12345-004-1234567``)
+    within :data:`_MICR_REACH` characters of an account, transit, institution, cheque,
+    deposit or bank word: each value a finding. Returns the whole numbers' spans (no plain
+    account number then)."""
+    found: set[tuple[int, int]] = set()
+    digits = _digit_windows(text, 15, 2, 2)  # a run of 15+ digits (the tagger's digit clusters)
+    if not digits:
+        return found
+    windows = _lower_windows(text, _CA_MICR_NEEDLES, _MICR_REACH, _MICR_REACH)
+    if not windows:
+        return found
+    ends = [w[1] for w in windows]
+    for m in _scan(_R.ca_micr, text, digits):
+        k = bisect_left(ends, m.start() + 1)  # the first word window ending after the start
+        if k == len(windows) or windows[k][0] > m.start() or not _plausible(m.group(4), 7, 12):
+            continue
+        word = "cheque order transit-institution-account"
+        add(m.start(1), m.end(1), "transit", "CA transit+institution (Payments Canada)", word)
+        add(m.start(3), m.end(3), "institution", "CA transit+institution (Payments Canada)", word)
+        add(m.start(4), m.end(4), "account", "account next to CA transit+institution", word)
+        found.add(m.span())
+    return found
+
+
+def _ca_pairs(text: str, accounts: list[tuple[int, int, str, int]], starts: list[int], transit: bool,
+              routing: bool, add) -> None:
+    """Canada: a transit number (5 digits after "transit" / "branch number") with an account
+    number (7-12 digits) within :data:`_PAIR_REACH` characters, and the institution number
+    (3 digits after "institution") near that transit; or the electronic routing form
+    (``0`` + institution + transit: ``0004 12345``, or ``000412345`` after a routing or
+    transit word) beside an account. A transit or institution number alone names a branch
+    or a bank: public."""
+    near = [a for a in accounts if 7 <= a[3] <= 12]
+    if not near:
+        return
+    if transit:
+        insts: list[tuple[int, int, str, int]] = []
+        if _any_needle(text, _CA_INST_NEEDLES):
+            insts = sorted((a, b, w, 3) for a, b, w in _values(text, "ca_inst", _CA_INST_NEEDLES, _R.ca_inst_value))
+        inst_starts = [i[0] for i in insts]
+        for s, e, word in _values(text, "ca_transit", _CA_TRANSIT_NEEDLES, _R.ca_transit_value):
+            acct = _near(accounts, starts, s, e, _PAIR_REACH, 7, 12)
+            if acct is None:
+                continue
+            inst = _near(insts, inst_starts, s, e, _PAIR_REACH, 3, 3) if insts else None
+            if inst is not None:
+                add(s, e, "transit", "CA transit+institution (Payments Canada)", word)
+                add(inst[0], inst[1], "institution", "CA transit+institution (Payments Canada)", inst[2])
+                add(acct[0], acct[1], "account", "account next to CA transit+institution", acct[2])
+            else:
+                add(s, e, "transit", "CA transit (Payments Canada) next to account", word)
+                add(acct[0], acct[1], "account", "account next to CA transit", acct[2])
+    # the electronic form with its blank or dash, near an account value (one pass over the
+    # merged windows around them)
+    windows: list[tuple[int, int]] = []
+    for a, b, _, _ in near:
+        lo, hi = max(0, a - _PAIR_REACH - 10), min(len(text), b + _PAIR_REACH + 10)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    elec = [(m.start(), m.end(), "") for m in _scan(_R.ca_elec_value, text, windows) if m.group(1)]
+    if transit:  # "transit number 000412345": compact after a transit word
+        elec += _values(text, "ca_transit", _CA_TRANSIT_NEEDLES, _R.ca_elec_value)
+    if routing:  # after "routing" compact only as 00 + a bank's institution number: a US routing
+        # number starts 01-12 (one failing its ABA check is a typo, not a Canadian one)
+        elec += [v for v in _values(text, "routing", _ROUTING_NEEDLES, _R.ca_elec_value)
+                 if text[v[0]:v[0] + 2] == "00" and not _rtn_valid(_digits(text[v[0]:v[1]]))]
+    for s, e, word in elec:
+        acct = _near(accounts, starts, s, e, _PAIR_REACH, 7, 12)
+        if acct is None:
+            continue
+        add(s, e, "routing", "CA electronic routing 0+institution+transit (Payments Canada)", word or "electronic")
+        add(acct[0], acct[1], "account", "account next to CA electronic routing", acct[2])
+
+
 def detect_bank_account(text: str) -> list[tuple[int, int, str, str, str]]:
     """Account numbers after an account word, and bank codes paired with one; see the module docstring."""
+    transit = _any_needle(text, _CA_TRANSIT_NEEDLES)
     if not (_any_needle(text, _ACCOUNT_NEEDLES) or _any_needle(text, _WEAK_NEEDLES)
             or _any_needle(text, _SORT_NEEDLES) or _any_needle(text, _MEDIUM_NEEDLES)
-            or _any_needle(text, _BANK_NEEDLES)):
+            or _any_needle(text, _BANK_NEEDLES) or transit or _any_needle(text, _CA_MICR_NEEDLES)):
         return []  # every shape needs an account word, but an account beside a sort code
     hits: list[tuple[int, int, str, str, str]] = []
     seen: set[tuple[int, int]] = set()
@@ -299,13 +415,16 @@ def detect_bank_account(text: str) -> list[tuple[int, int, str, str, str]]:
             seen.add((s, e))
             hits.append((s, e, f"{label} {mask_number(text[s:e])}", verdict, word))
 
+    # Canada's cheque order first ("account 12345-004-1234567"): its three values, not one number
+    micr = _ca_micr(text, add)
     strong = [v for v in _values(text, "strong", _ACCOUNT_NEEDLES, _R.value, before=True) if not _aws(text, *v[:2])]
     for s, e, word in strong:
-        if _plausible(text[s:e], 6, 34):
+        if _plausible(text[s:e], 6, 34) and (s, e) not in micr:
             add(s, e, "account", "context: account number", word)
     if _any_needle(text, _MEDIUM_NEEDLES):
         for s, e, word in _values(text, "medium", _MEDIUM_NEEDLES, _R.value):
-            if _plausible(text[s:e], 8, 34) and not _aws(text, s, e) and not _COMPACT_DATE.fullmatch(text, s, e):
+            if _plausible(text[s:e], 8, 34) and not _aws(text, s, e) and not _COMPACT_DATE.fullmatch(text, s, e) \
+                    and (s, e) not in micr:
                 add(s, e, "account", "context: account number", word)
     if _any_needle(text, _BANK_NEEDLES):  # "Bank details: Barclays, 20-32-06, 73849261"
         for c in _scan(_R.bank, text, _lower_windows(text, _BANK_NEEDLES, *_REACH["bank"])):
@@ -324,13 +443,15 @@ def detect_bank_account(text: str) -> list[tuple[int, int, str, str, str]]:
     routing = _any_needle(text, _ROUTING_NEEDLES)
     sort = _any_needle(text, _SORT_NEEDLES)
     blz = _any_needle(text, _BLZ_NEEDLES)
-    if not (routing or sort or blz):
-        return hits
+    if not (routing or sort or blz or transit or _digit_windows(text, 9, 2, 2)):
+        return hits  # no bank code word, and no run of 9+ digits for Canada's electronic form
     # (start, end, word, digits) of every account value, after a strong or a weak word
     accounts = sorted({(*v, len(_digits(text[v[0]:v[1]])))
                        for v in strong + _values(text, "weak", _WEAK_NEEDLES, _R.value)
-                       if _plausible(text[v[0]:v[1]], 3, 17)})
+                       if _plausible(text[v[0]:v[1]], 3, 17) and v[:2] not in micr})
     starts = [a[0] for a in accounts]
+    if not (routing or sort or blz or accounts):
+        return hits
 
     if routing and accounts:
         for s, e, word in _values(text, "routing", _ROUTING_NEEDLES, _R.routing_value):
@@ -339,6 +460,8 @@ def detect_bank_account(text: str) -> list[tuple[int, int, str, str, str]]:
                 continue
             add(s, e, "routing", "aba checksum ok", word)
             add(acct[0], acct[1], "account", "account next to aba routing number", acct[2])
+    if accounts:  # Canada (after the ABA check: a US routing number may start with 0 too)
+        _ca_pairs(text, accounts, starts, transit, routing, add)
     if sort:
         for s, e, word in _values(text, "sort", _SORT_NEEDLES, _R.sort_value):
             acct = _near(accounts, starts, s, e, _PAIR_REACH, 7, 10)

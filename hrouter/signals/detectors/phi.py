@@ -13,7 +13,12 @@ Identifiers, checked against HIPAA Safe Harbor's 18 (45 CFR 164.514(b)(2)):
     ICD-10 code, a medication with a dose), not just a condition word — unless an age phrase
     is in the sentence ("Maria Garcia is a 45-year-old woman with diabetes") or the term
     follows the name right away: its possessive or has/had/tested positive for ("Maria
-    Garcia's biopsy", "Jane Roe has HIV"). In a key-value record a label line names the
+    Garcia's biopsy", "Jane Roe has HIV"), or a list after a separator (``:`` ``,`` ``(``
+    a dash) whose first item is the term ("Maria Garcia: diabetes, hypertension.", "Patient
+    update — Maria Garcia, type 2 diabetes."): the term ends an item (``,`` ``;`` ``.`` a line
+    end, "and"), so "Siddhartha Mukherjee, cancer physician" is no list; a medication without
+    a dose needs a second clinical item ("Maria Garcia: metformin, lisinopril"; not "Frederick
+    Banting, insulin; ..."); chart/therapy/surgery-like words do not count. In a key-value record a label line names the
     patient for the clinical terms of the following lines ("Patient: John Smith" / "Name:
     ..." then "Diagnosis: ...", up to ten "Label: value" lines, no blank line) and of the
     later sentences of its own line ("Pt: Maria Garcia. Admitted with pneumonia.");
@@ -178,6 +183,13 @@ def _rx() -> dict[str, re.Pattern[str]]:
             "name_has": _lazy(r"[ \t]+(?:(?:has|had|was[ \t]+diagnosed[ \t]+with|"
                                    r"tested[ \t]+positive[ \t]+for|is[ \t]+positive[ \t]+for|died[ \t]+of|"
                                    r"is[ \t]+being[ \t]+treated[ \t]+for)[ \t]+)?" + _QUALIFIERS, _I),
+            # a list of conditions after a name: "Maria Garcia: diabetes", "Maria Garcia, type 2
+            # diabetes", "Maria Garcia — diabetes", "Maria Garcia (diabetes)"
+            "name_list": _lazy(r"[ \t]*(?:[:,;(]|[ \t][—–\-])[ \t]*" + _QUALIFIERS, _I),
+            "list_end": _lazy(r"[ \t]*(?:[,;.)]|\r?\n|\Z|and(?![^\W_]))", _I),
+            "list_next": _lazy(r"[ \t]*(?:[,;]|and(?![^\W_]))[ \t]*(?:and[ \t]+)?" + _QUALIFIERS, _I),
+            # only qualifiers between a name and its term: no verb ("Jane Roe has ...")
+            "no_verb": _lazy(r"[ \t]+" + _QUALIFIERS, _I),
             "icd_word": _lazy(r"icd|cie|diagnos|dx\b|diagnó", _I),
             # (used with match() at the end of a name, so no "^": it would only match at 0)
             "age": _lazy(r"[ \t]*(?:,[ \t]*\d{1,3}[ \t]*(?:,|\b)|\([ \t]*\d{1,3}[ \t]*\)|"
@@ -217,6 +229,7 @@ def _clinical_terms(text: str) -> list[tuple[int, int, str, bool]]:
     return out
 
 
+_NAME_WORDS = re.compile(r"[\w'’\-]+")
 _HONORIFICS = frozenset("Mr Mrs Ms Mx Dr Prof Herr Frau M Mme Mlle Sr Sra Srta Don Doña".split())
 #: Honorifics of the clinician, not the patient ("Dr. Jones has been seeing a client in therapy").
 _PROVIDERS = frozenset("Dr Dra Prof Doctor Doktor".split())
@@ -231,15 +244,49 @@ _QUALIFIERS = (r"(?:(?:an?|the|stage[ \t]+\w+|type[ \t]+\d|early|late|advanced|c
                r"metastatic)[ \t]+){0,2}")
 
 
-def _term_follows(text: str, n: re.Match[str], terms: list[tuple[int, int, str, bool]]) -> bool:
-    """Whether a clinical term comes right after the name: its possessive ("Maria Garcia's
-    biopsy") or has/had/was diagnosed with/tested positive for ("Jane Roe has HIV")."""
-    m = _rx()["name_has"].match(text, n.end())
-    if m is None:
+def _term_follows(text: str, n: re.Match[str], starts: dict[int, tuple[int, str, bool]]) -> bool:
+    """Whether a clinical term (``starts``: the sentence's terms by start, (end, kind,
+    strong)) comes right after the name: its possessive ("Maria Garcia's biopsy"),
+    has/had/was diagnosed with/tested positive for ("Jane Roe has HIV"), or a list of
+    conditions after a separator ("Maria Garcia: diabetes, hypertension.", "Maria Garcia,
+    type 2 diabetes, metformin"; see :func:`_listed`)."""
+    r = _rx()
+    m = r["name_has"].match(text, n.end())
+    if m is not None and m.end() in starts:
+        if not r["no_verb"].fullmatch(m.group()) or n.group().endswith(("'s", "’s")):
+            return True  # a verb or the possessive links the name to the term
+    m = r["name_list"].match(text, n.end())
+    return m is not None and _listed(text, m.end(), starts)
+
+
+#: Conditions too generic to name a patient's diagnosis in a list after a name.
+_LIST_NOT = frozenset(("chart", "medication", "medications", "symptom", "symptoms", "therapy", "surgery",
+                       "referral", "mri", "x-ray"))
+
+
+def _listed(text: str, i: int, starts: dict[int, tuple[int, str, bool]]) -> bool:
+    """Whether the clinical term at ``i`` is an item of a list, not a word of a phrase: it
+    ends the sentence or a list item (``,`` ``;`` ``.`` ``)`` a line end, "and"). A condition
+    (or a diagnosis, an ICD-10 code, a dosed medication) counts alone; an undosed medication
+    only when the next item is a clinical term too ("Maria Garcia: metformin, lisinopril";
+    "Frederick Banting, insulin; Alexander Fleming, penicillin" is history, not a chart), and
+    so does a capitalised term before ``,`` or "and" (a title: "Jane Austen: Depression and
+    Creativity"; "Maria Garcia: Diabetes, Hypertension" is a list)."""
+    got = starts.get(i)
+    if got is None:
         return False
-    if re.fullmatch(r"[ \t]+" + _QUALIFIERS, m.group(), _I) and not n.group().endswith(("'s", "’s")):
-        return False  # no verb: only the possessive links the name to the term
-    return any(t[0] == m.end() for t in terms)
+    end, kind, strong = got
+    if kind == "condition" and text[i:end].lower() in _LIST_NOT:
+        return False
+    sep = _rx()["list_end"].match(text, end)
+    if sep is None:
+        return False
+    word = text[i:end]
+    title = word[0].isupper() and not word.isupper()  # "Jane Austen: Depression and Creativity"
+    if (kind != "medication" or strong) and not (title and sep.group().strip() in (",", "and", "AND", "And")):
+        return True
+    nxt = _rx()["list_next"].match(text, end)
+    return nxt is not None and nxt.end() in starts
 
 
 def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int, int, str, str, str]]:
@@ -272,20 +319,27 @@ def detect_phi(text: str, idents: list[tuple[int, int, str]]) -> list[tuple[int,
                 who = "patient name"
                 break
         if not who:
+            term_starts = {t[0]: (t[1], t[2], t[3]) for t in terms}
+            age_from = -2  # the last age phrase's start in the sentence (-1: none), found once
+            r = _rx()
             for n in person_names(text, s, e):
-                words = re.findall(r"[\w'’\-]+", n.group())
-                c = _rx()["clinical"].search(n.group())
+                words = _NAME_WORDS.findall(n.group())
+                first = words[0].rstrip(".")
+                # the cheap cues first: a name that has none needs no further look
+                if not (first in _HONORIFICS or strong or r["age"].match(text, n.end()) is not None
+                        or _term_follows(text, n, term_starts)):
+                    if age_from == -2:
+                        age_from = max((a.start() for a in r["age_phrase"].finditer(text, s, e)), default=-1)
+                    if age_from < n.end():  # no "Maria Garcia is a 45-year-old woman" after the name
+                        continue
+                c = r["clinical"].search(n.group())
                 if any(w.lower() in _CLINICAL_WORDS for w in words) or (
                         c and len(n.group()[:c.start()].split()) < 2):  # "Give Jane Roe Xanax 0.5 mg": a name first
                     continue  # "Major Depressive Disorder", "Mayo Clinic": not a person
-                if words[0].rstrip(".") in _PROVIDERS:
+                if first in _PROVIDERS:
                     continue  # the clinician's name: the patient is someone else
-                honorific = words[0].rstrip(".") in _HONORIFICS
-                aged = _rx()["age"].match(text, n.end()) is not None
-                if honorific or aged or strong or _rx()["age_phrase"].search(text, n.end(), e) or \
-                        _term_follows(text, n, terms):
-                    who = "name cue"
-                    break
+                who = "name cue"
+                break
         if not who:
             n = record_person(text, s, e)
             if n is not None:

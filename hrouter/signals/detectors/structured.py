@@ -115,8 +115,18 @@ characters of the context word are).
 ``comp`` and ``base`` alone are no pay words (comparison, component, competition; a base value,
 base64, database): ``total comp``, ``base pay``, ``base salary`` are.
 
-Not covered: a pay amount under a key that holds no pay word itself (``{"compensation":
-{"base": 150000}}``), a bare amount whose person is known only by a number (``1234``), a
+A pay key opening an object or a section (``{"employee": "Jane Roe", "compensation": {"base":
+150000, "bonus": 15000}}``; YAML ``compensation:`` then indented ``base: 150000``, or a flow
+mapping ``compensation: {base: 150000}``; pretty-printed JSON, where a line that only closes
+an object, ``},``, does not end such a record) renders its keys under it (``compensation
+base: 150000``, ``compensation currency: USD`` -- a statistic key, no pay) on the record's
+line: the amounts are a person's pay when the record names one (:func:`_pay_objects`,
+:func:`_record_block`). A dict under a pay key is read as names to amounts only when a key of
+it may be a name. A record of pay keys alone (``Salary: 1`` / ``Salary: 2`` ...: no person, no
+heading, no other key) is not rendered, and such view lines are not re-scanned
+(:func:`_pay_only`): the plain scan sees everything they hold.
+
+Not covered: a bare amount whose person is known only by a number (``1234``), a
 quoted CSV field spanning lines, old Mac ``\\r``-only line ends, a header
 whose context word is not one of the trigger words (:data:`_WEAK_WORDS`, :data:`_JOIN_WORDS`,
 :data:`_CRED_WORDS`; e.g. ``SIN``, left out as ``sin`` is in too many words), keys written
@@ -275,6 +285,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # (matched at its start), or at or after its last letter (matched there; see _char_flags)
     "joint_before": (r"(?:(?<=[_\-])(?<=[A-Za-z0-9][_\-])|(?<=[a-z0-9])(?=[A-Z]))" + _KEY_REST, 0),
     "joint_after": (r"(?=[A-Za-z0-9]{0,40}?(?:[_\-][A-Za-z0-9]|[a-z0-9][A-Z]))" + _KEY_REST, 0),
+    # a key opening an object ("compensation": {, compensation = {)
+    "pay_object": (r"(?<![\w.\-\"'])(?P<q>[\"']?)(?P<key>[A-Za-z_][\w.\-]{0,63})(?P=q)[ \t]*(?::|=>?)[ \t]*\{", 0),
     # pairs inside a line (JSON/YAML flow/INI on one line)
     "inline_pair": (r"(?<![\w.\-\"'])(?P<q>[\"']?)(?P<key>[A-Za-z_][\w.\-]{0,63})(?P=q)[ \t]*"
                     r"(?::=|=>|:(?![:/\\])|=(?![=>]))[ \t]*"
@@ -1322,8 +1334,9 @@ def _pay_amount(norm: str, vs: int, ve: int, inline: bool, hourly: bool = False)
     10,000,000 after ``k``/``m`` (``hourly``: an hourly rate, 5 to 10,000,000; a ``pay_rate`` of 45 is none); a bare year
     (1990-2030) is none. ``inline``: a value cut at a thousands comma (``Salary: 182,000``
     inside a line) takes its groups back."""
-    if ve - vs > 40:
-        return 0
+    if ve - vs > 40 or (ve - vs < 4 and not hourly and norm[vs:ve].isdigit()
+                        and not (inline and norm.startswith(",", ve))):
+        return 0  # too long, or below 1,000 with no "k"/"m" or thousands group to scale it
     if inline and norm[ve - 1].isdigit():
         for _ in range(3):
             if norm.startswith(",", ve) and norm[ve + 1:ve + 4].isdigit() and len(norm[ve + 1:ve + 4]) == 3 \
@@ -1425,7 +1438,13 @@ def _record_block(norm: str, line: tuple[int, int, int], floor: int = 0) -> tupl
     """The key lines around ``line`` (consecutive, no blank line, none before ``floor``): (view
     lines of pairs, block start, block end). A short non-key line just above the block (a
     heading such as ``## Jane Roe``) comes first, as a bare value; an empty value takes the next
-    line when that is no key line (``password:`` / ``S3cret``)."""
+    line when that is no key line (``password:`` / ``S3cret``).
+
+    A section under a pay key (``compensation:`` / ``"compensation": {`` then indented keys,
+    or ``compensation: {base: 142000}`` on its line) stays on its record's line and its keys
+    are rendered under it (``compensation base: 142000``), so a nested amount has its pay key
+    and the record's person. In such a block a line that only closes a JSON object or list
+    (``},``) does not end the block (indented at least as deep as the block's keys)."""
     def pairs_of(ln):
         m = _key_line(norm, ln)
         if m is not None:
@@ -1434,27 +1453,25 @@ def _record_block(norm: str, line: tuple[int, int, int], floor: int = 0) -> tupl
         x = _xml_line(norm, ln)
         if x is not None:
             return ("xml", x, None)
+        if ln[1] - ln[0] <= 16 and norm[ln[0]:ln[1]].strip() in _CLOSERS:
+            return ("close", None, None)
         return None
 
     block = [(line, pairs_of(line))]
+
+    def shallow(ln) -> bool:  # a closing line less indented than the block's keys: the end
+        return _indent(norm, ln) < min(_indent(norm, b[0]) for b in block if b[1][0] != "close")
+
     ln = line
     for _ in range(MAX_RECORD_LINES):
         if ln[0] == 0 or ln[0] - 1 < floor:
             break
         prev = _line_at(norm, ln[0] - 1)
         got = pairs_of(prev)
-        if got is None:
+        if got is None or (got[0] == "close" and shallow(prev)):
             break
         block.insert(0, (prev, got))
         ln = prev
-    heading = None
-    if ln[0] > 0 and ln[0] - 1 >= floor:
-        prev = _line_at(norm, ln[0] - 1)
-        body = norm[prev[0]:prev[1]].strip(" \t#*_>-")
-        if body and len(body) <= 60 and body[-1] not in ".!?:;,{}[]()<>" and _R.letter.search(body):
-            s, e = _trim(norm, prev[0], prev[1], "#*_>- \t", "#*_ \t")
-            if e > s:
-                heading = (s, e)
     ln = line
     count = 0
     while count < MAX_RECORD_LINES and ln[2] < len(norm):
@@ -1472,26 +1489,79 @@ def _record_block(norm: str, line: tuple[int, int, int], floor: int = 0) -> tupl
                     count += 1
                     continue
             break
+        if got[0] == "close" and shallow(nxt):
+            break
         block.append((nxt, got))
         ln = nxt
         count += 1
+    if any(got[0] == "close" for _, got in block):
+        if any(got[0] == "kv" and got[2] is None and _pay_role(_key_info(got[1].group("key"))[0])[0]
+               for _, got in block):
+            while block[-1][1][0] == "close":
+                block.pop()
+            while block[0][1][0] == "close":
+                block.pop(0)
+        else:  # no pay section: a closing line ends the block, as before
+            at = next(i for i, (ln, _) in enumerate(block) if ln == line)
+            lo = max((i + 1 for i in range(at) if block[i][1][0] == "close"), default=0)
+            hi = min((i for i in range(at, len(block)) if block[i][1][0] == "close"), default=len(block))
+            block = block[lo:hi]
+    heading = None
+    ln = block[0][0]
+    if ln[0] > 0 and ln[0] - 1 >= floor:
+        prev = _line_at(norm, ln[0] - 1)
+        body = norm[prev[0]:prev[1]].strip(" \t#*_>-")
+        if body and len(body) <= 60 and body[-1] not in ".!?:;,{}[]()<>" and _R.letter.search(body):
+            s, e = _trim(norm, prev[0], prev[1], "#*_>- \t", "#*_ \t")
+            if e > s:
+                heading = (s, e)
     lines: list[list] = [[(None, None, heading[0], heading[1])]] if heading else [[]]
+    section: tuple[int, str] | None = None  # (indent, rendered key) of an open section under a pay key
     for ln, (kind, got, val) in block:
+        if section is not None and (norm[ln[0]] not in " \t" or _indent(norm, ln) <= section[0]):
+            section = None
+        if kind == "close":
+            continue
         if kind == "xml":
             (ks, ke), (vs, ve) = got
-            key, kspan, section, item = norm[ks:ke], (ks, ke), False, False
+            key, kspan, item = norm[ks:ke], (ks, ke), False
         else:
             key, kspan = got.group("key"), got.span("key")
-            section, item = val is None, got.group("item") is not None
+            item = got.group("item") is not None
             if val is None:
-                if lines[-1]:
-                    lines.append([])
+                human = _key_info(key)[0]
+                if section is None and _pay_role(human)[0]:
+                    if item and lines[-1]:
+                        lines.append([])
+                    section = (_indent(norm, ln), human)
+                    # a flow mapping on the line: "compensation: {base: 142000, bonus: 15000}"
+                    for (cs, ce), (vs, ve), _ in _inline_pairs(norm, got.start("val"), ln[1]):
+                        lines[-1].append((f"{human} {_key_info(norm[cs:ce])[0]}", (cs, ce), vs, ve))
+                    continue
+                if section is None and lines[-1]:
+                    lines.append([])  # a section key (not under a pay key): a new line
                 continue
             vs, ve = val
-        if item and lines[-1]:
+        if item and lines[-1] and section is None:
             lines.append([])
-        lines[-1].append((_key_info(key)[0], kspan, vs, ve))
+        rendered = _key_info(key)[0]
+        if section is not None:
+            rendered = f"{section[1]} {rendered}"
+        lines[-1].append((rendered, kspan, vs, ve))
     return lines, block[0][0][0], block[-1][0][2]
+
+
+#: Lines that only close a JSON object or list.
+_CLOSERS = frozenset(("}", "},", "]", "],", "};", "})", "}),", "]}", "]},", "}]", "}],"))
+
+
+def _indent(norm: str, ln: tuple[int, int, int]) -> int:
+    """The blanks (spaces, tabs) opening the line ``ln``."""
+    s, c = ln[0], ln[1]
+    j = s
+    while j < c and norm[j] in " \t":
+        j += 1
+    return j - s
 
 
 def _xml_pairs(norm: str, lo: int, hi: int) -> list[tuple[tuple[int, int], tuple[int, int], int]]:
@@ -1546,21 +1616,79 @@ def _inline_pairs(norm: str, lo: int, hi: int) -> list[tuple[tuple[int, int], tu
     return out
 
 
-def _window_lines(norm: str, pairs: list[tuple[tuple[int, int], tuple[int, int], int]]) -> list[list]:
+def _window_lines(norm: str, pairs: list[tuple[tuple[int, int], tuple[int, int], int]],
+                  objects: list[tuple[str, int, int, int, int]] = ()) -> list[list]:
     """Pairs found in a window, as view lines: a new line where the text between two pairs
-    closes an element or object (``</x>``, ``}``) or holds a blank line."""
+    closes an element or object (``</x>``, ``}``) or holds a blank line. A pair inside an
+    object under a pay key (``objects``, see :func:`_pay_objects`) is rendered under that key
+    too (``compensation base``), and the object's own ``}`` starts no new line: its amounts
+    belong to the record around it."""
     lines: list[list] = [[]]
     last = -1
+    closes = {c for _, _, _, _, c in objects}
     for (ks, ke), (vs, ve), end in sorted(pairs):
         if ks < last:
             continue  # overlaps the pair before
         if last >= 0:
             gap = norm[last:ks]
-            if "</" in gap or "}" in gap or "\n\n" in gap or "\n\r\n" in gap:
+            if "</" in gap or "\n\n" in gap or "\n\r\n" in gap or (
+                    "}" in gap and any(c == "}" and last + i not in closes for i, c in enumerate(gap))):
                 lines.append([])
-        lines[-1].append((_key_info(norm[ks:ke])[0], (ks, ke), vs, ve))
+        key = _key_info(norm[ks:ke])[0]
+        for human, _, _, o, c in objects:
+            if o < ks < c:
+                key = f"{human} {key}"
+                break
+        lines[-1].append((key, (ks, ke), vs, ve))
         last = max(end, ve)
     return lines
+
+
+def _pay_objects(norm: str, lo: int, hi: int) -> list[tuple[str, int, int, int, int]]:
+    """(rendered key, key start, key end, ``{``, its ``}``) of each object opening in
+    ``norm[lo:hi]`` under a pay key (``"compensation": {"base": 142000}``; not a limit or
+    statistic, see :func:`_pay_role`), closed before ``hi``."""
+    out: list[tuple[str, int, int, int, int]] = []
+    if norm.find("{", lo, hi) == -1:
+        return out
+    closes: dict[int, int] | None = None
+    for m in _R.pay_object.finditer(norm, lo, hi):
+        human = _key_info(m.group("key"))[0]
+        if not _pay_role(human)[0]:
+            continue
+        if closes is None:
+            closes = _braces(norm, lo, hi)
+        close = closes.get(m.end() - 1, -1)
+        if close != -1:
+            out.append((human, m.start("key"), m.end("key"), m.end() - 1, close))
+    return out
+
+
+def _braces(norm: str, lo: int, hi: int) -> dict[int, int]:
+    """``{`` position -> its ``}`` for the objects opened and closed in ``norm[lo:hi]``
+    (braces in double-quoted strings skipped; a blank line drops the open ones): one pass."""
+    out: dict[int, int] = {}
+    stack: list[int] = []
+    quoted = False
+    j = lo
+    while j < hi:
+        c = norm[j]
+        if quoted:
+            if c == "\\":
+                j += 1
+            elif c == '"' or c == "\n":
+                quoted = False
+        elif c == '"':
+            quoted = True
+        elif c == "{":
+            stack.append(j)
+        elif c == "}":
+            if stack:
+                out[stack.pop()] = j
+        elif c == "\n" and norm.startswith("\n", j + 1):
+            stack.clear()  # a blank line: another structure
+        j += 1
+    return out
 
 
 def _token(norm: str, p: int, lo: int) -> tuple[int, int]:
@@ -1590,20 +1718,9 @@ def views(norm: str) -> list[View]:
     if not found:
         return []
     ctx = _context(norm)
-    occ = []
-    for needle, positions in found:
-        n = len(needle)
-        cat = _CATEGORY[needle]
-        whole = needle in _WHOLE_WORDS
-        for p in positions:
-            if whole and _part_of_word(norm, p, n):
-                continue
-            flags = _classify(norm, p, needle, ctx)
-            if flags:
-                occ.append((p, n, cat, flags))
-    if not occ:
-        return []
-    occ.sort()
+    # every occurrence, classified only when reached and not inside a structure already read
+    # (a record of thousands of "Salary:" lines classifies one line per block, not each)
+    occ = sorted((p, len(needle), needle) for needle, positions in found for p in positions)
     out = _Views(norm)
     size = len(norm)
     done: list[tuple[int, int]] = []  # spans already examined
@@ -1626,8 +1743,13 @@ def views(norm: str) -> list[View]:
             pending = list(lines)
         pending_end = hi
 
-    for p, n, cat, flags in occ:
+    for p, n, needle in occ:
         if done and _covered(done, p):
+            continue
+        if needle in _WHOLE_WORDS and _part_of_word(norm, p, n):
+            continue
+        flags = _classify(norm, p, needle, ctx)
+        if not flags:
             continue
         if flags & _SQL:
             got = _sql_insert(norm, p)
@@ -1696,7 +1818,7 @@ def views(norm: str) -> list[View]:
             _, kw, kj, _, _ = _key_info(mkey)
             lines, bs, be = _record_block(norm, line, record_end)
             pairs = sum(len(x) for x in lines)
-            if (_compound(mkey) and (kw or kj)) or (kj and pairs >= 2):
+            if ((_compound(mkey) and (kw or kj)) or (kj and pairs >= 2)) and not _pay_only(lines):
                 out.add("record", lines)
             _mark(done, (bs, be))
             record_end = be
@@ -1704,8 +1826,9 @@ def views(norm: str) -> list[View]:
         if (compound or inline) and _R.key_sep.match(norm, te):
             lo, hi = max(ls, p - MAX_REACH, reach_end), min(le, p + MAX_REACH)
             pairs = _inline_pairs(norm, lo, hi)
-            if any(ks <= p < ke for (ks, ke), _, _ in pairs):
-                window(_window_lines(norm, pairs), lo, hi)
+            objects = _pay_objects(norm, lo, hi) if inline else []
+            if any(ks <= p < ke for (ks, ke), _, _ in pairs) or any(ks <= p < ke for _, ks, ke, _, _ in objects):
+                window(_window_lines(norm, pairs, objects), lo, hi)
             reach_end = hi
             _mark(done, (lo, hi))
     if pending:
@@ -1812,9 +1935,12 @@ def _code_pay(norm: str, p: int, ts: int, te: int, floor: int = 0) -> tuple[list
         close = norm.find("}", j, j + 8000)
         hi = close if close != -1 else min(len(norm), j + 8000)
         key = _key_info(norm[ts:te])[0]
+        entries = list(_DICT_ENTRY.finditer(norm, j + 1, hi))
+        if not any(_person_value(e.group("k"), 1) for e in entries):
+            return None  # no dict of names: an object of sub-keys ({"base": 142000, ...}), read as pairs
         lines = [[("name", (ts, te), e.start("k"), e.end("k")),
                   (key, (ts, te), *(e.span("v") if e.group("v") is not None else e.span("n")))]
-                 for e in _DICT_ENTRY.finditer(norm, j + 1, hi)]
+                 for e in entries]
         return lines, (ts, hi)
     low = _lower(norm)
     if len(low) != len(norm):
@@ -1855,7 +1981,7 @@ def rescan(norm: str, view: View, detectors: list, run) -> None:
         return
     for name, tier, fn in detectors:
         builtin = _DETECTORS.get(name) is fn
-        if name == "salary" and view.pay and builtin:  # with the amounts found on the structure
+        if name == "salary" and builtin and (view.pay or name in view.families):  # with the structure's amounts
             run(f"{name} ({view.kind})", tier,
                 lambda fn=fn: _with_pay(_mapped(_unpaid(view), fn, size), view.pay), size)
             continue
@@ -1884,16 +2010,41 @@ def _keep_for(name: str, key: str | None) -> bool:
     return name in fams or not fams & _NARROW
 
 
+def _pay_only(lines: list) -> bool:
+    """Whether a structure's pairs are all under keys of pay alone (``Salary: 1`` / ``Salary:
+    2`` ...): no person, no heading, no other detector's key, no key naming the person
+    (``employee_salary``). Such a record gives neither pay hits nor anything the plain scan
+    of its lines misses: it is not rendered."""
+    for pairs in lines:
+        for key, _, _, _ in pairs:
+            if not key or _families(key) != _SALARY_ONLY:
+                return False
+            pay, who = _pay_role(key)
+            if not pay or who:
+                return False
+    return True
+
+
+_SALARY_ONLY = frozenset(("salary",))
+
+
 def _unpaid(view: View) -> View | None:
     """``view`` for the ``salary`` detector: without the lines whose every value holding a
     digit is an amount :func:`_pay_hits` found (those amounts are reported as pay hits; the
-    detector, which needs digits for an amount, would only find them again)."""
+    detector, which needs digits for an amount, would only find them again), and without the
+    lines of pay keys only (no person or other context: nothing the plain scan of their lines
+    misses; see :func:`_pay_only`)."""
     paid = {h[0] for h in view.pay}
-    if view.rows is None or not paid:
+    if view.rows is None:
         return view
     segs, norm_of = view.segs, view.text
     drop: set[int] = set()
     for i, (_, pairs) in enumerate(view.rows):
+        if pairs and _pay_only([[(key, None, 0, 0) for key, _, _ in pairs]]):
+            drop.add(i)
+            continue
+        if not paid:
+            continue
         hit = False
         for _, _, vi in pairs:
             vs, ve, ns, _, _ = segs[vi]
