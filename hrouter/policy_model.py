@@ -121,6 +121,9 @@ DEFAULT_DETECTORS: dict[str, str] = {
     "vehicle_plate": "confidential",
     "phi": "confidential",
     "bank_account": "confidential",
+    "mrz": "confidential",
+    "seed_phrase": "confidential",
+    "drivers_license": "confidential",
     "image": "confidential",
 }
 

@@ -172,8 +172,28 @@ personnummer via python-stdnum, UK National Insurance numbers by HMRC's rules; s
 ``detectors.national_id`` for which need a context word), ``medical_id``, ``passport``,
 ``salary``, ``vehicle_plate`` (weak shapes next to a context word; ``detectors.contextual``),
 ``bank_account`` (account numbers that are not IBANs next to an account word, ABA routing
-number, UK sort code or German BLZ; ``detectors.bank``) and ``phi`` (an identifier and clinical vocabulary in one sentence;
+number, UK sort code or German BLZ; ``detectors.bank``), ``mrz``, ``seed_phrase`` and ``drivers_license``
+(``detectors.documents``, below) and ``phi`` (an identifier and clinical vocabulary in one sentence;
 ``detectors.phi``), each with its own policy key.
+
+``mrz``
+    Machine-readable zones of passports, ID cards and visas (ICAO Doc 9303: TD3 2 x 44, TD2
+    2 x 36, TD1 3 x 30, MRV-A/B): a data line whose shape holds (dates, sex, nationality) with
+    at least two passing check digits (weights 7-3-1; all of them for the verdict ``check digits
+    ok``), or a strict name line ``P<UTOSURNAME<<GIVEN<<<``. Only text holding ``<<`` is looked at.
+    Masked ``P<UTO*** TD3 checks 5/5 ok: ...`` (no name, no number).
+``seed_phrase``
+    BIP-39 wallet recovery phrases (a secret: never redactable): 12/15/18/21/24 words of the
+    English wordlist with a valid checksum (``mnemonic`` package, imported for a candidate),
+    pasted at a line start, after ``:``/a quote/bracket, or as a numbered list; twelve or more
+    wordlist words near a context word ("seed phrase", "recovery phrase", "mnemonic",
+    "Wiederherstellungsphrase", "phrase de récupération", "frase semilla") count with a failed
+    checksum too. Masked as the word count.
+``drivers_license``
+    Driving licence numbers (HIPAA Safe Harbor #11): 5-20 letters/digits with at least 4
+    digits after a licence word (driver's license, DL#, DLN, license no., Führerschein(nummer),
+    FS-Nr., permis de conduire, licencia/permiso/carné de conducir, patente di guida, carta de
+    condução, CNH, rijbewijs, prawo jazdy; whole words); not a date, year range or phone number.
 After the detectors, a bounded decode pass re-scans base64 and percent-encoded runs
 (``detectors.decode``; capped, overflow fails closed with ``decode: cap exceeded``).
 
@@ -3110,12 +3130,16 @@ _DETECTORS.update({
     "vehicle_plate": _lazy("contextual", "detect_vehicle_plate"),
     "phi": _lazy("phi", "detect_phi"),
     "bank_account": _lazy("bank", "detect_bank_account"),
+    "mrz": _lazy("documents", "detect_mrz"),
+    "seed_phrase": _lazy("documents", "detect_seed_phrase"),
+    "drivers_license": _lazy("documents", "detect_drivers_license"),
 })
 
 #: Module of each lazily imported family, and the trigger-word tuples every module scans with.
 _LAZY_MODULES = {"national_id": "national_id", "medical_id": "contextual", "passport": "contextual",
                  "salary": "contextual", "vehicle_plate": "contextual", "phi": "phi",
-                 "bank_account": "bank"}
+                 "bank_account": "bank", "mrz": "documents", "seed_phrase": "documents",
+                 "drivers_license": "documents"}
 
 
 def _preload(config: SensitivityConfig) -> None:
@@ -3502,7 +3526,7 @@ def _enabled(config: SensitivityConfig) -> list[tuple[str, str]]:
 _NEEDS: dict[str, str] = {"ssn": "digit", "credit_card": "digit", "iban": "digit", "phone": "digit",
                           "date_of_birth": "digit", "national_id": "digit", "medical_id": "digit",
                           "passport": "digit", "salary": "digit", "vehicle_plate": "digit", "email": "@",
-                          "bank_account": "digit"}
+                          "bank_account": "digit", "drivers_license": "digit"}
 
 
 _MIXED: list = []  # [the pattern of a run of ASCII letters], compiled on first use
@@ -3817,7 +3841,7 @@ def _base_name(detector: str) -> str:
 
 #: Personal-data detectors whose findings identify a person (PHI needs one, or a name cue).
 _PERSONAL = frozenset({"ssn", "email", "phone", "date_of_birth", "national_id", "medical_id", "passport",
-                       "iban", "credit_card", "vehicle_plate", "bank_account"})
+                       "iban", "credit_card", "vehicle_plate", "bank_account", "drivers_license", "mrz"})
 
 
 def _resolve_overlaps(findings: list[Finding]) -> list[Finding]:
