@@ -30,7 +30,8 @@ BACKEND_KINDS = ("ollama", "anthropic", "openai")
 #: (api_key, private_key): a credential must not leave even as a shape, nor images, nor PHI
 #: (clinical context survives redaction of the identifier).
 REDACTABLE = ("email", "phone", "credit_card", "iban", "ssn", "national_id", "date_of_birth", "passport",
-              "medical_id", "vehicle_plate", "bank_account", "drivers_license", "mrz")
+              "medical_id", "vehicle_plate", "bank_account", "drivers_license", "mrz",
+              "postal_address")
 #: The widest set of zones each tier may ever reach, whatever a policy says (compliance by default).
 _TIER_CEILING: dict[str, tuple[str, ...]] = {
     "public": ("local", "private-cloud", "public-cloud"),

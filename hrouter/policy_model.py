@@ -124,6 +124,7 @@ DEFAULT_DETECTORS: dict[str, str] = {
     "mrz": "confidential",
     "seed_phrase": "confidential",
     "drivers_license": "confidential",
+    "postal_address": "confidential",
     "image": "confidential",
 }
 

@@ -173,7 +173,7 @@ personnummer via python-stdnum, UK National Insurance numbers by HMRC's rules; s
 ``salary``, ``vehicle_plate`` (weak shapes next to a context word; ``detectors.contextual``),
 ``bank_account`` (account numbers that are not IBANs next to an account word, ABA routing
 number, UK sort code or German BLZ; ``detectors.bank``), ``mrz``, ``seed_phrase`` and ``drivers_license``
-(``detectors.documents``, below) and ``phi`` (an identifier and clinical vocabulary in one sentence;
+(``detectors.documents``, below), ``postal_address`` (``detectors.address``, below) and ``phi`` (an identifier and clinical vocabulary in one sentence;
 ``detectors.phi``), each with its own policy key.
 
 ``mrz``
@@ -194,6 +194,17 @@ number, UK sort code or German BLZ; ``detectors.bank``), ``mrz``, ``seed_phrase`
     digits after a licence word (driver's license, DL#, DLN, license no., Führerschein(nummer),
     FS-Nr., permis de conduire, licencia/permiso/carné de conducir, patente di guida, carta de
     condução, CNH, rijbewijs, prawo jazdy; whole words); not a date, year range or phone number.
+``postal_address``
+    A person's street address (GDPR personal data; HIPAA Safe Harbor #2): a house number and a
+    street name with a street-type word in the local order (``1234 Elm St``, ``12 rue de la Paix``,
+    ``Hauptstraße 12``, ``Calle Mayor 5``, ``Via Roma 10``, ``Kerkstraat 12``, ``ul. Długa 5/4``;
+    USPS Publication 28 suffixes), optionally a unit and a locality with the country's postal code
+    (US ZIP after a state, UK and CA postcodes, 5 digits, NL ``1234 AB``, PL ``00-000``, PT
+    ``1234-567``), that is personal: after an address word ("my/home address", "ship to", "lives at",
+    Adresse, Anschrift, wohnhaft, domicile, dirección, indirizzo, adres, morada, ...) or next to a
+    person's name or record ("Maria Garcia, 1234 Elm St", "Name: ..." / "Address: ..."). A store's,
+    a venue's or a landmark's address and well-known fictional ones (221B Baker Street) stay public
+    (``detectors.address``). Masked as its parts: ``[street address, city, US ZIP]``.
 After the detectors, a bounded decode pass re-scans base64 and percent-encoded runs
 (``detectors.decode``; capped, overflow fails closed with ``decode: cap exceeded``).
 
@@ -3133,13 +3144,14 @@ _DETECTORS.update({
     "mrz": _lazy("documents", "detect_mrz"),
     "seed_phrase": _lazy("documents", "detect_seed_phrase"),
     "drivers_license": _lazy("documents", "detect_drivers_license"),
+    "postal_address": _lazy("address", "detect_postal_address"),
 })
 
 #: Module of each lazily imported family, and the trigger-word tuples every module scans with.
 _LAZY_MODULES = {"national_id": "national_id", "medical_id": "contextual", "passport": "contextual",
                  "salary": "contextual", "vehicle_plate": "contextual", "phi": "phi",
                  "bank_account": "bank", "mrz": "documents", "seed_phrase": "documents",
-                 "drivers_license": "documents"}
+                 "drivers_license": "documents", "postal_address": "address"}
 
 
 def _preload(config: SensitivityConfig) -> None:
@@ -3526,7 +3538,7 @@ def _enabled(config: SensitivityConfig) -> list[tuple[str, str]]:
 _NEEDS: dict[str, str] = {"ssn": "digit", "credit_card": "digit", "iban": "digit", "phone": "digit",
                           "date_of_birth": "digit", "national_id": "digit", "medical_id": "digit",
                           "passport": "digit", "salary": "digit", "vehicle_plate": "digit", "email": "@",
-                          "bank_account": "digit", "drivers_license": "digit"}
+                          "bank_account": "digit", "drivers_license": "digit", "postal_address": "digit"}
 
 
 _MIXED: list = []  # [the pattern of a run of ASCII letters], compiled on first use
@@ -3841,7 +3853,8 @@ def _base_name(detector: str) -> str:
 
 #: Personal-data detectors whose findings identify a person (PHI needs one, or a name cue).
 _PERSONAL = frozenset({"ssn", "email", "phone", "date_of_birth", "national_id", "medical_id", "passport",
-                       "iban", "credit_card", "vehicle_plate", "bank_account", "drivers_license", "mrz"})
+                       "iban", "credit_card", "vehicle_plate", "bank_account", "drivers_license", "mrz",
+                       "postal_address"})
 
 
 def _resolve_overlaps(findings: list[Finding]) -> list[Finding]:

@@ -22,7 +22,7 @@ Identifiers, checked against HIPAA Safe Harbor's 18 (45 CFR 164.514(b)(2)):
     patient for the clinical terms of the following lines ("Patient: John Smith" / "Name:
     ..." then "Diagnosis: ...", up to ten "Label: value" lines, no blank line) and of the
     later sentences of its own line ("Pt: Maria Garcia. Admitted with pneumonia.");
- 2. geographic subdivisions smaller than a state — not detected on their own;
+ 2. geographic subdivisions smaller than a state — a person's street address: ``postal_address``;
  3. dates directly related to a person (birth, admission, ...) — ``date_of_birth``;
  4.-5. telephone and fax numbers — ``phone``;
  6. email addresses — ``email``;
