@@ -277,6 +277,7 @@ class _FakeServer:
         self._requests: list[RecordedRequest] = []
         self._failures: list[Failure] = []
         self._stopping = threading.Event()
+        self._released = threading.Event()
         self._server: _Server | None = None
         self._bound_port: int | None = None
         self._thread: threading.Thread | None = None
@@ -386,8 +387,20 @@ class _FakeServer:
         return rec
 
     def _sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self._stopping.wait(seconds)
+        """Pause up to ``seconds``; :meth:`release_delays` or stopping the fake ends it at once."""
+        if seconds <= 0:
+            return
+        end = time.monotonic() + seconds
+        while not self._released.is_set() and not self._stopping.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            self._stopping.wait(min(left, 0.05))
+
+    def release_delays(self) -> None:
+        """End every pending and future ``first_chunk_delay_s``/``chunk_delay_s`` pause now (a
+        test that holds a request in flight for as long as it needs, however slow the machine)."""
+        self._released.set()
 
     def _hang(self, h: _Handler) -> None:
         """Stall for up to ``hang_s`` (or until stop), then drop the connection."""

@@ -53,7 +53,8 @@ def test_session_budget_runs_out_midway_across_8_processes(tmp_path, hrouter_hom
 
 
 def test_local_at_max_inflight_spills_public_not_confidential(tmp_path):
-    with FakeOllama(chunks=["slow"], first_chunk_delay_s=4, models=["llama3.2:3b"]) as local, \
+    # the holder stays in flight until the checks are done (released below), however loaded the machine
+    with FakeOllama(chunks=["slow"], first_chunk_delay_s=120, models=["llama3.2:3b"]) as local, \
             FakeAnthropic(chunks=["cloud"]) as cloud:
         p = write_policy(tmp_path, ollama_url=local.url, anthropic_url=cloud.url,
                          local_extra="    max_inflight: 1\n", extra="dispatch:\n  wait_s: 0.5\n")
@@ -69,8 +70,9 @@ def test_local_at_max_inflight_spills_public_not_confidential(tmp_path):
         r = run_cli(["ask", "--policy", str(p), CONFIDENTIAL], env=KEY)
         assert r.returncode == 3 and b"max_inflight" in r.stderr
         assert len(cloud.requests_to("/v1/messages")) == n_cloud  # the confidential prompt never reached it
-        holder.communicate(timeout=30)
-        assert holder.returncode == 0
+        local.release_delays()
+        out, _ = holder.communicate(timeout=60)
+        assert holder.returncode == 0 and out == b"slow\n"
 
 
 def test_killed_process_leaves_no_inflight_slot(tmp_path):

@@ -581,9 +581,9 @@ def _best_ms(text: str, runs: int = 5) -> float:
     tag(text)  # warm: compile the lazily compiled patterns
     best = float("inf")
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         tag(text)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best * 1000
 
 
@@ -671,9 +671,9 @@ def test_normalising_keeps_the_offset_map_and_stays_fast():
     norm, index = sens._normalize(text)
     assert len(index) == len(norm) and index == sorted(index) and index[-1] == len(text) - 1
     assert all(norm[i] == text[j] for i, j in enumerate(index) if norm[i].isascii() and text[j].isascii())
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     sens._normalize(text)
-    assert time.perf_counter() - t0 < 0.05
+    assert time.process_time() - t0 < 0.05
 
 
 #: Ordinary formatting: numbers touching punctuation or letters, em dashes, several spaces,

@@ -212,6 +212,6 @@ ADVERSARIAL = {
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_100kb_adversarial_inputs_are_fast(name):
     text = ADVERSARIAL[name][:100_000]
-    t = time.perf_counter()
+    t = time.process_time()
     address.detect_postal_address(text)
-    assert time.perf_counter() - t < 0.5, name
+    assert time.process_time() - t < 0.5, name

@@ -431,9 +431,9 @@ def test_code_next_to_blanks_stays_public_and_fast(text):
     big = rep(text)
     best = 9.0
     for _ in range(2):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         runs = decode.decode_runs(big)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     assert runs == [] and best < 0.5, best
 
 
@@ -458,9 +458,9 @@ def rep(s: str, n: int = 100_000) -> str:
 def test_adversarial_inputs_are_fast(text):
     best = 9.0
     for _ in range(2):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         tag(text)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     assert best < 1.0, best  # ~0.01-0.3 s here; a loose bound for a shared machine
 
 

@@ -181,9 +181,9 @@ def test_a_data_line_with_wrong_check_digits_is_not_a_zone():
 def test_mrz_adversarial_inputs_are_fast():
     for text in ("<" * 100_000, "A<<B" * 25_000, ("P<UTO" + "<" * 39 + "\n") * 2300,
                  ("\n".join(TD3) + "\n") * 1100, "<<" + "A" * 100_000, ("I<UTO" + "1" * 25 + "\n") * 3300):
-        t = time.perf_counter()
+        t = time.process_time()
         tag(text)
-        assert time.perf_counter() - t < 0.5, text[:40]
+        assert time.process_time() - t < 0.5, text[:40]
 
 
 def test_many_zones_are_each_found():
@@ -294,9 +294,9 @@ def test_seed_phrase_adversarial_inputs_are_fast():
     for text in ("\n" + "abandon " * 14_000, (": " + "word " * 11 + "X") * 5_000, "1" + " " * 100_000,
                  "1. abandon\n" + "2. " * 30_000, ("seed phrase " + "able " * 11 + ".") * 5_000,
                  ("\n" + "abcdefgh " * 11 + "abcdefghi") * 1_000):
-        t = time.perf_counter()
+        t = time.process_time()
         tag(text)
-        assert time.perf_counter() - t < 0.5, text[:40]
+        assert time.process_time() - t < 0.5, text[:40]
 
 
 def test_seed_phrase_is_not_redactable():
@@ -399,9 +399,9 @@ def test_phone_numbers_and_dates_after_a_licence_word_are_no_licence(text):
 def test_drivers_license_adversarial_inputs_are_fast():
     for text in ("driver's license " * 6_000, "DL: " + "A1-" * 33_000, "patente n. " * 9_000,
                  "DL# " + "1 " * 50_000, "license no. " + "9" * 100_000):
-        t = time.perf_counter()
+        t = time.process_time()
         tag(text)
-        assert time.perf_counter() - t < 0.5, text[:40]
+        assert time.process_time() - t < 0.5, text[:40]
 
 
 def test_drivers_license_and_mrz_are_personal_and_redactable():

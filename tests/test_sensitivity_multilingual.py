@@ -337,18 +337,18 @@ def test_the_cluster_shape_keeps_the_clusters():
 ])
 def test_adversarial_inputs_stay_fast(unit):
     text = unit * (100_000 // len(unit))
-    t = time.perf_counter()
+    t = time.process_time()
     tag(text)
-    assert time.perf_counter() - t < 0.5 * 4, unit  # 0.5 s budget, with headroom for a loaded machine
+    assert time.process_time() - t < 0.5 * 4, unit  # 0.5 s budget, with headroom for a loaded machine
 
 
 @pytest.mark.parametrize("unit", ["4 5 3 9 card ", "4539_", "AB12\n", "ur. ", "tessera sanitaria n. "])
 def test_adversarial_inputs_stay_fast_per_detector(unit):
     text = sens._normalize(unit * (100_000 // len(unit)))[0]
     for det in (sens.detect_credit_card, sens.detect_iban, sens.detect_date_of_birth, sens.detect_phone):
-        t = time.perf_counter()
+        t = time.process_time()
         list(det(text))
-        assert time.perf_counter() - t < 0.5, (unit, det.__name__)
+        assert time.process_time() - t < 0.5, (unit, det.__name__)
 
 
 def test_every_iban_behind_a_non_iban_run_is_found_in_a_long_text():

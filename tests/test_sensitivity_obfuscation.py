@@ -338,9 +338,9 @@ def test_russian_prose_stays_public(text):
 def test_adversarial_shapes_stay_fast(shape):
     text = (shape * (100_000 // len(shape) + 1))[:100_000]
     tag_sensitivity(text, CFG)  # compile patterns outside the timing
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     res = tag_sensitivity(text, CFG)
-    assert time.perf_counter() - t0 < 0.5, shape
+    assert time.process_time() - t0 < 0.5, shape
     assert not res.errors
 
 

@@ -226,6 +226,6 @@ def test_real_internal_hosts_still_count(text):
     "born 19710304 " * 7000,
 ])
 def test_adversarial_shapes_stay_fast(text):
-    t = time.perf_counter()
+    t = time.process_time()
     tag(text, POLICY)
-    assert time.perf_counter() - t < 0.5 * 3  # 0.5 s target; slack for a shared machine
+    assert time.process_time() - t < 0.5 * 3  # 0.5 s target; slack for a shared machine

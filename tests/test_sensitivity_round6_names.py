@@ -227,6 +227,6 @@ def test_salary_negatives_stay_public(text):
     "Label: value\n" * 7700,
 ])
 def test_adversarial_inputs_stay_fast(text):
-    t = time.perf_counter()
+    t = time.process_time()
     tag(text)
-    assert time.perf_counter() - t < 1.5
+    assert time.process_time() - t < 1.5

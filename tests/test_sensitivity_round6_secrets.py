@@ -177,9 +177,9 @@ def test_jwt_io_documentation_token_is_public_but_others_are_not():
 ])
 def test_adversarial_repetitions_stay_fast(unit):
     text = (unit * (100_000 // len(unit) + 1))[:100_000]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     list(sens.detect_api_key(text))
-    assert time.perf_counter() - t0 < 1.5  # < 0.6 s here; slack for a loaded machine
+    assert time.process_time() - t0 < 1.5  # < 0.6 s here; slack for a loaded machine
 
 
 @pytest.mark.parametrize("prefix", ["Authorization: Bearer ", "token: ", "jwt = "])

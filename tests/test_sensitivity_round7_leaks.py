@@ -227,9 +227,9 @@ def test_ssn_free_text_stays_public(text):
     "BLUEHERON2" * 10000,
 ])
 def test_long_adversarial_inputs_are_fast(text):
-    t = time.perf_counter()
+    t = time.process_time()
     tag(text, CODENAME)
-    assert time.perf_counter() - t < 0.5
+    assert time.process_time() - t < 0.5
 
 
 def test_ssn_shape_windows_find_what_the_plain_scan_finds():

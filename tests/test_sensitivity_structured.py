@@ -452,9 +452,9 @@ def test_a_line_of_joined_trigger_words_is_linear_not_quadratic():
 
     def cost(n: int) -> float:
         text = "ssn_" * n + "x: 1"
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         assert tag_sensitivity(text, _Config()).tier == "public"
-        return time.perf_counter() - t0
+        return time.process_time() - t0
 
     cost(1000)  # warm up
     small, big = cost(6000), cost(24000)
