@@ -82,6 +82,12 @@ BackendOpt = typer.Option(None, "--backend", "-b", metavar="NAME",
 SlaOpt = typer.Option(None, "--sla", metavar="MS", min=1, help="Required time to first token, ms (overrides latency.sla_ms).")
 SessionOpt = typer.Option(None, "--session", metavar="NAME",
                           help="Session name recorded in the audit log (default: $HROUTER_SESSION or <user>-<date>).")
+ExplainSessionOpt = typer.Option(None, "--session", metavar="NAME",
+                                 help="Session whose spend the budget rules weigh (default: $HROUTER_SESSION or "
+                                      "<user>-<date>); explain records nothing.")
+BudgetSessionOpt = typer.Option(None, "--session", metavar="NAME",
+                                help="Session to show (default: $HROUTER_SESSION or <user>-<date>).")
+LogSessionOpt = typer.Option(None, "--session", metavar="NAME", help="Only records of this session (default: all).")
 MaxTokensOpt = typer.Option(None, "--max-tokens", metavar="N", min=1, max=1_000_000, help="Cap on the answer's length, tokens (overrides the backend's max_tokens).")
 
 
@@ -241,7 +247,7 @@ def ask(
 
 # --------------------------------------------------------------------------- explain
 
-@app.command(short_help="Show how a prompt would be routed, and why; calls no model.")
+@app.command(short_help="Show how a prompt would be routed, and why; no answer is generated.")
 def explain(
     prompt: Optional[List[str]] = PromptArg,
     files: Optional[List[str]] = FilesOpt,
@@ -253,10 +259,11 @@ def explain(
     backend: Optional[str] = BackendOpt,
     sla: Optional[float] = SlaOpt,
     max_tokens: Optional[int] = MaxTokensOpt,
-    session: Optional[str] = SessionOpt,
+    session: Optional[str] = ExplainSessionOpt,
     policy: Optional[str] = PolicyOpt,
 ) -> None:
-    """Show how a prompt would be routed, and why, without calling any model.
+    """Show how a prompt would be routed, and why, without calling a model for an answer
+    (a `router: judge` policy asks its local judge model, as `ask` would).
 
     \b
     Exit status 3 when the policy would refuse the prompt.
@@ -584,7 +591,7 @@ app.add_typer(budget_app, name="budget")
 @budget_app.callback()
 def budget_show(
     ctx: typer.Context,
-    session: Optional[str] = SessionOpt,
+    session: Optional[str] = BudgetSessionOpt,
     as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
     policy: Optional[str] = PolicyOpt,
 ) -> None:
@@ -1151,8 +1158,9 @@ def _usage_message(exc, click_exc, args: Optional[List[str]] = None) -> str:
         name = exc.option_name or ""
         if len(name) > 40 or any(ch.isspace() for ch in name):
             # Probably a prompt that starts with '-': it may hold secrets, so do not echo it.
+            path = ctx.command_path if ctx is not None and ctx.command_path else "hrouter ask"
             return ("unknown option (text starting with '-'); to send text that starts with '-', "
-                    "put it after --: hrouter ask -- \"-5 squared?\"")
+                    f"put it after --: {path} -- \"-5 squared?\"")
         hint = _misplaced_option_hint(ctx, name.split("=", 1)[0], args or [])
         if hint is None and ctx is not None and any(p.name == "prompt" for p in ctx.command.params) \
                 and not (name.startswith("--") and exc.possibilities):
