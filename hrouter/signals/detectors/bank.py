@@ -20,7 +20,8 @@ bank code that has a shape:
 ``short or foreign account word + 8-34 digits``
     ``account:`` / ``account #`` / ``a/c:`` (a separator after the word), ``acc no`` /
     ``acc#`` / ``acc:``, Spanish ``cuenta`` (``cuenta: 0049 1500 05 1234567890``), Dutch
-    ``rekening`` (``mijn rekening is 0417164300``). At least eight digits: ``A/C: 24 units``
+    ``rekening`` (``mijn rekening is 0417164300``), a French ``RIB :`` (``RIB : 30004 00123 00012345678 14``).
+    At least eight digits: ``A/C: 24 units``
     (air conditioning), ``la cuenta es 45`` stay public, and so does a date ``YYYYMMDD``. An AWS account id (12 digits with
     "AWS" or "Amazon" up to 48 characters before it: ``AWS account number: 123456789012``) is
     no bank account, after any account word.
@@ -79,7 +80,7 @@ from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 # imported when the detector first runs, after the sensitivity module
-from hrouter.signals.detectors.contextual import LazyPatterns
+from hrouter.signals.detectors.contextual import _W, LazyPatterns, _word_rx  # noqa: F401 (documents uses it)
 from hrouter.signals.sensitivity import _any_needle, _digit_windows, _lower_windows, _match_copy, _scan
 
 _I = re.IGNORECASE
@@ -94,10 +95,8 @@ _GAP = (r"(?:[ \t]*(?:[:=#_\-–.(>\"']|(?:numbers?|num|nos?|nr|n[°º]|nummer|n
         r"è|was|war|lautet|wynosi|code)(?![^\W_])\.?|n[°º]|n\.)){0,8}"
         r"[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*[\"']?){0,2}")
 
-_W = r"(?![^\W_])"  # a word ends here
-
 #: Words that name an account number (a value after one counts alone), lower case, each
-#: alternative led by a letter (see :func:`_word_rx`). Number words after them ("number",
+#: alternative led by a letter (see :func:`contextual._word_rx`). Number words after them ("number",
 #: "no.", "#", "Nr.") are :data:`_GAP`'s.
 _STRONG = (
     # a card's "primary account number" (PAN) is the credit_card detector's
@@ -118,10 +117,10 @@ _STRONG = (
 )
 #: Words that name an account number when a long number follows (8-34 digits; ``A/C: 24 units``
 #: is air conditioning): a bare ``account:``/``account #``, ``a/c:``, ``acc no``/``acc#``, Spanish
-#: ``cuenta``, Dutch ``(mijn) rekening``. An AWS account id (12 digits after "AWS") is none.
+#: ``cuenta``, Dutch ``(mijn) rekening``, French ``RIB:``. An AWS account id (12 digits after "AWS") is none.
 _MEDIUM = (r"accounts?(?=[ \t]*[:#])" + _W, r"a/c(?=[ \t]*[:#])" + _W,
            r"acc(?:[ \t_\-.]*(?:numbers?|num|nos?|nr)" + _W + r"|[ \t]*#|(?=[ \t]*:))",
-           r"cuenta" + _W, r"rekening" + _W)
+           r"cuenta" + _W, r"rekening" + _W, r"rib(?=[ \t]*:)" + _W)
 #: Words after which a number is an account number when a bank code is near (and the strong ones).
 _WEAK = (r"accounts?" + _W, r"acct" + _W, r"acc" + _W, r"a/c" + _W, r"konto" + _W, r"kto" + _W,
          r"checking" + _W, r"chequing" + _W, r"savings" + _W, r"dda" + _W, r"compte" + _W)
@@ -135,19 +134,6 @@ _CA_INST = (r"institution(?:[ \t]+financi[èe]re)?" + _W, r"inst(?=[ \t]*(?:[:#]
 _BLZ = (r"blz" + _W, r"bankleitzahl" + _W)
 #: "Bank details: Barclays, 20-32-06, 73849261": a UK sort code and account without their words.
 _BANK = (r"bank(?:ing)?[ \t]+(?:details|info)" + _W,)
-
-
-def _word_rx(alts: tuple[str, ...]) -> tuple[str, str]:
-    """A word pattern: (case-insensitive form for the text, case-sensitive twin for the
-    lower-case copy of :func:`sensitivity._match_copy`). The twin's alternatives, grouped by
-    their first letter, each open with that literal and check the word start after it, so
-    the engine skips straight to candidate letters."""
-    ci = r"(?<![^\W_])(?:" + "|".join(alts) + ")"
-    first: dict[str, list[str]] = {}
-    for a in alts:  # grouped by the first letter: one test of it per position
-        first.setdefault(a[0], []).append(a[1:])
-    lc = "|".join(f"{c}(?<![^\\W_]{c})(?:{'|'.join(rest)})" for c, rest in first.items())
-    return ci, lc
 
 
 #: A number: digits, optionally in groups (one blank or dash between), not continuing a longer
@@ -191,13 +177,13 @@ _R = _Rx()
 #: Lower-case substrings of the strong account words (each holds one; "conta"/"konta" only
 #: with what follows them in an account word, so "contact" or "Kontakt" open no window).
 _ACCOUNT_NEEDLES = ("account", "acct", "a/c", "konto", "kto", "compte", "cuenta", "conto", "c/c", "rekening",
-                    "da conta", "conta corr", "conta banc", "conta n", "r konta", "r. konta", "r.konta", "rachun")
+                    "da conta", "de conta", "conta corr", "conta banc", "conta n", "r konta", "r. konta", "r.konta", "rachun")
 #: ... of the weak ones (pairing only; "acc" only as a word: "access" opens no window).
 _WEAK_NEEDLES = ("account", "acct", "acc ", "acc:", "acc.", "acc#", "acc-", "acc\t", "a/c", "konto", "kto",
                  "checking", "chequing", "savings", "dda", "compte")
 #: ... of the medium ones.
 _MEDIUM_NEEDLES = ("account", "a/c", "acc ", "acc:", "acc.", "acc#", "acc-", "acc_", "acc\t", "accno", "accnr",
-                   "cuenta", "rekening")
+                   "cuenta", "rekening", "rib:", "rib :", "rib\t:")
 _BANK_NEEDLES = ("bank details", "bank info", "banking details", "banking info")
 #: ... of the bank-code words ("aba", "rtn" only as words: "database", "partner" open no window).
 _ROUTING_NEEDLES = ("routing", "transit") + tuple(w + c for w in ("aba", "rtn") for c in " :#-/.(\t\n")

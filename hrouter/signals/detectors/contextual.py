@@ -11,7 +11,10 @@
     d'assuré/d'adhérent; historia clínica, NHC, número de paciente/afiliado/asegurado/póliza,
     tarjeta sanitaria; tessera sanitaria, cartella clinica; número/n.º/cartão de utente,
     número de beneficiário, processo clínico; patiëntnummer, (zorg)verzekeringsnummer,
-    polisnummer; numer pacjenta/ubezpieczenia/polisy. Between the word and the value only
+    polisnummer; numer pacjenta/ubezpieczenia/polisy; also claim/encounter number, health card
+    number, OHIP, MBI (Medicare Beneficiary Identifier), Pat.-Nr., Fall-Nr., Aufnahmenummer,
+    KV-Nummer, Kranken-/Renten-/Sozialversicherungsnummer, n° d'assuré, nº de afiliación, NUSS,
+    número de la seguridad social. Between the word and the value only
     separators and connector words ("number", "Nr.", "n°", "n.", "is", "ist", "est", ":", "#", ...);
     "No."/"Nr." and "#" right after the word count too ("Policy No. W123456789", "Policy #W123456789").
     A value may also stand just before the word: "00123456 (MRN)", "C01234567 is my passport number".
@@ -19,17 +22,25 @@
     A passport number (6-9 upper-case letters/digits with at least 2 digits, or a
     9-digit number) right after passport (number), Reisepass(nummer), Passnummer,
     passeport, numéro de passeport, pasaporte, número de pasaporte, passaporto (n.),
-    passaporte (n.º), paspoort(nummer), paszport(u). The word alone (a question about
-    passports) is public.
+    passaporte (n.º), paspoort(nummer), paszport(u), "passport details"; or an identity card
+    number (also 12 digits, or "EA 1234567") after ID card, identity card, (Personal)ausweis,
+    carte d'identité, carta d'identità, documento de identidad, identiteitskaart, dowód
+    osobisty. The value may also follow a number word later in the sentence ("my passport, the
+    number is X1234567", "le passeport de M. Martin porte le numéro ..."). The word alone (a
+    question about passports) is public.
 ``salary``
     A named person's pay: a person (two or three capitalised words that are not job titles,
     places, months or sentence openers; or an honorific + a capitalised name; O'Brien, McDonald,
     MacLeod, van der Berg; a salutation or job word before the name is dropped: "Dear Jane Roe",
     "Engineer Jane Roe", "Dear Ms. Roe"; or a record label earlier on the same line: "Employee:
-    Sarah Connor. Salary: $120,000."), a pay word
-    (salary, earns, paid, wage, compensation, bonus; Gehalt, Jahresgehalt, verdient, Lohn;
+    Sarah Connor. Salary: $120,000."; a possessive first name right before the pay word:
+    "Sarah's salary"; or "your"/Ihr/votre/tu/je right before it in a letter that greets one
+    person: "Hi Tom, ... your new base salary is ..."; neither in a maths word problem), a pay word
+    (salary, earns, paid, wage, compensation, bonus, hourly rate, gross/net pay; Gehalt, Lohn and
+    their compounds (Bruttojahresgehalt, Stundenlohn), verdient;
     salaire, gagne, rémunération; sueldo, salario, cobra, gana, nómina; stipendio,
-    retribuzione, guadagna; salário, ganha; salaris, loon; wynagrodzenie, pensja, zarabia) and an
+    retribuzione, guadagna; salário, ganha; salaris, loon, maandsalaris; wynagrodzenie, pensja,
+    zarabia) and an
     amount (currency symbol $ € £ ¥ ₹ or code USD/EUR/GBP/CHF/PLN/BRL/JPY/CNY/RMB/INR/SEK/NOK/DKK/
     AUD/CAD, also glued "USD182000"; ``zł``, ``kr``, yen, yuan, rupees, lakh, crore, "2 million
     dollars", or ``k``) in one sentence. Salary bands and questions without a person are
@@ -38,10 +49,12 @@
 ``vehicle_plate``
     A licence plate (upper-case letters and digits, 4-10 characters with a digit and a
     letter or a DE/FR/ES/UK layout, also unspaced "AB12CDE") after a plate word (plate, licence/license plate,
-    registration, Kennzeichen, Nummernschild, immatriculation, plaque, matrícula), with an
+    registration, reg, Kennzeichen, Nummernschild, immatriculation, plaque, matrícula (do
+    veículo), placa, targa, kenteken, numer rejestracyjny), with an
     owner cue in the same sentence (belongs to, owner, owned by, registered to/keeper,
     driver; gehört, Halter, Besitzer, Fahrer; appartient, propriétaire, titulaire,
-    conducteur; pertenece, propietario, titular, conductor).
+    conducteur; pertenece, propietario, titular, conductor; Fahrzeughalter, intestata,
+    proprietário, eigenaar, houder, op naam van, właściciel, kierowca).
 """
 
 from __future__ import annotations
@@ -51,16 +64,93 @@ from bisect import bisect_right
 
 # imported when a detector of this module first runs, after the sensitivity module
 from hrouter.signals.detectors.national_id import mask_id
-from hrouter.signals.sensitivity import _lower_windows, _match_copy, _scan
+from hrouter.signals.sensitivity import _any_needle, _byte_table, _lower_windows, _match_copy, _scan, _shape
 
 _I = re.IGNORECASE
 
 #: Between a context word and its value: separators and connector words only.
 _GAP = (r"(?:[ \t]*(?:[:=#\-–(\"']|\b(?:numbers?|num|nos?|nr|n[°º]|ids?|nummer|num[ée]ro|n[úu]mero|lautet|is|ist|"
-        r"est|es|was|war|of|de|del|du|d'|on|file|record|le|la|el)\b\.?|n[°º]))*[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*[\"']?){0,2}")
+        r"est|es|è|é|was|war|of|de|del|du|d'|on|file|record|le|la|el)\b\.?|n[°º]))*[ \t]*(?:(?:\r?\n|[\u2028\u2029\x85])[ \t]*[\"']?){0,2}")
 # (up to two line breaks may sit between a label and its value: "Passport number:" / "X1234567"
 # on the next line is how forms and key-value lists put it, and hrouter joins a file and the
 # argument text with a blank line)
+
+
+_W = r"(?![^\W_])"  # a word ends here
+
+
+def _word_rx(alts: tuple[str, ...], tail: str = "") -> tuple[str, str]:
+    """A whole-word pattern: (case-insensitive form for the text, case-sensitive twin for the
+    lower-case copy of :func:`sensitivity._match_copy`). ``alts``: lower-case alternatives,
+    each led by a literal letter; ``tail``: what follows any of them (in both forms). The
+    twin's alternatives, grouped by their first letter, each open with that literal and check
+    the word start after it, so the engine skips straight to candidate letters."""
+    ci = r"(?<![^\W_])(?:" + "|".join(alts) + ")" + tail
+    first: dict[str, list[str]] = {}
+    for a in alts:  # grouped by the first letter: one test of it per position
+        first.setdefault(a[0], []).append(a[1:])
+    lc = "|".join(f"{c}(?<![^\\W_]{c})(?:{'|'.join(rest)})" for c, rest in first.items())
+    return ci, (f"(?:{lc}){tail}" if tail else lc)
+
+
+#: Passport words (lower case, each led by a letter; see :func:`_word_rx`) and what may follow
+#: them (a number word).
+_PASSPORT_WORDS = ("passport", "reisepass", "passnummer", r"pass[ \t]*-?[ \t]*nr", "passeport", "pasaporte",
+                   r"passaport[oe]", "paspoort", r"paszport(?:u|owy)?",
+                   # identity cards: ID card, Personalausweis, carte d'identité, carta d'identità,
+                   # documento de identidad, identiteitskaart, dowód osobisty
+                   r"identity[ \t]+card", r"id[ \t\-]?card", "personalausweis", "ausweis",
+                   r"carte[ \t]+(?:nationale[ \t]+)?d['’][ \t]?identit[ée]", r"carta[ \t]+d['’][ \t]?identit[àa]",
+                   r"documento[ \t]+(?:nacional[ \t]+)?de[ \t]+identidad", r"identiteitskaart", r"dow[óo]d[ \t]+osobist(?:y|ego)")
+_PASSPORT_TAIL = (r"(?:[ \t]+(?:details|data|info))?"
+                  r"(?:[ \t]*-?(?:nummer|number|no\.?|nr\.?)|[ \t]*n\.[ \t]?[°ºo]?)?" + _W)
+#: Pay words (see :func:`_word_rx`).
+_PAY_WORDS = (r"salar(?:y|ies|io|ios|is)", "earns?", "earning", "earned", "makes", "paid", "wages?", "compensation",
+              r"base[ \t]+pay", "bonus", r"pay[ \t]+(?:is|of|rise|rate)", r"gross[ \t]+pay", r"net[ \t]+pay",
+              r"take[ \t\-]?home[ \t]+pay", r"hourly[ \t]+(?:rate|pay)", "gehalt", "lohn",
+              # German and Dutch compounds: Jahresgehalt, Bruttojahresgehalt, Stundenlohn, maandsalaris
+              r"jahres(?:gehalt|lohn)", r"monats(?:gehalt|lohn)", r"grund(?:gehalt|lohn)", r"stunden(?:lohn|satz)",
+              r"brutto(?:jahres|monats|stunden|grund)?(?:gehalt|lohn)",
+              r"netto(?:jahres|monats|stunden|grund)?(?:gehalt|lohn)", r"bruto(?:maand|jaar)?(?:salaris|loon)",
+              r"netto(?:maand|jaar)?(?:salaris|loon)", r"maand(?:salaris|loon)", r"jaar(?:salaris|loon)", "uurloon",
+              "verdient", "salaire", "gagne", r"r[ée]mun[ée]ration", "sueldo", "cobra", "gana", "n[óo]mina",
+              r"retribuci[óo]n", "stipendio", "retribuzione", r"sal[áa]rios?", "loon", "wynagrodzeni[aeu]",
+              "pensj[aięe]", "guadagna", "zarabia", "ganha")
+
+
+#: Medical record, member and insurance number words (see :func:`_word_rx`; the upper-case
+#: acronyms NHC, IPP, KVNR, OHIP, MBI and NUSS are ``med_acro``'s) and what may follow them.
+_MED_WORDS = (
+    "mrns?", r"medical[ \t]+record(?:[ \t]+(?:number|no|#))?", r"patient(?:[ \t]*[\-#]?[ \t]*(?:id|number|no|nr)|[ \t]*#)",
+    r"hospital[ \t]+(?:number|no|id)", r"chart[ \t]*(?:number|no|#)", r"encounter[ \t]*(?:id|number|no|#)",
+    r"claim[ \t]*(?:id|number|no|#)", r"health[ \t]+(?:card|insurance)[ \t]*(?:id|number|no|#)",
+    r"member(?:ship)?[ \t]*(?:id|number|no|#)", r"subscriber[ \t]*(?:id|number|no|#)", r"policy[ \t]*(?:number|no|#)",
+    r"insurance[ \t]*(?:id|number|no|#)", r"health[ \t]+plan[ \t]+(?:id|number)",
+    r"medicare[ \t]+beneficiary[ \t]+(?:id|identifier|number)", r"beneficiary[ \t]+(?:id|identifier|number)",
+    r"medicare(?:[ \t]+(?:number|no|id))?", r"medicaid(?:[ \t]+(?:number|no|id))?",
+    # German
+    r"patienten[ \t]*-?[ \t]*(?:nummer|id|nr)", r"pat(?:\.-?|-|\.?[ \t])nr", r"fall(?:-|[ \t])?(?:nummer|nr)",
+    r"aufnahme[ \t]*-?[ \t]*(?:nummer|nr)", r"kv-(?:nummer|nr)", r"krankenversicherten[ \t]*-?[ \t]*(?:nummer|nr)",
+    r"versicherten[ \t]*-?[ \t]*(?:nummer|nr)", r"krankenversicherungs[ \t]*-?[ \t]*(?:nummer|nr)",
+    r"rentenversicherungs[ \t]*-?[ \t]*(?:nummer|nr)", r"sozialversicherungs[ \t]*-?[ \t]*(?:nummer|nr)",
+    r"versicherungs[ \t]*-?[ \t]*(?:nummer|nr)", r"mitglieds[ \t]*-?[ \t]*(?:nummer|nr)",
+    # French, Spanish
+    r"num[ée]ro[ \t]+de[ \t]+dossier(?:[ \t]+(?:m[ée]dical|patient))?", r"dossier[ \t]+(?:m[ée]dical|patient)",
+    r"n(?:um[ée]ro|[°º]|o)[ \t]*(?:de[ \t]+patient|d['’][ \t]?assur[ée]e?|d['’][ \t]?adh[ée]rent|"
+    r"de[ \t]+s[ée]curit[ée][ \t]+sociale)",
+    r"historia[ \t]+cl[íi]nica",
+    r"n(?:[úu]mero|\.?[ \t]?[°ºo]\.?)[ \t]+(?:de[ \t]+)?(?:historia(?:[ \t]+cl[íi]nica)?|paciente|afiliad[oa]|"
+    r"afiliaci[óo]n|asegurad[oa]|p[óo]liza)(?:[ \t]+(?:a[ \t]+la[ \t]+)?(?:ss|seguridad[ \t]+social))?",
+    r"n[úu]mero[ \t]+de[ \t]+(?:la[ \t]+)?seguridad[ \t]+social", r"tarjeta[ \t]+sanitaria",
+    # Italian, Portuguese, Dutch, Polish
+    r"tessera[ \t]+sanitaria", r"cartella[ \t]+clinica",
+    r"n(?:[úu]mero|\.?[ \t]?[°ºo])[ \t]+(?:de[ \t]+|do[ \t]+)?(?:utente|benefici[áa]rio)",
+    r"cart[ãa]o[ \t]+(?:de[ \t]+|do[ \t]+)?(?:utente|benefici[áa]rio)", r"processo[ \t]+cl[íi]nico",
+    r"pati[ëe]nt[ \t]*-?[ \t]*(?:nummer|nr)", r"zorgverzekerings[ \t]*-?[ \t]*(?:nummer|nr)",
+    r"verzekerings[ \t]*-?[ \t]*(?:nummer|nr)", r"polis[ \t]*-?[ \t]*(?:nummer|nr)",
+    r"n(?:umer|r\.?)[ \t]+(?:pacjenta|ubezpieczenia|polisy)",
+)
+_MED_TAIL = r"(?:[ \t]*n\.[ \t]?[°ºo]?)?(?:(?<=no)\.|(?<=nr)\.|(?<=#)|(?![^\W_]))"
 
 
 class LazyPatterns:
@@ -80,52 +170,18 @@ class _Rx(LazyPatterns):
     """Compiled on first use."""
 
     _src: dict[str, tuple[str, int]] = {
-        "med_ctx": (
-            r"(?<![^\W_])(?:mrns?|(?-i:NHC|IPP|KVNR)|medical[ \t]+record(?:[ \t]+(?:number|no|#))?|"
-            r"patient(?:[ \t]*[\-#]?[ \t]*(?:id|number|no|nr))|hospital[ \t]+(?:number|no|id)|chart[ \t]+(?:number|no)|"
-            r"member(?:ship)?[ \t]*(?:id|number|no|#)|subscriber[ \t]*(?:id|number|no)|"
-            r"policy[ \t]*(?:number|no|#)|insurance[ \t]*(?:id|number|no|#)|health[ \t]+plan[ \t]+(?:id|number)|"
-            r"beneficiary[ \t]+(?:id|number)|medicare(?:[ \t]+(?:number|no|id))?|medicaid(?:[ \t]+(?:number|no|id))?|"
-            r"patienten[ \t]*-?[ \t]*(?:nummer|id|nr)|fallnummer|(?:kranken)?versicherten[ \t]*-?[ \t]*(?:nummer|nr)|"
-            r"versicherungs[ \t]*-?[ \t]*(?:nummer|nr)|mitglieds[ \t]*-?[ \t]*(?:nummer|nr)|"
-            r"num[ée]ro[ \t]+de[ \t]+dossier(?:[ \t]+(?:m[ée]dical|patient))?|dossier[ \t]+m[ée]dical|"
-            r"num[ée]ro[ \t]+(?:de[ \t]+patient|d'assur[ée]e?|d'adh[ée]rent|de[ \t]+s[ée]curit[ée][ \t]+sociale)|"
-            r"historia[ \t]+cl[íi]nica|n[úu]mero[ \t]+de[ \t]+(?:historia|paciente|afiliad[oa]|afiliaci[óo]n|"
-            r"asegurad[oa]|p[óo]liza)|tarjeta[ \t]+sanitaria|"
-            # Italian, Portuguese, Dutch, Polish
-            r"tessera[ \t]+sanitaria|cartella[ \t]+clinica|"
-            r"(?:n[úu]mero|n\.?[ \t]?[°ºo]|cart[ãa]o)[ \t]+(?:de[ \t]+|do[ \t]+)?(?:utente|benefici[áa]rio)|"
-            r"processo[ \t]+cl[íi]nico|pati[ëe]nt[ \t]*-?[ \t]*(?:nummer|nr)|"
-            r"(?:zorg)?verzekerings[ \t]*-?[ \t]*(?:nummer|nr)|polis[ \t]*-?[ \t]*(?:nummer|nr)|"
-            r"numer[ \t]+(?:pacjenta|ubezpieczenia|polisy))"
-            r"(?:[ \t]*n\.[ \t]?[°ºo]?)?(?:(?<=no)\.|(?<=nr)\.|(?<=#)|(?![^\W_]))", _I),
+        # the case-sensitive acronyms (the words are _MED_WORDS: see _word_rx below)
+        "med_acro": (r"(?<![^\W_])(?-i:NHC|IPP|KVNR|OHIP|MBI|NUSS)" + _MED_TAIL, _I),
         "med_value": (r"(?<![\w\-/.])(?=[A-Z0-9\-/.]*\d(?:[A-Z\-/.]*\d){3})[A-Z0-9](?:[A-Z0-9\-/.]{2,18}[A-Z0-9])"
                       r"(?![\w\-]|[/.]\w)", 0),
-        "passport_ctx": (r"(?<![^\W_])(?:passport|reisepass|passnummer|pass[ \t]*-?[ \t]*nr|passeport|pasaporte|"
-                         r"passaport[oe]|paspoort|paszport(?:u|owy)?)"
-                         r"(?:[ \t]*-?(?:nummer|number|no\.?|nr\.?)|[ \t]*n\.[ \t]?[°ºo]?)?(?![^\W_])", _I),
-        "passport_value": (r"(?<![\w\-/.])(?:(?=[A-Z0-9]{6,9}(?![\w\-]))(?:[A-Z]*\d){2}[A-Z0-9]*|\d{9})(?![\w\-])", 0),
-        # the same for the lower-case copy (see sensitivity._match_copy), each alternative led by a literal
-        "passport_ctx_lc": (r"(?:p(?<![^\W_]p)(?:assport|assnummer|ass[ \t]*-?[ \t]*nr|asseport|asaporte|"
-                            r"assaport[oe]|aspoort|aszport(?:u|owy)?)|"
-                            r"r(?<![^\W_]r)eisepass)(?:[ \t]*-?(?:nummer|number|no\.?|nr\.?)|[ \t]*n\.[ \t]?[°ºo]?)?"
-                            r"(?![^\W_])", 0),
-        "pay_lc": (r"(?:s(?<![^\W_]s)alar(?:y|ies|io|ios|is)|e(?<![^\W_]e)arns?|e(?<![^\W_]e)arning|e(?<![^\W_]e)arned|"
-                   r"m(?<![^\W_]m)akes|p(?<![^\W_]p)aid|w(?<![^\W_]w)ages?|c(?<![^\W_]c)ompensation|"
-                   r"b(?<![^\W_]b)ase[ \t]+pay|b(?<![^\W_]b)onus|p(?<![^\W_]p)ay[ \t]+(?:is|of|rise)|"
-                   r"g(?<![^\W_]g)ehalt|"
-                   r"j(?<![^\W_]j)ahresgehalt|b(?<![^\W_]b)ruttogehalt|v(?<![^\W_]v)erdient|l(?<![^\W_]l)ohn|"
-                   r"s(?<![^\W_]s)alaire|g(?<![^\W_]g)agne|r(?<![^\W_]r)[ée]mun[ée]ration|s(?<![^\W_]s)ueldo|"
-                   r"c(?<![^\W_]c)obra|g(?<![^\W_]g)ana|n(?<![^\W_]n)[óo]mina|r(?<![^\W_]r)etribuci[óo]n|"
-                   r"s(?<![^\W_]s)tipendio|r(?<![^\W_]r)etribuzione|s(?<![^\W_]s)al[áa]rios?|l(?<![^\W_]l)oon|"
-                   r"w(?<![^\W_]w)ynagrodzeni[aeu]|p(?<![^\W_]p)ensj[aięe]|g(?<![^\W_]g)uadagna|z(?<![^\W_]z)arabia|"
-                   r"g(?<![^\W_]g)anha)"
-                   r"(?![^\W_])", 0),
-        "pay": (r"(?<![^\W_])(?:salar(?:y|ies|io|ios|is)|earns?|earning|earned|makes|paid|wages?|compensation|"
-                r"base[ \t]+pay|bonus|pay[ \t]+(?:is|of|rise)|gehalt|jahresgehalt|bruttogehalt|verdient|lohn|"
-                r"salaire|gagne|r[ée]mun[ée]ration|sueldo|cobra|gana|n[óo]mina|retribuci[óo]n|"
-                r"stipendio|retribuzione|sal[áa]rios?|loon|wynagrodzeni[aeu]|pensj[aięe]|guadagna|zarabia|ganha)"
-                r"(?![^\W_])", _I),
+        # 6-9 capitals and digits (2+ digits), 9 or 12 digits (an old French identity card), or
+        # 2-3 letters, a blank and 6-7 digits (a Polish passport or ID card: "EA 1234567")
+        "passport_value": (r"(?<![\w\-/.])(?:(?=[A-Z0-9]{6,9}(?![\w\-]))(?:[A-Z]*\d){2}[A-Z0-9]*|\d{9}|\d{12}|"
+                           r"[A-Z]{2,3} \d{6,7})(?![\w\-])", 0),
+        # a number word later in the passport word's sentence: "my passport, the number is X1234567",
+        # "le passeport de M. Martin porte le numéro 12AB34567" (after a determiner, a verb or a comma:
+        # _LATER_LEAD)
+        "passport_later": (r"(?<![^\W_])(?:number|num[ée]ro|n[úu]mero|nummer)" + _W, _I),
         # a bare number right after a pay word and ":" or "=" (a pay key inside a sentence)
         "bare_pay": (r"[ \t]*[:=][ \t]*(?P<n>\d{1,3}(?:[,.' ]\d{3})+|\d{4,8})(?![\d%]|[.,]\d|[^\W\d_])", 0),
         "amount": (r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|PLN|BRL|JPY|CNY|RMB|INR|SEK|NOK|DKK|AUD|CAD)(?![A-Za-z]))"
@@ -141,15 +197,22 @@ class _Rx(LazyPatterns):
                  r"(?:[ \t]+(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+){1,2})(?![\w])", 0),
         "plate_ctx": (r"(?<![^\W_])(?:(?:licen[cs]e|number|registration|car|vehicle)?[ \t]*plates?|registration"
                       r"(?:[ \t]+(?:number|no|mark))?|reg(?:[ \t]+(?:no|number))?\.?|kennzeichen|nummernschild|"
-                      r"immatriculation|plaque|matr[íi]cula)(?![^\W_])", _I),
+                      r"immatricul(?:ation|[ée]e?s?)|plaque|matr[íi]cula(?:[ \t]+d[oe]l?[ \t]+ve[íi]culo)?|placa|targa|kenteken|"
+                      r"numer[ \t]+rejestracyjny|tablica[ \t]+rejestracyjna|nr[ \t]+rej\.?)(?![^\W_])", _I),
         "plate_value": (r"(?<![\w\-])(?=[A-Z0-9 \-]{4,10}(?![\w\-]))(?=[A-Z \-]*\d)(?=[0-9 \-]*[A-Z])"
-                        r"(?:[A-Z0-9]{5,8}|[A-Z0-9]{1,4}(?:[ \-][A-Z0-9]{1,4}){0,2})(?![\w\-])", 0),
+                        r"(?:[A-Z0-9]{5,8}|[A-Z0-9]{1,4}(?:[ \-][A-Z0-9]{1,5}){0,2})(?![\w\-])", 0),
         "owner": (r"(?<![^\W_])(?:belongs?[ \t]+to|owner|owned[ \t]+by|registered[ \t]+(?:to|keeper)|keeper|driver|"
                   r"driven[ \t]+by|geh[öo]rt|halter(?:in)?|besitzer(?:in)?|fahrer(?:in)?|appartient|"
-                  r"propri[ée]taire|titulaire|conducteur|conductrice|pertenece|propietari[oa]|titular|conductor(?:a)?)"
+                  r"propri[ée]taire|titulaire|conducteur|conductrice|pertenece|propietari[oa]|titular|conductor(?:a)?|"
+                  # German compounds, Italian, Portuguese, Dutch, Polish
+                  r"fahrzeughalter(?:in)?|zugelassen[ \t]+auf|intestat[ao]|proprietari[oa]|propriet[áa]ri[oa]|"
+                  r"condutor(?:a)?|eigenaar|houder|op[ \t]+naam[ \t]+van|bestuurder|w[łl]a[śs]ciciel(?:ka)?|kierowca)"
                   r"(?![^\W_])", _I),
+        # the word patterns and their twins for the lower-case copy (see _word_rx)
+        **{k: (src, f) for name, alts, tail in (("passport_ctx", _PASSPORT_WORDS, _PASSPORT_TAIL),
+                                                ("pay", _PAY_WORDS, _W), ("med_ctx", _MED_WORDS, _MED_TAIL))
+           for k, src, f in zip((name, name + "_lc"), _word_rx(alts, tail), (_I, 0))},
     }
-
 
 
 _R = _Rx()
@@ -204,7 +267,7 @@ def _split_sentences(text: str) -> tuple[list[tuple[int, int]], list[int]]:
     spans, start = [], 0
     for m in _SENT_END.finditer(text):
         i = m.start()
-        if text[i] == "." and _ABBREV.search(text, max(0, i - 5), i):
+        if text[i] == "." and (_ABBREV.search(text, max(0, i - 5), i) or _ORD_DATE.match(text, i)):
             continue
         spans.append((start, m.end()))
         start = m.end()
@@ -216,13 +279,18 @@ def _split_sentences(text: str) -> tuple[list[tuple[int, int]], list[int]]:
 
 
 _SENT_END = re.compile(r"[.!?;](?=\s)|\n")
+#: A German date's ordinal period: "ab 1. Mai", "zum 15. Januar" end no sentence.
+_MONTHS_DE = (r"(?:Januar|J[äa]nner|Februar|M[äa]rz|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|"
+              r"Dezember|Jan|Feb|Apr|Aug|Sept?|Okt|Nov|Dez)(?![^\W_])")
+_ORD_DATE = re.compile(r"(?:(?<=\b\d)|(?<=\b\d\d))\.[ \t]+" + _MONTHS_DE)
 _ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Ms|Dr|Sr|St|Mrs|Sra|Mme|Prof|Mlle|Srta))\Z")
 
 
 #: :data:`_SENT_END` less the periods :data:`_ABBREV` keeps (after an initial or an
 #: abbreviation), every alternative led by a literal: the sentence ends, in one pattern.
 _SPLIT = re.compile(r"!(?=\s)|\?(?=\s)|;(?=\s)|\n|\.(?=\s)(?<!\b[A-Z]\.)(?<!\b(?:Mr|Ms|Dr|Sr|St)\.)"
-                    r"(?<!\b(?:Mrs|Sra|Mme)\.)(?<!\b(?:Prof|Mlle|Srta)\.)")
+                    r"(?<!\b(?:Mrs|Sra|Mme)\.)(?<!\b(?:Prof|Mlle|Srta)\.)"
+                    r"(?!(?:(?<=\b\d\.)|(?<=\b\d\d\.))[ \t]+" + _MONTHS_DE + ")")
 
 
 def _sentence_of(text: str, i: int) -> tuple[int, int]:
@@ -330,6 +398,7 @@ _NAME_WORD = re.compile(r"[\w'’\-]+")
 _BEFORE_NAME = frozenset("""
 dear hi hello hey thanks thank congratulations congrats greetings attn cc fyi please give tell ask remind
 email call
+salary salaries pay bonus compensation gehalt lohn salaire sueldo salario stipendio salaris wynagrodzenie
 senior junior staff principal lead head chief director manager engineer developer analyst software data
 product sales marketing finance hr associate assistant intern contractor vp ceo cto cfo coo president
 officer specialist consultant designer nurse doctor teacher employee worker mitarbeiter ingenieur
@@ -444,10 +513,13 @@ def _mask(value: str) -> str:
 
 
 def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], value_rx: re.Pattern[str],
-                ok=lambda v: True, ctx_lc: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
+                ok=lambda v: True, ctx_lc: re.Pattern[str] | None = None,
+                later: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, context word) of each value right after a context word (only separators
     and connector words between), or just before one in parentheses ``123456 (MRN)``.
-    ``ctx_lc``: the context pattern's twin for the lower-case copy, if it has one."""
+    ``ctx_lc``: the context pattern's twin for the lower-case copy, if it has one; ``later``:
+    a number word further on in the sentence (within 64 characters, after :data:`_LATER_LEAD`),
+    the value then right after that number word."""
     out: list[tuple[int, int, str]] = []
     gap = re.compile(_GAP, _I)
     windows = _lower_windows(text, needles, 24, 40)
@@ -458,6 +530,17 @@ def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], va
         if m and ok(m.group()):
             out.append((m.start(), m.end(), c.group()))
             continue
+        if later is not None and (lc is None or lc.find("num", c.end(), c.end() + 64) != -1
+                                  or lc.find("núm", c.end(), c.end() + 64) != -1):
+            w = later.search(text, c.end(), c.end() + 64)
+            if w is not None and (_SPLIT.search(text, c.end(), w.start()) is not None or
+                                  _LATER_LEAD.search(text, max(c.end(), w.start() - 12), w.start()) is None):
+                w = None
+            g = gap.match(text, w.end()) if w else None
+            m = value_rx.match(text, g.end()) if g else None
+            if m and ok(m.group()):
+                out.append((m.start(), m.end(), c.group()))
+                continue
         lead = text[max(0, c.start() - 40):c.start()]
         tail = lead.rstrip(" \t")[-6:].lower()
         before = _BEFORE_CTX.search(lead) if tail.endswith(_BEFORE_TAILS) else None
@@ -467,6 +550,11 @@ def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], va
             if m and ok(m.group()):
                 out.append((m.start(), m.end(), c.group()))
     return out
+
+
+#: Right before a later number word (see ``passport_later``): a determiner, a verb or a comma.
+_LATER_LEAD = re.compile(r"(?:(?<![^\W_])(?:the|its|his|her|my|your|their|le|la|il|el|o|die|der|den|seine|ihre|sa|"
+                         r"son|su|sua|seu|with|avec|con|com|mit|porte|ha|has|hat|tiene|tem)[ \t]+|,[ \t]*)\Z", _I)
 
 
 #: A value just before its context word: "123456 (MRN)", "C01234567 is my passport number".
@@ -504,30 +592,50 @@ def _not_date(v: str) -> bool:
     return not re.fullmatch(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|(?:19|20)\d\d", v)
 
 
-_MED_NEEDLES = ("mrn", "nhc", "ipp", "kvnr", "medical record", "patient", "hospital", "chart", "member",
+_MED_NEEDLES = ("mrn", "nhc", "ipp", "kvnr", "ohip", "mbi:", "mbi ", "mbi#", "mbi\t", "mbi\n", "mbi-", "mbi\"",
+                "nuss", "medical record", "patient", "pat.-nr", "pat.nr", "pat. nr", "pat-nr", "pat nr", "encounter",
+                "claim n", "claim#", "claim #", "claim id", "claimn", "claimid", "health card", "health insurance",
+                "fallnummer", "fallnr", "fall-n", "fall nr", "fall nummer", "aufnahme", "kv-", "d'assur", "d’assur", "d' assur", "d'adh", "d’adh", "d' adh", "n°", "nº", "afilia", "seguridad",
+                "póliza", "poliza", "hospital", "chart", "member",
                 "subscriber", "policy", "insurance", "health plan", "beneficiary", "medicare", "medicaid",
                 "fallnummer", "versicher", "mitglied", "dossier", "numéro", "numero", "historia", "número",
                 "tarjeta", "tessera", "cartella", "utente", "benefici", "processo", "patiënt", "verzekering", "polis",
                 "pacjent", "ubezpiecz")
 
 
+#: ... of the upper-case acronyms (``med_acro``).
+_MED_ACRO_NEEDLES = ("nhc", "ipp", "kvnr", "ohip", "mbi:", "mbi ", "mbi#", "mbi\t", "mbi\n", "mbi-", "mbi\"", "nuss")
+
+
 def detect_medical_id(text: str) -> list[tuple[int, int, str, str, str]]:
     """MRNs and member/insurance ids next to a context word; see the module docstring."""
-    return [(s, e, f"id {_mask(text[s:e])}", "shape ok, context word", ctx)
-            for s, e, ctx in _ctx_values(text, _R.med_ctx, _MED_NEEDLES, _R.med_value, _not_date)]
+    found = _ctx_values(text, _R.med_ctx, _MED_NEEDLES, _R.med_value, _not_date, _R.med_ctx_lc)
+    if _any_needle(text, _MED_ACRO_NEEDLES):
+        seen = {(s, e) for s, e, _ in found}
+        more = [v for v in _ctx_values(text, _R.med_acro, _MED_ACRO_NEEDLES, _R.med_value, _not_date)
+                if v[:2] not in seen]
+        if more:
+            found = sorted(found + more)
+    return [(s, e, f"id {_mask(text[s:e])}", "shape ok, context word", ctx) for s, e, ctx in found]
 
 
-_PASSPORT_NEEDLES = ("pass", "pasaporte", "paspoort", "paszport")
+_PASSPORT_NEEDLES = ("pass", "pasaporte", "paspoort", "paszport", "identity card", "id card", "id-card", "idcard",
+                     "ausweis", "d'identit", "d’identit", "d' identit", "d’ identit", "de identidad",
+                     "identiteitskaart", "dowód", "dowod")
 
 
 def detect_passport(text: str) -> list[tuple[int, int, str, str, str]]:
     """Passport numbers after a passport word; see the module docstring."""
-    return [(s, e, f"passport {_mask(text[s:e])}", "shape ok, context word", ctx)
-            for s, e, ctx in _ctx_values(text, _R.passport_ctx, _PASSPORT_NEEDLES, _R.passport_value,
-                                         _not_date, _R.passport_ctx_lc)]
+    found = _ctx_values(text, _R.passport_ctx, _PASSPORT_NEEDLES, _R.passport_value, _not_date, _R.passport_ctx_lc,
+                        later=_R.passport_later)
+    return [(s, e, f"{'passport' if 'pas' in ctx.lower() else 'id card'} {_mask(text[s:e])}",
+             "shape ok, context word", ctx) for s, e, ctx in found]
 
 
-_PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base pay", "bonus", "pay ",
+_PAY_NEEDLES = ("salar", "earn", "makes", "paid", "wage", "compensation", "base pay", "bonus", "pay ", "gross pay",
+                "net pay", "take-home", "take home", "takehome", "hourly", "brutto", "netto", "bruto", "jahresgehalt",
+                "jahreslohn", "monatsgehalt", "monatslohn", "grundgehalt", "grundlohn", "stundenlohn", "stundensatz",
+                "maandsalaris", "maandloon", "jaarsalaris", "jaarloon", "uurloon",
                 "gehalt", "jahresgehalt", "bruttogehalt", "verdient", "lohn", "salaire", "gagne", "rémun", "remun",
                 "sueldo", "cobra", "gana", "nómina", "nomina", "retribuci", "stipendio", "retribuzione", "salári",
                 "loon", "wynagrodzeni", "pensj", "guadagn", "zarabia", "ganha")
@@ -541,11 +649,17 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
     windows = _lower_windows(text, _PAY_NEEDLES, 2, 24)
     spans = None
     first = -1
+    greet: list = [0, [], 0, []]  # _addressee's: scanned up to, greetings; scanned up to, word-problem cues
+    caps = b""
+    ncache: dict[tuple[int, int], list[re.Match[str]]] = {}  # per sentence window: _names
     for k, pay in enumerate(_scan(_R.pay, text, windows) if lc is None else _scan(_R.pay_lc, lc, windows)):
         if first < 0:
             first = pay.start()
         elif spans is None and k >= 16 and pay.start() - first < 256 * k:
             spans = _sentence_spans(text)  # dense pay words (a table view): the sentences once, then bisect
+            caps = _shape(text, _CAPS_BYTES)
+        if spans is not None and _no_person_cue(text, caps, pay.start()):
+            continue
         s, e = sentence_window(text, pay.start(), spans)
         if (s, e) in done:
             continue
@@ -558,7 +672,7 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
                     word == "paid" and not _paid_as_pay(text, pay, amount)):
                 continue  # not this pay word; a later one in the sentence may still count
             a = amount.group().strip().rstrip(".,' ")
-            names = person_names(text, s, e) or _record_names(text, s, e)
+            names = _names(text, s, e, ncache) or _addressee(text, s, pay, greet)
             if names:
                 done.add((s, e))
                 hits.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
@@ -575,12 +689,121 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
                     _PAY_NOT_BEFORE.search(text, max(s, pay.start() - 12), pay.start()):
                 continue
             a_start, a_end = bare.span("n")
-        names = person_names(text, s, e) or _record_names(text, s, e)
+        names = _names(text, s, e, ncache) or _addressee(text, s, pay, greet)
         if not names:
             continue
         hits.append((a_start, a_end, f"amount …({a_end - a_start} chars)",
                      "person + pay word + amount", f"{text[pay.start():pay.end()]}; {names[0].group()[:1]}…"))
     return hits
+
+
+#: The one a pay word belongs to without a full name: a possessive first name ("Sarah's salary",
+#: "Linda's new bonus"; not "Walmart's average wage"), or "your" (Ihr, votre, tu, je, ...) in a
+#: letter that greets a person ("Hi Tom, ... your new base salary is €72,000").
+#: A first name that opens the sentence as the subject of a pay verb ("Jane earns $92,500 a year",
+#: "Maria guadagna 1.800 euro al mese").
+_SUBJECT = re.compile(r"[ \t>*\-•\"'(]*(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)[ \t]+")
+
+
+def _is_pay_verb(word: str) -> bool:
+    return word in _PAY_VERBS or word.startswith("earn")
+
+
+_POSSESSIVE = re.compile(r"(?<![\w'’])(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)['’]s?[ \t]+"
+                         r"(?!(?:average|median|mean|minimum|min|maximum|max|typical|entry)\b)(?:[a-z\-]+[ \t]+){0,2}\Z")
+_YOUR = re.compile(r"(?<![^\W_])(?:your|ihr|ihre|dein|deine|votre|ton|tu|tua|tuo|su|seu|sua|teu|je|jouw|uw|"
+                   r"twoje|tw[oó]j|pana|pani|vostro|vostra|vuestro|vuestra)[ \t]+(?:[^\W\d_]+[ \t]+){0,2}\Z", _I)
+_GREETING = re.compile(r"(?im)^[ \t>]*(?:dear|hi|hello|hey|liebe[rs]?|hallo|sehr[ \t]+geehrte[rs]?|cher|ch[èe]re|bonjour|"
+                       r"hola|estimad[oa]|querid[oa]|ciao|gentile|car[oa]|ol[áa]|prezad[oa]|beste|geachte|"
+                       r"szanown[ya]|drog[ia])[ \t]+(?:(?:mr|mrs|ms|dr|herr|frau|m|mme|sr|sra|pan|pani|dhr|mevr|"
+                       r"sig|signor|signora)\.?[ \t]+)?(?P<n>(?-i:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+))(?![^\W_])")
+_NOT_ADDRESSEE = frozenset("""all team everyone sir madam colleagues colleague there folks guys world hiring
+recruiter recruiters today year month week tomorrow yesterday someone somebody nobody everybody state government
+country nation customer customers client clients user users friend friends""".split())
+#: How far before its pay word a letter's greeting may stand.
+_GREETING_REACH = 3000
+
+
+#: A maths word problem about a first name's pay ("Patricia's annual starting salary is $20,000
+#: ... what would her salary be?", "calculate the total salary"): fiction, not a person's pay.
+_WORD_PROBLEM = re.compile(r"(?<![^\W_])(?:calculate|compute|how[ \t]+(?:much|many)|what[ \t]+(?:would|will)|"
+                           r"what['’]s|what[ \t]+is[ \t]+the[ \t]+(?:total|sum|difference)|total[ \t]+amount|altogether|"
+                           r"answer[ \t]*:|wie[ \t]+viel|combien|cu[áa]nto|quanto)(?![^\W_])", _I)
+_WORD_PROBLEM_REACH = 1500
+
+
+def _word_problem(text: str, p: int, state: list) -> bool:
+    """Whether a word-problem cue stands within :data:`_WORD_PROBLEM_REACH` of ``p``; ``state[2:]``
+    keeps the cues found so far (``p`` ascending: each character is scanned once)."""
+    lo, hi = max(state[2], p - _WORD_PROBLEM_REACH), p + _WORD_PROBLEM_REACH
+    if lo < hi:
+        state[3].extend(m.start() for m in _WORD_PROBLEM.finditer(text, lo, hi))
+        state[2] = hi
+    cues = state[3]
+    k = bisect_right(cues, p - _WORD_PROBLEM_REACH - 1)
+    return k < len(cues) and cues[k] <= hi
+
+
+def _addressee(text: str, s: int, pay: re.Match[str], greet: list) -> list[re.Match[str]]:
+    """A possessive first name right before the pay word, or the greeted name of a letter when
+    "your" stands right before it; not in a maths word problem. ``greet`` keeps the greetings
+    and word-problem cues found so far in this text (the pay words come in order, so no
+    character is scanned twice)."""
+    p = pay.start()
+    lo = max(s, p - 40)
+    m = _SUBJECT.match(text, s, p)
+    if m is not None and m.end() == p and _is_pay_verb(text[p:pay.end()].lower()):
+        w = m.group("n").lower()
+        if not _not_name(w) and w not in _NOT_ADDRESSEE:
+            return [] if _word_problem(text, p, greet) else [m]
+    m = _POSSESSIVE.search(text, lo, p)
+    if m is not None:
+        w = m.group("n").lower()
+        if not _not_name(w) and w not in _NOT_ADDRESSEE and not text[m.end():p + 12].lower().startswith(
+                ("salaries", "wages", "bonuses")) and not text[pay.end():pay.end() + 1] == "s":
+            return [] if _word_problem(text, p, greet) else [m]
+    if _YOUR.search(text, lo, p) is None:
+        return []
+    start = max(greet[0], p - _GREETING_REACH)
+    if start < p:
+        greet[1].extend(_GREETING.finditer(text, start, p))
+        greet[0] = p
+    for g in reversed(greet[1]):
+        if g.start() < p - _GREETING_REACH:
+            break
+        w = g.group("n").lower()
+        if not _not_name(w) and w not in _NOT_ADDRESSEE:
+            return [] if _word_problem(text, p, greet) else [g]
+        break  # the nearest greeting greets no one person ("Hi team")
+    return []
+
+
+#: Capital letters (and, to be safe, every non-ASCII character) -> ``U`` in a byte shape.
+_CAPS_BYTES = _byte_table({b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" + bytes(range(0xC0, 0x100)): b"U"})
+
+
+def _no_person_cue(text: str, caps: bytes, p: int) -> bool:
+    """Whether the pay word at ``p`` can have no person, by cheap C-level checks on its line
+    (a superset of every span the person cues look at): a name needs two capitals on the line
+    (a record's label name too), a possessive one capital before the pay word, and "your"
+    some letters before it. For dense pay words (a table of "Salary: 1" lines)."""
+    lo = max(0, p - 1200)
+    ls = text.rfind("\n", lo, p) + 1 or lo
+    le = text.find("\n", p, p + 600)
+    if le == -1:
+        le = min(len(text), p + 600)
+    if caps.count(b"U", ls, le) >= 2 or caps.count(b"U", ls, p):
+        return False
+    return p == ls or _YOUR.search(text, max(ls, p - 40), p) is None
+
+
+def _names(text: str, s: int, e: int, cache: dict) -> list[re.Match[str]]:
+    """:func:`person_names` or :func:`_record_names` of the sentence ``text[s:e]``, once per
+    sentence (a long text without sentence ends has many pay words per window)."""
+    got = cache.get((s, e))
+    if got is None:
+        got = cache[(s, e)] = person_names(text, s, e) or _record_names(text, s, e)
+    return got
 
 
 def _record_names(text: str, s: int, e: int) -> list[re.Match[str]]:
@@ -622,16 +845,21 @@ def _bare_pay_ok(number: str) -> bool:
     return 1000 <= amount <= 10_000_000
 
 
-_PLATE_NEEDLES = ("plate", "registration", "reg.", "reg ", "kennzeichen", "nummernschild", "immatricul",
-                  "plaque", "matr")
+_PLATE_NEEDLES = ("plate", "registration", "reg.", "reg ", "reg:", "kennzeichen", "nummernschild", "immatricul",
+                  "plaque", "matr", "placa", "targa", "kenteken", "rejestr", "nr rej")
 
 
 def detect_vehicle_plate(text: str) -> list[tuple[int, int, str, str, str]]:
     """A licence plate after a plate word with an owner cue in the sentence; see the module docstring."""
     hits = []
+    owners: dict[tuple[int, int], re.Match[str] | None] = {}
     for s, e, ctx in _ctx_values(text, _R.plate_ctx, _PLATE_NEEDLES, _R.plate_value):
-        ss, se = _sentence_of(text, s)
-        owner = _R.owner.search(text, ss, se)
+        # the sentence, cut to a window when it is long (bounded: no scan of a whole text
+        # without sentence ends per plate); the owner cue looked for once per window
+        span = sentence_window(text, s)
+        if span not in owners:
+            owners[span] = _R.owner.search(text, *span)
+        owner = owners[span]
         if owner:
             hits.append((s, e, f"plate {_mask(text[s:e])}", "plate shape, owner in sentence",
                          f"{ctx}; {owner.group()}"))

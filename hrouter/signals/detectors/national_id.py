@@ -18,12 +18,13 @@ most 48 characters before the number or 16 after it:
 
 - UK NHS number (10 digits, ``943 476 5870``; mod-11): NHS, CHI, health service number;
 - FR NIR written without its groups (15 digits): NIR, INSEE, sécurité sociale, carte vitale;
-- DE Steuer-ID (11 digits; ISO 7064 mod 11,10): Steuer-ID, Steueridentifikationsnummer, IdNr;
-- NL BSN (9 digits; 11-proof): BSN, burgerservicenummer, sofinummer;
-- CA SIN (9 digits, ``046 454 286``; Luhn): SIN, social insurance number, NAS, assurance sociale;
+- DE Steuer-ID (11 digits; ISO 7064 mod 11,10): Steuer-ID, steuerliche ID, Steueridentifikationsnummer (-nr.), IdNr;
+- NL BSN (9 digits; 11-proof): BSN (any case: ``bsn: ...`` keys), burgerservicenummer, sofinummer;
+- CA SIN (9 digits, ``046 454 286``; Luhn): SIN, social insurance number, NAS, assurance sociale; lower-case
+  ``sin``/``nas`` only as a key (``"sin": ...``, ``nas=...``);
 - IN Aadhaar (12 digits, ``2341 2341 2346``; Verhoeff): Aadhaar, UIDAI, आधार;
 - PL PESEL (11 digits; date and checksum): PESEL;
-- SE personnummer (``880320-0016`` or 12 digits; date and Luhn): personnummer, samordningsnummer;
+- SE personnummer (``880320-0016`` or 12 digits; date and Luhn): personnummer, persnr, samordningsnummer;
 - UK National Insurance number (``AB 12 34 56 C``; no check digit, so the format rules of HMRC's
   National Insurance Manual NIM39110 are the check: two prefix letters, the first not D, F, I, Q,
   U or V, the second not D, F, I, O, Q, U or V, the prefixes BG, GB, KN, NK, NT, TN and ZZ never
@@ -66,17 +67,19 @@ _SPECS: list[tuple[str, str, str, str, str | None]] = [
      r"(?-i:\bNIR\b|\bINSEE\b)|\bs[ée]curit[ée][ \t]+sociale\b|\bs[ée]cu\b|\bcarte[ \t]+vitale\b|"
      r"\bsocial[ \t]+security\b"),
     ("DE Steuer-ID", r"[1-9]" + _B + r"\d(?:[ ]?\d{3}){3}" + _E, "de.idnr", "idnr mod 11,10 ok",
-     r"\bsteuer[ \t]*-?[ \t]*(?:id|idnr|identifikationsnummer|nummer)\b|\bsteueridentifikationsnummer\b|"
+     r"\bsteuer(?:liche)?[ \t]*-?[ \t]*(?:id|idnr|identifikationsnummer|identifikationsnr|nummer)\b|"
+     r"\bsteueridentifikationsn(?:umme)?r\b|"
      r"\bsteuer-?id-?nr\b|(?-i:\bIdNr\b|\bTIN\b)|\btax[ \t]+id\b|\bidentifikationsnummer\b"),
     ("NL BSN", r"\d" + _B + r"(?:\d{3}\.?\d{2}\.?\d{3}|\d{8})" + _E, "nl.bsn", "bsn 11-proof ok",
-     r"(?-i:\bBSN\b)|\bburgerservicenummer\b|\bsofi-?nummer\b"),
+     r"\bbsn\b|\bburgerservicenummer\b|\bsofi-?nummer\b"),
     ("CA SIN", r"\d" + _B + r"\d\d([ \-]?)\d{3}\1\d{3}" + _E, "ca.sin", "sin luhn ok",
-     r"(?-i:\bSIN\b|\bNAS\b)|\bsocial[ \t]+insurance\b|\bassurance[ \t]+sociale\b"),
+     r"(?-i:\bSIN\b|\bNAS\b)|\b(?:sin|nas)\b(?=[\"']?[ \t]*[:=])|\bsocial[ \t]+insurance\b|\bassurance[ \t]+sociale\b"),
     ("IN Aadhaar", r"[2-9]" + _B + r"\d{3}([ \-]?)\d{4}\1\d{4}" + _E, "in_.aadhaar", "aadhaar verhoeff ok",
      r"\baadh?aa?r\b|(?-i:\bUIDAI\b)|आधार"),
     ("PL PESEL", r"\d" + _B + r"\d{10}" + _E, "pl.pesel", "pesel checksum ok", r"\bpesel\b"),
     ("SE personnummer", r"\d" + _B + r"(?:\d{7}|\d{5})[\-+ ]?\d{4}" + _E, "se.personnummer",
-     "personnummer luhn ok", r"\bperson(?:nummer|nr)\b|\bsamordningsnummer\b|\bpersonal[ \t]+identity[ \t]+number\b"),
+     "personnummer luhn ok", r"\bperson(?:nummer|nr)\b|\bpers\.?[ \t]?nr\b|\bsamordningsnummer\b|"
+     r"\bpersonal[ \t]+identity[ \t]+number\b"),
     # no stdnum module: "gb.nino" is checked by _valid_nino (see _LOCAL_CHECKS)
     ("UK NINO", r"[A-Za-z]" + _B + r"[A-Za-z][ \-]?\d\d(?:([ \-]?)\d\d\1\d\d|[ \-]?\d{4})(?:[ \-]?[A-Da-d])?" + _E,
      "gb.nino", "nino prefix ok",
@@ -91,7 +94,8 @@ _DIGITS = {"FR NIR": 14, "ES NIE": 7, "ES DNI": 8, "UK NHS": 10, "DE Steuer-ID":
 #: Lower-case substrings (of the context words) that open a window for the context specs.
 _NEEDLES = ("nhs", "chi", "health service", "nir", "insee", "curit", "secu", "sécu", "vitale", "social",
             "steuer", "idnr", "tin", "tax id", "identifikationsnummer", "bsn", "burgerservice", "sofi",
-            "sin", "nas", "assurance", "aadha", "adhaar", "uidai", "आधार", "pesel", "person", "samordning")
+            "sin", "nas", "assurance", "aadha", "adhaar", "uidai", "आधार", "pesel", "person", "persnr", "pers.nr",
+            "pers nr", "pers. nr", "samordning")
 
 #: The UK NINO's context words (its value has too few digits for a digit cluster); "nin" and
 #: "ni" only with what may follow the acronym, so "learning", "unit" or "night" open no window
