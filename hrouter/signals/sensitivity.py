@@ -82,7 +82,8 @@ Built-in detectors and the rule each follows:
     after a context word (phone, tel, mobile, cell, call, landline, fax, Telefon,
     Handy, erreichen, téléphone, portable, fixe, teléfono, móvil, cellulare, telemóvel,
     telefoon, mobiel, komórka, "il mio numero", "mijn nummer", "my number", "emergency
-    contact", ...), or right after a label (a signature's ``M:``/``T:``/``C:``/``H:``/``W:``/``O:``/``F:``
+    contact", call-back words: callback, Rückruf, "ligue para", richiamare, terugbellen,
+    oddzwonić, ...), or right after a label (a signature's ``M:``/``T:``/``C:``/``H:``/``W:``/``O:``/``F:``
     at a line start, ``Ph:``, ``Direct:``, ``Home``, ``Office``, ``Work``; checked per candidate,
     no needle), or a NANP number written ``1-415-867-5309`` (one separator throughout, not a
     toll-free 8xx area code), validated
@@ -111,7 +112,8 @@ Built-in detectors and the rule each follows:
     ``;Name=``), labels in more languages (``mot de passe :``, ``senha:``, ``wachtwoord:``,
     ``hasło:``), ``--password VALUE``, ``Authorization: Bearer|Basic|token VALUE`` (RFC 6750/7617),
     ``scheme://user:password@host`` URLs (RFC 3986 userinfo; the user may be empty), command
-    lines (``curl -u user:pass``, ``mysql -pPASS`` — a bare ``-p`` prompts —, ``sshpass -p``),
+    lines (``curl -u user:pass``, ``mysql -pPASS`` — a bare ``-p`` prompts —, ``sshpass -p``,
+    Windows ``net use ... /user:NAME PASSWORD`` — ``*`` prompts —),
     user/password pairs after ``login:``/``creds`` and prose ("the password is ...",
     "la password è", "a senha é"). Placeholders are not secrets: ``YOUR_API_KEY``, ``${VAR}``,
     ``<token>``, ``{{ secrets.X }}``, ``os.environ[...]``/``getenv()``/variable
@@ -126,7 +128,13 @@ Built-in detectors and the rule each follows:
     "Password - X", a label alone on its line with the value on the next, ``pwd X``), Gmail
     app passwords (four groups of four letters), registry/SMB logins (``docker login -p``,
     ``smbclient -U user%pass``), Discord webhooks, and password labels in Russian, Japanese,
-    Chinese, Korean, Turkish, Swedish and Finnish.
+    Chinese, Korean, Turkish, Swedish and Finnish. A name/value pair naming a credential
+    (Kubernetes/Compose ``- name: DB_PASSWORD`` + ``value: ...``, ECS ``{"name": ..., "value":
+    ...}``, Postman ``"key": ...``, CloudFormation ``ParameterKey``/``ParameterValue``) is judged
+    as ``NAME=value`` would be (names about a credential, ``PASSWORD_FILE``, ``TOKEN_TTL``, are
+    not; inside an XML/HTML tag the structured pass's record decides); a password set to a
+    value in prose ("set the password to X", "the password was reset to X", "ssh ... with
+    password X") when the value mixes letters, digits or symbols (or is quoted).
 ``private_key``
     Private key armor headers: any ``BEGIN <up to 4 words> PRIVATE KEY`` (RFC 7468 PEM:
     RSA, EC, X25519, ENCRYPTED, ...; OpenSSH; PGP ``PRIVATE/SECRET KEY BLOCK``; SSH2
@@ -389,6 +397,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "cluster_any": (r"\d(?:[ \t\r\n().\-/+AB]*\d){6,}", 0),  # where other scripts' digits may occur
     "cluster_bytes": (rb"0(?:-*0){6,}", 0),  # the same on the byte shape (_CLUSTER_BYTES)
     "non_ascii_bytes": (rb"[\x80-\xff]+", 0),
+    # a digit next to a letter, within a token's first 11 characters (the _ALNUM_BYTES shape)
+    "split_anchor": (rb"0(?:(?<=L0)|(?=L))(?<![L0]{11}0)", 0),
     # ---- small helpers (compiled once, not looked up in re's cache per call)
     "blanks": (r"\s+", 0),
     "local_tail": (r"[\w.%+\-]*\Z", 0),
@@ -482,7 +492,9 @@ _SOURCES: dict[str, tuple[str, int]] = {
                   r"appel\w*|rappel\w*|joindre|tel[ée]fono|m[óo]vil|celular|llam\w*|mi\s+n[úu]mero|"
                   r"meine\s+nummer|cellulare|telem[óo]vel|telefoon\w*|mobiel\w*|kom[óo]rk\w*|kom\.|chiam\w*|"
                   r"bel (?:me|mij)\b|zadzwo[ńn]\w*|mi[oa]\s+numero|meu\s+n[úu]mero|mijn\s+(?:telefoon)?nummer|"
-                  r"m[óo]j\s+numer|my\s+(?:(?:phone|cell|mobile|home|work|direct)\s+)?number|emergency\s+contact)", _I),
+                  r"m[óo]j\s+numer|my\s+(?:(?:phone|cell|mobile|home|work|direct)\s+)?number|emergency\s+contact|"
+                  r"callbacks?\b|call-back|r[üu]ckruf\w*|lig(?:ue|ar|a)[\s\-]+(?:para|me)\b|oddzwo[ńn]\w*|richiam\w*|"
+                  r"terugbel\w*)", _I),
     # phone_ctx for the lower-case copy, each alternative led by a literal (same order)
     "phone_ctx_lc": (r"t(?<!\wt)elephone|p(?<!\wp)hone|t(?<!\wt)el\b|m(?<!\wm)obile?|m(?<!\wm)ob\b|"
                      r"c(?<!\wc)ell(?:phone|ular)?\b|c(?<!\wc)all(?:\s+me)?\b|t(?<!\wt)ext\s+me|s(?<!\ws)ms|"
@@ -496,7 +508,9 @@ _SOURCES: dict[str, tuple[str, int]] = {
                      r"t(?<!\wt)elem[óo]vel|t(?<!\wt)elefoon\w*|m(?<!\wm)obiel\w*|k(?<!\wk)om[óo]rk\w*|k(?<!\wk)om\.|"
                      r"c(?<!\wc)hiam\w*|b(?<!\wb)el (?:me|mij)\b|z(?<!\wz)adzwo[ńn]\w*|m(?<!\wm)i[oa]\s+numero|"
                      r"m(?<!\wm)eu\s+n[úu]mero|m(?<!\wm)ijn\s+(?:telefoon)?nummer|m(?<!\wm)[óo]j\s+numer|"
-                     r"m(?<!\wm)y\s+(?:(?:phone|cell|mobile|home|work|direct)\s+)?number|e(?<!\we)mergency\s+contact", 0),
+                     r"m(?<!\wm)y\s+(?:(?:phone|cell|mobile|home|work|direct)\s+)?number|e(?<!\we)mergency\s+contact|"
+                     r"c(?<!\wc)allbacks?\b|c(?<!\wc)all-back|r(?<!\wr)[üu]ckruf\w*|l(?<!\wl)ig(?:ue|ar|a)[\s\-]+(?:para|me)\b|"
+                     r"o(?<!\wo)ddzwo[ńn]\w*|r(?<!\wr)ichiam\w*|t(?<!\wt)erugbel\w*", 0),
     # a line label or short label right before a number (no needle: checked per candidate in the
     # 48 characters before it): "M: 415-...", "Ph: ", "Direct: ", "Home 415-..." (a signature block)
     "phone_label": (r"(?:(?:^|(?<=\n))[ \t>*\-]*(?-i:[MTCHWOF])\.?[ \t]*:|\b(?:ph|direct(?:[ \t]+(?:line|dial|no|number))?|"
@@ -592,6 +606,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
     "key_cli_mysql": (r"(?<![\w\-./])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|"
                       r"mariadb-dump|mariadb-admin)\b[^\n|;&]{0,300}?[ \t]-p(?=[^\s\-])", 0),
     "key_cli_sshpass": (r"(?<![\w\-./])sshpass\b[^\n|;&]{0,100}?[ \t]-p[ \t]*", 0),
+    # Windows "net use \\srv\share /user:DOMAIN\name PASSWORD" (a "*" prompts for it)
+    "key_cli_netuse": (r"(?<![\w\-./])net(?:\.exe)?[ \t]+use\b[^\n|;&]{0,300}?[ \t]/u(?:ser)?:[^\s\"]+[ \t]+", _I),
     # registry logins (docker login -u USER -p PASS; not --password-stdin), smbclient -U user%pass
     "key_cli_login": (r"(?<![\w\-./])(?:docker|podman|nerdctl|buildah|skopeo|az|oras|crane|oc|cf|helm[ \t]+registry)"
                       r"[ \t]+login\b[^\n|;&]{0,300}?[ \t](?:-p|--password)(?:[ \t]+|=)", 0),
@@ -635,6 +651,29 @@ _SOURCES: dict[str, tuple[str, int]] = {
     # "login: admin / pass", "creds admin:pass": a label, then user and password (groups 1-3)
     "key_pair": (r"\b(login|logon|creds?|credentials|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*(?:[:=][ \t]*|[ \t])"
                  r"([^\s:/\"'@,;=]{1,64})(?::|[ \t]*/[ \t]*)(?!/)([^\s\"']{1,128})", _I),
+    # a name/value pair naming a credential: Kubernetes/Compose ``- name: DB_PASSWORD`` +
+    # ``value: ...``, ECS ``{"name": "X", "value": "..."}``, Postman ``"key": ...``, CloudFormation
+    # ``"ParameterKey": ...`` + ``"ParameterValue": ...``; group 1 = the name (the value follows the match)
+    "key_name_value": (r"(?<![\w\-])(?:name|key|parameter_?key|parameter_?name)[\"']?[ \t]*[:=][ \t]*[\"']?"
+                       r"([A-Za-z][A-Za-z0-9_.\-]{0,63})[\"']?[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?"
+                       r"[\"']?(?:value|parameter_?value)[\"']?[ \t]*[:=][ \t]*", _I),
+    # the same two for the lower-case copy (see _match_copy), led by literals
+    "key_name_value_lc": (r"(?:n(?<![\w\-]n)ame|k(?<![\w\-]k)ey|p(?<![\w\-]p)arameter_?(?:key|name))[\"']?[ \t]*[:=][ \t]*[\"']?"
+                          r"([a-z][a-z0-9_.\-]{0,63})[\"']?[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?"
+                          r"[\"']?(?:value|parameter_?value)[\"']?[ \t]*[:=][ \t]*", 0),
+    "key_pw_to_lc": (r"(?:r(?<!\wr)eset(?:ting)?|s(?<!\ws)et(?:ting)?|c(?<!\wc)hang(?:e[sd]?|ing)|u(?<!\wu)pdat(?:e[sd]?|ing))"
+                     r"[ \t]+(?:(?:the|my|his|her|their|our|your|its|an?|[\w\-]+'s)[ \t]+)?(?:[\w\-]+[ \t]+)?"
+                     r"(?:password|passwort|pwd)[ \t]+to[ \t]+"
+                     r"|p(?<!\wp)(?:assword|wd)[ \t]+(?:(?:was|is|has[ \t]+been|had[ \t]+been|got|been)[ \t]+)?"
+                     r"(?:re)?set[ \t]+to[ \t]+"
+                     r"|w(?<!\ww)ith[ \t]+(?:the[ \t]+)?password[ \t]+(?!(?:for|of|to|and|is|was|as|from|in|on|at|that|which)\b)",
+                     0),
+    # a password set to a value in prose: "set the password to X", "the password was reset to X",
+    # "ssh root@host with password X" (the value follows the match)
+    "key_pw_to": (r"\b(?:(?:re)?set(?:ting)?|chang(?:e[sd]?|ing)|updat(?:e[sd]?|ing))[ \t]+(?:(?:the|my|his|her|their|"
+                  r"our|your|its|an?|[\w\-]+'s)[ \t]+)?(?:[\w\-]+[ \t]+)?(?:password|passwort|pwd)[ \t]+to[ \t]+"
+                  r"|\b(?:password|pwd)[ \t]+(?:(?:was|is|has[ \t]+been|had[ \t]+been|got|been)[ \t]+)?(?:re)?set[ \t]+to[ \t]+"
+                  r"|\bwith[ \t]+(?:the[ \t]+)?password[ \t]+(?!(?:for|of|to|and|is|was|as|from|in|on|at|that|which)\b)", _I),
     "key_url": (r"\b[a-z][a-z0-9+.\-]{1,20}://([^\s:/@'\"<>]{0,64}):([^\s@/'\"<>]{1,128})@[\w\-\[]", _I),
     "key_prose": (r"\b(?:password|passwort|passwd|pwd|pw|kennwort|passphrase|passcode|mot\s+de\s+passe|contrase[ñn]a|"
                   r"senha|wachtwoord|has[łl]o)"
@@ -1350,6 +1389,21 @@ def _merge_spans(spans: list[tuple[int, int]], n: int, gap: int) -> list[tuple[i
     return merged
 
 
+def _intersect_windows(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The overlaps of two sorted lists of disjoint windows (text near needles of both sets)."""
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if s < e:
+            out.append((s, e))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
 def _any_needle(text: str, needles: tuple[str, ...]) -> bool:
     """Whether any of the lower-case ``needles`` occurs in ``text.lower()``."""
     low = _lower(text)
@@ -1564,6 +1618,64 @@ def _digit_clusters(text: str) -> list[tuple[int, int, int]]:
     return out
 
 
+
+
+#: (text, its _ALNUM_BYTES shape) of the last text :func:`_alnum_shape` translated (the IBAN
+#: search's shape, reused by the decode pass's search for short split pieces).
+_ALNUM_SHAPE: tuple = (None, None)
+
+
+def _alnum_shape(text: str) -> bytes:
+    """``_shape(text, _ALNUM_BYTES)`` (letters -> ``L``, digits -> ``0``), kept for the last text."""
+    global _ALNUM_SHAPE
+    cached = _ALNUM_SHAPE
+    if cached[0] is text:
+        return cached[1]
+    shape = _shape(text, _ALNUM_BYTES)
+    _ALNUM_SHAPE = (text, shape)
+    return shape
+
+
+def _short_split_tokens(text: str) -> list[tuple[int, int]]:
+    """``(start, end)``, sorted, of tokens that may be a piece of a base64 value split over blanks
+    or lines into short pieces only (``c3NuOiA1 MzYtMjIt MTk0Nw``, one piece per line): a
+    blank-delimited token of 4-11 ASCII letters and digits with a letter right before or after a
+    digit (the base64 of text almost always has one; words never), next to another token of the
+    alphabet across blanks. A necessary condition the decode pass checks further: one search per
+    needle on the letters-and-digits shape (the IBAN search's), a few steps per hit, long tokens
+    skipped whole."""
+    sh = _alnum_shape(text)
+    find, rfind, n, ws = sh.find, sh.rfind, len(sh), " \t\r\n"
+    search = _P.split_anchor.search
+    out = []
+    m = search(sh)
+    while m is not None:
+        i = m.start()
+        e = find(b" ", i, i + 12)
+        if e == -1 and i + 12 < n:  # a long token: past its end
+            e = find(b" ", i, i + 4096)
+            m = search(sh, i + 4096 if e == -1 else e)
+            continue
+        e = n if e == -1 else e
+        m = search(sh, e)
+        if e < n and text[e] not in ws:
+            continue  # not blank-delimited ("0x1F,", "utf8)")
+        lo = i - 10 if i > 10 else 0
+        s = rfind(b" ", lo, i) + 1
+        if (s == 0 and lo > 0) or e - s < 4 or e - s > 11 or (s and text[s - 1] not in ws):
+            continue  # long, short, or not blank-delimited ("self.x1")
+        k = e
+        while k < n and text[k] in ws and k - e < 32:
+            k += 1
+        if e < k < n and (sh[k] != 32 or text[k] in "+/"):
+            out.append((s, e))
+            continue
+        k = s
+        while k and text[k - 1] in ws and s - k < 32:
+            k -= 1
+        if 0 < k < s and (sh[k - 1] != 32 or text[k - 1] in "+/"):
+            out.append((s, e))
+    return out
 
 
 @_last_text
@@ -2031,7 +2143,7 @@ def _iban_valid(compact: str) -> bool:
 def _iban_starts(text: str) -> list[int]:
     """Where an IBAN match may start on an ASCII-digit text: after ``LL00`` at a word start of
     the byte shape (letters -> ``L``, digits -> ``0``)."""
-    shape = _shape(text, _ALNUM_BYTES)
+    shape = _alnum_shape(text)
     found = []
     i = shape.find(b"LL00")
     while i != -1:
@@ -2471,7 +2583,7 @@ def _phone_segments(raw: str) -> list[tuple[int, int]]:
 _PHONE_NEEDLES = ("phone", "tel", "tél", "mob", "cell", "call", "text", "sms", "whats", "fax", "landline", "reach",
                   "ring", "contact", "handy", "festnetz", "rufnummer", "anruf", "ruf", "erreich", "portable", "fixe",
                   "num", "mero", "nummer", "appel", "joindre", "móvil", "movil", "celular", "llam", "komórk", "komork",
-                  "kom.", "chiam", "bel m", "zadzwo", "emergency")
+                  "kom.", "chiam", "bel m", "zadzwo", "emergency", "ligue", "ligar", "liga", "oddzwo", "terugbel")
 
 
 #: How the text before a number must end (blanks and ``:=#.`` stripped, lower case) for
@@ -2678,11 +2790,11 @@ _KEY_WORDS = ("pass", "pwd", "pw", "secret", "token", "key", "cred", "kennwort",
               "logon", "curl", "mysql", "mariadb", "sshpass", "bearer", "_auth", "auth:", "auth=", "auth\"",
               "auth'", "auth =", "dsn", "psk", "пароль", "パスワード", "密码", "密碼", "비밀번호", "şifre",
               "sifre", "parola", "lösenord", "losenord", "salasana", "smbclient", "rpcclient", "smbget", "smbcacls",
-              "smbmap")
+              "smbmap", "net use")
 #: Command-line tools whose arguments may carry a password (see _P.key_cli_*).
 _KEY_CLI = (("curl", "key_cli_curl"), ("mysql", "key_cli_mysql"), ("mariadb", "key_cli_mysql"),
             ("sshpass", "key_cli_sshpass"), ("login", "key_cli_login"), ("smb", "key_cli_smb"),
-            ("rpcclient", "key_cli_smb"))
+            ("rpcclient", "key_cli_smb"), ("net use", "key_cli_netuse"))
 #: The jwt.io debugger's documentation sample token (HS256, "John Doe", iat 1516239022, signed with
 #: "your-256-bit-secret"; https://jwt.io/ and RFC-style tutorials everywhere): a documentation
 #: value like AWS's ...EXAMPLE keys, public by exact value.
@@ -2695,7 +2807,7 @@ _KEY_PW_NEEDLES = ("pass", "pw", "kennwort")
 #: start (``shared_access_key``): its windows reach 16 characters back, not 48.
 _KEY_ASSIGN_NEEDLES = tuple(w for w in _KEY_WORDS if w not in {
     "authorization", "login", "logon", "curl", "mysql", "mariadb", "sshpass", "bearer", "_auth", "auth:", "auth=",
-    "auth\"", "auth'", "auth =", "dsn", "smbclient", "rpcclient", "smbget", "smbcacls", "smbmap"})
+    "auth\"", "auth'", "auth =", "dsn", "smbclient", "rpcclient", "smbget", "smbcacls", "smbmap", "net use"})
 #: The _KEY_WORDS that start a ``key_prose`` phrase ("mot de passe" holds "pass").
 _KEY_PROSE_NEEDLES = ("pass", "pw", "kennwort", "contrase", "senha", "wachtwoord", "hasło", "haslo")
 _KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz"  # "secret = 'abcdefg'": a sample
@@ -2890,9 +3002,12 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                     if "%" not in value:
                         continue  # "-U user": smbclient asks for the password
                     value = value.split("%", 1)[1]
+                elif name == "key_cli_netuse" and value[0] in "/*":
+                    continue  # "/persistent:yes": an option; "*": net use asks for the password
                 if _is_placeholder(value, quoted=True):
                     continue
                 flag = text[m.start():m.end()].split()[-1] if name != "key_cli_mysql" else "-p"
+                flag = "/user" if name == "key_cli_netuse" else flag  # (the account name is no mask)
                 tool = text[m.start():m.end()].split()[0]
                 hits.append((m.start(), e, f"{tool} {flag} …({len(value)} chars)", "password on a command line", tool))
         pair_windows = _windows(text, low, ("login", "logon", "creds", "credential"), 1, 200)
@@ -2909,6 +3024,46 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             if classes < 2:
                 continue
             hits.append((m.start(), e, f"{label} {user[:1]}…:…({len(value)} chars)", "user and password", label))
+        for m in _ci_scan("key_pw_to", text, _lower_windows(text, _KEY_PW_TO_NEEDLES, 80, 48)):
+            val = _value_after(text, m.end())  # "set the password to X", "with password X"
+            if val is None:
+                continue
+            s, e, quoted = val
+            if not quoted and text[e - 1] in ".,;:)" and (e == len(text) or text[e].isspace()):
+                e -= 1
+            value = text[s:min(e, s + _KEY_CHECK)]
+            if s in taken or len(value) < 6 or _is_placeholder(value, quoted=quoted):
+                continue
+            classes = sum(bool(re.search(p, value)) for p in (r"[A-Za-z]", r"\d", r"[^A-Za-z0-9]"))
+            if not quoted and (classes < 2 or value[0] in "-/~$.%<([{"):
+                continue  # "with password authentication", "set the password to expire", a path or option
+            taken.add(s)
+            hits.append((m.start(), e, f"password …({len(value)} chars)", "password in prose", "password"))
+        nv_windows = _intersect_windows(_lower_windows(text, _KEY_ASSIGN_NEEDLES, 48, 64),
+                                        _lower_windows(text, ("value",), 128, 8))  # a name, then "value"
+        nv = list(_ci_scan("key_name_value", text, nv_windows)) if nv_windows else []
+        for m in nv:  # "- name: DB_PASSWORD" + "value: ...": judged as "DB_PASSWORD=..." would be
+            val = _value_after(text, m.end())
+            if val is None or val[0] in taken or not _KEY_NV_DEPTH:
+                continue
+            s, e, quoted = val
+            name = text[m.start(1):m.end(1)]
+            lt = max(0, m.start() - 200)
+            if text.rfind("<", lt, m.start()) > text.rfind(">", lt, m.start()):
+                continue  # inside a tag (<input name="..." value="...">): the structured pass's record
+            if _P.key_env_skip.search(name) or _KEY_NV_NOT_SECRET.search(name):
+                continue  # "PASSWORD_MIN_LENGTH", "API_KEY_HEADER", "publishable_key"
+            value = text[s:min(e, s + _KEY_CHECK)]
+            q = "\"" if quoted and "\"" not in value else ""
+            _KEY_NV_DEPTH.pop()
+            try:
+                judged = detect_api_key(f"{name}={q}{value}{q}")
+            finally:
+                _KEY_NV_DEPTH.append(1)
+            if judged:
+                taken.add(s)
+                hits.append((m.start(), e, f"{name[-24:]} …({len(value)} chars)", "credential name and value",
+                             name[-24:]))
     if "://" in text:
         for m in _scan(_P.key_url, text, _windows(text, text, ("://",), 24, 200)):
             user, password = m.group(1), m.group(2)
@@ -2919,6 +3074,15 @@ def detect_api_key(text: str) -> Iterable[Hit]:
     return hits
 
 
+#: Needles of ``key_pw_to`` ("set the password to X", "with password X").
+_KEY_PW_TO_NEEDLES = ("password", "passwort", "pwd")
+#: A name/value pair's name that names something about a credential, not the credential.
+_KEY_NV_NOT_SECRET = re.compile(r"(?:^|[_.\-])(?:file|path|len(?:gth)?|min|max|policy|expir\w*|ttl|timeout|"
+                                r"name|ref|id|arn|hint|label|type|mode|enabled?|required|header|field|param|"
+                                r"prefix|algorithm|url|uri|endpoint|rotation|version|count|size)$|"
+                                r"(?-i:(?<=[a-z])(?:File|Path|Length|Name|Ref|Id|Arn|Type|Header|Url)$)", _I)
+#: Holds one item unless a name/value pair is being judged (no nested judging).
+_KEY_NV_DEPTH = [1]
 #: A key naming a password (any value counts), not a token, secret or API key.
 _PASSWORD_KEY = re.compile(r"pass|pwd|pw(?![a-z])|kennwort|contrase|mot[ \t_\-]*de[ \t_\-]*passe|parol(?!a)|wachtwoord|"
                            r"has(?:ł|l)o|senha|clave", _I)
@@ -3815,7 +3979,8 @@ def _decode_pass(norm: str, detectors: list, run: Callable, raw: list, errors: l
                 # a hex dump (2-digit groups split by spaces or colons, xxd's 4- or 8-digit groups)?
                 hexsep = _shape(norm, _HEXSEP_BYTES)
                 if (b"hh:hh:hh:hh:hh:hh" not in hexsep and b"hhhh:hhhh:hhhh" not in hexsep
-                        and b"hhhhhhhh:hhhhhhhh:hh" not in hexsep):
+                        and b"hhhhhhhh:hhhhhhhh:hh" not in hexsep
+                        and not _short_split_tokens(norm)):  # base64 in short pieces?
                     return  # no candidate run at all: skip the import
     from hrouter.signals.detectors.decode import decode_runs, rescan
 

@@ -27,7 +27,11 @@ Blob runs (a maximal run of the encoding's alphabet; a finding in one spans the 
   :data:`_CHAIN_STARTS` pieces: a token before the value may look like one). Pieces that are
   whole base64 groups of 20 or more characters each on one line are separate values, each
   decoded by itself; lines of one length (wrapping) are joined; 12-19 characters joined
-  only padded or shaped like the base64 of text;
+  only padded or shaped like the base64 of text. A value cut into short pieces only (each
+  4-11 characters, unpadded: ``c3NuOiA1 MzYtMjIt MTk0Nw``, one piece per line) is found
+  from a piece with a letter next to a digit (``_short_split_tokens`` in the sensitivity
+  module) and joined when cut at one width (the last piece shorter; a last piece of 1-3
+  characters may look like a word, ``Nw``), at least 16 characters;
 - base64 (or hex) split into string literals joined in code: ``"c3NuOiA1MzYt" +
   "MjItMTk0Nw=="`` (Java, JavaScript; ``+`` at the end or the start of a line),
   ``("cGFz" "c3dv...")`` (Python, C), at least 12 characters joined (12-19 only padded or
@@ -105,7 +109,8 @@ Cost: the tagger calls this module only when a cheap check finds a candidate (se
 characters, one literal-led search per escape character present, a 12-19 character token
 of the right shape; proposed with the split values and dumps: a lone quoted-printable
 ``=40``, a short padded token, two string literals of the alphabet joined, a hex dump's
-groups in one translated shape); ordinary prose never imports it. Every search here is
+groups in one translated shape; a short piece of a split value, found with one literal-led
+regex on the letters-and-digits shape the IBAN search made); ordinary prose never imports it. Every search here is
 linear: split values and dumps read each piece or group once (past a value tried, or a
 dump that failed, the search goes on after it). Most tokens of code and prose stand next to
 a word or punctuation: a token is tried as a piece of a split value only when a neighbour
@@ -122,7 +127,7 @@ from bisect import bisect_left, bisect_right
 
 # imported when the decode pass first runs, after the sensitivity module
 from hrouter.signals.sensitivity import (_B64_BYTES, _CONTINUATION, _P, _SHORT_B64_HINT, _byte_table, _fold,
-                                          _full_hit, _match_copy, _utf8)
+                                          _full_hit, _match_copy, _short_split_tokens, _utf8)
 
 #: Runs (blob runs and views, nested ones too) decoded per prompt.
 MAX_RUNS = 256
@@ -484,6 +489,37 @@ def _blobs(text: str, budget: _Budget, fresh: list[tuple[int, int]] | None) -> l
                 ("base64",) if pads <= 2 and len(run) < 20 else ())
             add(s, m.end(), _blob(text[s:m.end()], kinds, budget))
     if " " in text or "\n" in text:
+        done = max(chained, tried)  # only past what the searches above tried (each piece read once)
+        found = sorted((a, b) for a, b, *_ in out)  # runs found above: no piece of one is tried again
+        starts, reach = [a for a, _ in found], []
+        for _, b in found:
+            reach.append(max(b, reach[-1]) if reach else b)
+        for s, j in _short_split_tokens(text):  # every piece short: "c3NuOiA1 MzYtMjIt MTk0Nw"
+            if s < done or (fresh is not None and not _touches(fresh, s, j)):
+                continue
+            pieces = _split_chain(text, shape, s, j, done)
+            if not pieces:
+                continue
+            done = pieces[-1][1]
+            pieces = _fixed_width(pieces)
+            if pieces:
+                e = pieces[-1][1]
+                if e - pieces[-1][0] == pieces[0][1] - pieces[0][0]:  # a last piece of 1-3 characters
+                    k = e  # may be a word ("Nw"): taken when the value stops right after it
+                    while k < len(text) and text[k] in _SPLIT_WS and k - e < 32:
+                        k += 1
+                    pe = shape.find(b" ", k)
+                    pe = len(text) if pe == -1 else pe
+                    if k > e and 0 < pe - k <= 3 and text.count("\n", e, k) <= 1 and (
+                            pe == len(text) or text[pe] in _SPLIT_WS or text[pe] == "="):
+                        pieces.append((k, pe))
+                        e = pe
+                k = bisect_left(starts, e)  # the runs starting before the value ends
+                if text[e:e + 1] != "=" and not (k and reach[k - 1] > pieces[0][0]):
+                    if budget.runs + len(out) > MAX_RUNS:
+                        raise DecodeCapExceeded()  # more runs than the cap lets through anyway: stop early
+                    _split_decode(text, pieces, budget, add)
+    if " " in text or "\n" in text:
         cats = [m for q, rx in zip("\"'", _CAT) if q in text for m in rx.finditer(text)]
         if len(cats) > 1:
             cats.sort(key=_match_start)
@@ -556,6 +592,28 @@ def _split_decode(text: str, pieces: list[tuple[int, int]], budget: _Budget, add
                 add(pieces[k][0], e, got)
                 return e
     return 0
+
+
+def _fixed_width(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The pieces of a value split into short pieces only (each under 12 characters): cut at
+    one width (4-11), the last piece no longer, at least 16 characters joined; from one of the
+    first :data:`_CHAIN_STARTS` pieces (a token before the value may look like one). None of
+    that (a piece of 12 or more: the search for long pieces; no fixed width): ``[]``."""
+    sizes = [b - a for a, b in pieces]
+    if max(sizes) >= 12:
+        return []
+    for k in range(min(_CHAIN_STARTS, len(pieces) - 1)):
+        w = sizes[k]
+        if w < 4:
+            continue
+        stop = k + 1
+        while stop < len(sizes) and sizes[stop] == w:
+            stop += 1
+        if stop < len(sizes) and sizes[stop] < w:
+            stop += 1  # the last, shorter piece
+        if stop - k >= 2 and sum(sizes[k:stop]) >= 16:
+            return pieces[k:stop]
+    return []
 
 
 def _split_piece(text: str, shape: bytes, s: int, e: int) -> bool:
