@@ -228,3 +228,16 @@ def test_net_use_with_a_password(text, value):
 ])
 def test_net_use_without_a_password_stays_public(text):
     public(text)
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("DOB 1981-03-14", "1981-**-**"),
+    ("born 14/03/1981", "**/**/1981"),
+    ("Date of birth: March 14, 1981", "***** **, 1981"),
+    ("DOB: 14 mars 1981", "** **** 1981"),
+    ("geboren am 14.03.81", "**.**.**"),
+])
+def test_a_date_of_birth_shows_only_its_year_whatever_the_order(text, masked):
+    """Day and month are the identifying part (a birthday); ISO dates showed them before."""
+    r = tag_sensitivity(text, SensitivityConfig())
+    assert [(f.detector, f.masked) for f in r.findings] == [("date_of_birth", masked)]

@@ -1068,6 +1068,16 @@ def _fold_table() -> dict[int, str | None]:
 # Masking helpers. None of them returns the whole value.
 
 
+def _mask_date(value: str) -> str:
+    """A date with only its four-digit year shown, whatever the order: ``1981-**-**``,
+    ``**/**/1981``, ``***** **, 1981`` (month names starred); a two-digit year shows nothing.
+    Day and month (a birthday) are the identifying part; the year alone is an age band."""
+    year = re.search(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)", value)
+    ys, ye = year.span() if year else (0, 0)
+    out = [c if ys <= i < ye else "*" if c.isalnum() else c for i, c in enumerate(value)]
+    return _P.blanks.sub(" ", "".join(out))
+
+
 def _mask_digits(value: str, keep: int = 4) -> str:
     """Replace every digit but the last ``keep`` (at most half of them) with ``*``, keep
     separators; whitespace runs -> one space."""
@@ -3223,8 +3233,7 @@ def detect_date_of_birth(text: str) -> Iterable[Hit]:
                 continue
         if _dob_date_ok(m):
             cs, ce = ctx[k]
-            hits.append((s, e, _mask_digits(re.sub(r"[^\W\d_]", "*", m.group())),
-                         "date valid", " ".join(text[cs:ce].split())))
+            hits.append((s, e, _mask_date(m.group()), "date valid", " ".join(text[cs:ce].split())))
     return hits
 
 
