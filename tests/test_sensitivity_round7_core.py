@@ -233,8 +233,8 @@ def test_net_use_without_a_password_stays_public(text):
 @pytest.mark.parametrize("text, masked", [
     ("DOB 1981-03-14", "1981-**-**"),
     ("born 14/03/1981", "**/**/1981"),
-    ("Date of birth: March 14, 1981", "***** **, 1981"),
-    ("DOB: 14 mars 1981", "** **** 1981"),
+    ("Date of birth: March 14, 1981", "***** **, 198*"),  # never half the digits or more
+    ("DOB: 14 mars 1981", "** **** 198*"),
     ("geboren am 14.03.81", "**.**.**"),
 ])
 def test_a_date_of_birth_shows_only_its_year_whatever_the_order(text, masked):

@@ -1070,10 +1070,12 @@ def _fold_table() -> dict[int, str | None]:
 
 def _mask_date(value: str) -> str:
     """A date with only its four-digit year shown, whatever the order: ``1981-**-**``,
-    ``**/**/1981``, ``***** **, 1981`` (month names starred); a two-digit year shows nothing.
+    ``**/**/1981``, ``***** **, 1981`` (month names starred); a two-digit year shows nothing,
+    and no more than half the digits show (``*/*/199*``).
     Day and month (a birthday) are the identifying part; the year alone is an age band."""
     year = re.search(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)", value)
     ys, ye = year.span() if year else (0, 0)
+    ye = min(ye, ys + sum(c.isdigit() for c in value) // 2)  # never half the digits or more: 1/2/199*
     out = [c if ys <= i < ye else "*" if c.isalnum() else c for i, c in enumerate(value)]
     return _P.blanks.sub(" ", "".join(out))
 
