@@ -43,12 +43,25 @@ Components (marker "points" are summed, then scaled and capped at 1)
   quantities and 2+ arithmetic cues such as %, $, ratio, "then", "per", "total", 5+ of
   them together, and a "how many / how much / what was" question:
   ``min(1, 0.15 x quantities + 0.1 x cues)``; clock times, dates and years are not
-  quantities). Notation and word problems are skipped when the prompt holds code.
+  quantities). Notation and word problems are skipped when the prompt holds code, and code
+  inside the instruction is not notation: `inline code`, a definition from its signature on
+  (``def f(x): return x*2``), a lambda, and code lines (``result = f(x) * 2``,
+  ``if f(x) == 2: print(g(y))``) are left out; ``f(x) = 3x + 2`` stays math.
 - ``constraints``: explicit constraints, each occurrence counted: "at least", "at most",
   "no more than", "must", "without", "excluding", "budget", "deadline" (1 point), "except",
   "exactly", "limit" (0.7), "should", "up to", "avoid" (0.5), numbered requirement lines
-  (0.4 each) and bullets (0.25 each); ``v = min(1, points / 4)``: four or more interacting
-  constraints reach the threshold on their own.
+  (0.4 each) and bullets (0.25 each); limits on the answer and numbers to meet (1 point
+  each): length limits ("in under 500 words", "at most 3 bullet points", "no more than 2
+  paragraphs", "in 100 words", "write a 200-word ...", "in höchstens 100 Wörtern", "en moins
+  de 200 mots", "en menos de 100 palabras"; a limit of one line/sentence/word is brevity and
+  doesn't count), numeric targets ("under 200ms", "at least 16 GB", "10k req/s"), SLOs ("RPO of
+  5 minutes", "99.99% availability", "p99 < 100ms") and big-O bounds ("in O(n log n)",
+  "O(1) space"); output formats ("as JSON", "in a table", "als Tabelle", "en una tabla": 0.7,
+  1 with keys/fields/columns) and price caps ("under $1000": 0.7). The limiter word of such a
+  match is not counted again as a marker ("at most"); described material ("the essay is under
+  500 words", "a 940-word essay", "47 words per minute") is no limit.
+  ``v = min(1, points / 4)``: four or more interacting constraints reach the threshold on
+  their own.
 - ``domain``: specialist vocabulary (concurrency, distributed systems, algorithms, security,
   ML, sciences, medicine, economics, law, philosophy: 1 point per advanced term, 0.5 per
   common one) and CamelCase identifiers (0.5 each, up to 1); ``v = min(1, points / 3)``.
@@ -406,6 +419,22 @@ _MATH_EXPR = (
     ("function", 0.2, "(", re.compile(r"\b(?:det|sin|cos|tan|log|ln|exp|lim|gcd|lcm|Var|f|g)\s*\(")),
     ("symbols", 0.2, None, re.compile(r"[=≤≥≠≈∑∏∫√π∞∂∇∈∀∃⊂⊆∪∩·×÷±]")),
 )
+# Code inside the instruction, removed before looking for notation: `inline code`, a
+# definition from its signature to the end of the line ("def f(x): return x*2"), a lambda,
+# and code lines holding a token prose and formulas don't have (return, ==, "x.y(", ";" at
+# the end...). "f(x) = x^2" or "use induction to show 2^n > n" stay notation.
+_CODE_SPAN_RE = re.compile(
+    r"`[^`\n]+`|\bdef\s+[A-Za-z_]\w*\s*\([^)\n]*\)\s*(?:->[^:\n]*)?:[^\n]*"
+    r"|\b(?:function|func|fn|sub|void|int|float|double|bool|static)\s+[A-Za-z_]\w*\s*\([^)\n]*\)\s*"
+    r"(?:(?:->|:)\s*[\w<>\[\], ]+)?\{[^\n]*|\blambda\b[^:\n]{0,40}:[^\n]*")
+_CODE_TOKEN_RE = re.compile(
+    r"\b(?:return|print|printf|println|def|elif|None|null|nil|True|False|true|false|self|const|var|import)\b"
+    r"|==|!=|&&|\|\||[;{]\s*$|\b[A-Za-z_]\w*\.[A-Za-z_]\w*\s*\("
+    # assignment to, or call of, a lower-case name of 3+ characters (not "yt = ...", "PCl3(g)", "sin(x)")
+    r"|^\s*[a-z_][A-Za-z0-9_]{2,}\s*(?:\[[^\]\n]*\])?\s*[-+*/%]?=(?!=)"
+    r"|\b(?!(?:sin|cos|tan|log|exp|det|gcd|lcm|lim|max|min|sqrt|mod)\()[a-z_][A-Za-z0-9_]{2,}\(")
+# Statement starts that _is_code_line doesn't know: "if f(x) == 2: ...", "print(f(x))".
+_CODE_START_RE = re.compile(r"[ \t]*(?:if|for|while|elif|else|print|echo|console\.log|[a-z_][\w.]*\()")
 _TIME_DATE_RE = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b|\b\d{4}-\d{2}-\d{2}(?:T\S*)?|\b(?:1[89]|20)\d{2}s?\b")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _MATH_SYMBOL_CUE_RE = re.compile(r"[%$€£¥]|\b\d+:\d+:\d+\b|/(?:h|hr|hour|s|day|km|kg|min)\b")
@@ -413,6 +442,87 @@ _MATH_SYMBOL_CUE_RE = re.compile(r"[%$€£¥]|\b\d+:\d+:\d+\b|/(?:h|hr|hour|s|d
 # Numbered requirement lines and bullets.
 _NUMBERED_RE = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|\(\d{1,2}\))[ \t]+\S", re.M)
 _BULLET_RE = re.compile(r"^[ \t]*[-*•][ \t]+\S", re.M)
+
+# Constraints written as a limit on the answer or a number to meet, matched on the lower-cased
+# instruction: (label, points, regex, blank). Only the group "c" (else the whole match) is
+# blanked before the marker scan, so "at most 3 bullet points" counts once, not also as "at
+# most"; blank=False keeps the words for the other components (big-O's "n log n" is math).
+# A count of 2 or more: "in one line" / "in a single sentence" asks for brevity, which makes
+# the task easier, not harder.
+_NUM = (r"(?:(?!0*1\b)\d+(?:[.,]\d+)*k?|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty"
+        r"|fifty|hundred|zwei|drei|vier|fünf|zehn|deux|trois|quatre|cinq|dix|dos|tres|cuatro|cinco|diez)")
+# Describing the material ("the essay is under 500 words", "it has 3 paragraphs") is no limit.
+_NOT_DESCRIBED = (r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bhas )(?<!\bhad )(?<!\bhave )"
+                  r"(?<!\bit s )(?<!\bist )(?<!\best )(?<!\bes )")
+_LEN_UNITS = (r"(?:words?|sentences?|paragraphs?|paras|bullet[ -]?points?|bullets?|lines|characters?"
+              r"|chars|pages?|tokens|tweets?|slides?|satz|wort|zeile|seite"
+              r"|wörtern?|worten?|sätzen?|absätzen?|absatz|zeilen|stichpunkten?|seiten|zeichen"
+              r"|mots|phrases?|paragraphes?|lignes|caractères|puces"
+              r"|palabras|frases?|oraciones|párrafos?|líneas|caracteres|páginas|viñetas)")
+_LEN_LIMITERS = (
+    r"(?:(?:in|within|en)(?:\s+(?:under|fewer than|less than|no more than|not more than|at most"
+    r"|about|around|roughly|approximately|exactly|just|only|max(?:imum)?|a maximum of|no longer than"
+    r"|höchstens|maximal|genau|weniger als|moins de|exactement|au plus|menos de|exactamente|como máximo))?"
+    r"|under|below|at most|no more than|not more than|no longer than|fewer than|less than|up to|max(?:imum)?"
+    r"(?:\s+of)?|a maximum of|exactly|limit(?:ed)?\s+(?:it\s+|this\s+|yourself\s+)?to|not exceeding"
+    r"|keep\s+(?:it|this|them|the\s+\w+)\s+(?:to|under|below|within)|höchstens|maximal|weniger als"
+    r"|nicht mehr als|bis zu|moins de|au plus|au maximum|pas plus de|jusqu à|menos de|como máximo"
+    r"|no más de|máximo|hasta)")
+_CONSTRAINT_PATTERNS = (
+    ("length limit", 1.0, re.compile(
+        r"\b" + _NOT_DESCRIBED + _LEN_LIMITERS + r"\s+" + _NUM + r"[\s-]*" + _LEN_UNITS + r"\b(?!\s*(?:per|/)\b)"
+        r"|\b(?:with|using|mit)\s+(?:exactly\s+|only\s+|just\s+)?" + _NUM + r"[\s-]*(?:bullet[ -]?points?|bullets"
+        r"|sentences?|paragraphs?|words?)\b(?!\s*(?:per|/)\b)"
+        r"|\b(?:write|draft|compose|give|produce|create|generate|prepare|provide|need|want|in|as)\s+(?:me\s+|us\s+)?"
+        r"an?\s+(?:(?!0*1\b)\d+|two|three|four|five)[ -](?:word|sentence|paragraph|bullet)\b(?!s)"),
+     True),
+    ("target", 1.0, re.compile(
+        r"\b" + _NOT_DESCRIBED + r"(?:under|below|within|less than|lower than|at most|no more than|not more than"
+        r"|faster than|better than|max(?:imum)?(?: of)?|at least|above|more than|greater than|higher than"
+        r"|no less than|unter|weniger als|höchstens|mindestens|moins de|au moins|menos de|al menos)\s*"
+        r"\d+(?:[.,]\d+)*\s*(?:ms|µs|us|ns|milliseconds?|microseconds?|s|secs?|seconds?|sekunden|secondes"
+        r"|segundos|qps|rps|tps|req(?:uests)?\s*/\s*s|requests per second|[kmgt]i?b)(?!\w)"
+        r"|(?<!\w)(?:<=?|≤|>=?|≥)\s*\d+(?:[.,]\d+)*\s*(?:ms|µs|us|ns|s|[kmgt]i?b)(?!\w)"
+        r"|\b\d+(?:[.,]\d+)*\s*[km]?\s*(?:qps|rps|tps|req(?:uests)?\s*/\s*s(?:ec)?|requests per second)(?!\w)"), True),
+    # a price cap ("under $500"); floors such as "more than $10,000" mostly describe a case
+    ("price cap", 0.7, re.compile(
+        r"\b" + _NOT_DESCRIBED + r"(?:under|below|within|less than|at most|no more than|not more than"
+        r"|max(?:imum)?(?: of)?|unter|höchstens|moins de|menos de)\s*"
+        r"(?:[$€£]\s?\d+(?:[.,]\d+)*(?![\d$])(?:\s*[km]\b)?"
+        r"|\d+(?:[.,]\d+)*\s*(?:usd|eur|dollars?|euros?|[$€£])(?!\w))"), True),
+    ("SLO", 1.0, re.compile(
+        r"\b(?:rpo|rto|slo|sla|p50|p90|p95|p99|p999|latency|uptime|availability|durability|error rate)"
+        r"(?P<c>\s*(?:target\s+)?(?:of|<=?|≤|under|below|at most|=|:|within|must be|stays?\s+under)?\s*"
+        r"\d+(?:[.,]\d+)*\s*(?:ms|µs|s|sec|seconds?|min|mins|minutes?|h|hours?|%|nines)(?!\w))"
+        r"|\b\d{2,3}(?:[.,]\d+)?\s*%\s*(?:availability|uptime|sla|slo|durability|verfügbarkeit"
+        r"|disponibilit\w*)\b|\b(?:three|four|five|3|4|5)\s+nines\b"), True),
+    ("big-O", 1.0, re.compile(
+        r"\b(?:in|within|under|at most|better than|faster than|than|with|achieves?|requires?|using|runs? in)\s+"
+        r"(?:an?\s+)?(?:(?:worst[- ]case|amortized|expected|average)\s+)?[oθ]\([^)\n]{1,20}\)"
+        r"|(?<!\w)[oθ]\([^)\n]{1,20}\)\s*(?:time|space|memory|extra space|auxiliary space|or better|or less"
+        r"|worst[- ]case)\b"), False),
+    ("format", 0.7, re.compile(
+        r"\b(?:as|in|using|returns?|returning|output(?:ting)?|format(?:ted)?(?:\s+(?:it|them|this|the \w+))?"
+        r"\s+as|respond(?:\s+only)?\s+in|reply(?:\s+only)?\s+in|answer(?:\s+only)?\s+in|als|im|in einer|en|au|sous"
+        r"(?:\s+la)?\s+forme(?:\s+d\s*une?|\s+de)?|como|en una|en formato)\s+"
+        r"(?:(?:a|an|the|one|valid|proper|strict|single|well[ -]formed|plain|markdown|format|formato|un|une)\s+){0,3}"
+        r"(?P<c>(?:json|yaml|yml|xml|csv|tsv|toml|html|latex|markdown|table|tabelle|tableau|tabla|bulleted list"
+        r"|numbered list|bullet(?:ed)?[ -]?points?|bullet list|checklist|aufzählung|liste à puces|lista)\b"
+        r"(?!\s+(?:file|files|parser|library|libraries|string|strings|data|payload|document|documents|of)\b)"
+        r"(?:[ -](?:object|array|schema|table|list|format|formatted|objekt|format))?"
+        r"(?:\s*,?\s*(?:with|containing|having|using|mit|avec|con)\s+(?:the\s+|den\s+|les\s+|las\s+|los\s+)?"
+        r"(?:keys?|fields?|columns?|properties|attributes|headers|schlüsseln?|feldern|spalten|clés|champs"
+        r"|colonnes|claves|campos|columnas)\b)?)"), True),
+)
+_KEYS_RE = re.compile(r"\b(?:keys?|fields?|columns?|properties|attributes|headers|schlüsseln?|feldern|spalten"
+                      r"|clés|champs|colonnes|claves|campos|columnas)\b")
+_DIGIT_RE = re.compile(r"\d")
+_LEN_NEEDLES = ("word", "sentence", "para", "bullet", "point", "line", "char", "page", "item", "token", "tweet",
+                "slide", "step", "wört", "wort", "satz", "sätz", "zeile", "stichpunkt", "seite", "zeichen",
+                "mots", "phrase", "lignes", "caract", "puces", "palabra", "frase", "oracion", "párrafo",
+                "línea", "página", "viñeta")
+_CONSTRAINT_NEEDLES = ("json", "yaml", "yml", "xml", "csv", "tsv", "toml", "html", "latex", "markdown", "tab",
+                       "bullet", "list", "aufzählung", "puces", "nines", "%")
 
 _CAMEL_RE = re.compile(r"\b[a-z]+[A-Z]\w*[a-z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b")
 
@@ -656,6 +766,7 @@ def _math(proof: dict[str, float], terms: dict[str, float], ask: str, has_code: 
         points += sum(terms.values())
         bits.append("terms: " + _fmt(terms, 4))
     if not has_code:
+        ask = _without_code(ask)
         names, expr = [], 0.0
         for name, pts, needs, rx in _MATH_EXPR:
             if (needs is None or needs in ask) and rx.search(ask):
@@ -674,6 +785,49 @@ def _math(proof: dict[str, float], terms: dict[str, float], ask: str, has_code: 
                 points += min(1.0, 0.15 * quantities + 0.1 * cues)
                 bits.append(f"word problem: {quantities} quantities, {cues} arithmetic cues")
     return min(1.0, points), "; ".join(bits) if bits else "no math"
+
+
+def _without_code(ask: str) -> str:
+    """``ask`` without the code in it (see :data:`_CODE_SPAN_RE`), for math notation."""
+    if "`" in ask or "(" in ask or "lambda" in ask:
+        ask = _CODE_SPAN_RE.sub(" ", ask)
+    if "\n" in ask or any(c in ask for c in ";{}=("):
+        ask = "\n".join(line for line in ask.split("\n")
+                        if not (_CODE_TOKEN_RE.search(line)
+                                and (_is_code_line(line) or _CODE_START_RE.match(line))))
+    return ask
+
+
+def _constraint_spans(low: str, seen: dict[str, float]) -> tuple[str, float]:
+    """Limits and targets in the lower-cased instruction part ``low`` (length limits,
+    numeric targets, SLOs, big-O bounds, output formats): their points, added to ``seen``,
+    and ``low`` with the counted words blanked for the marker scan."""
+    points = 0.0
+    has_digit = _DIGIT_RE.search(low) is not None
+    for label, pts, rx, blank in _CONSTRAINT_PATTERNS:
+        if label == "format":
+            if not any(k in low for k in _CONSTRAINT_NEEDLES):
+                continue
+        elif label == "length limit":
+            if not any(k in low for k in _LEN_NEEDLES):
+                continue
+        elif label in ("SLO", "big-O") and not has_digit and "nines" not in low and "o(" not in low:
+            continue
+        elif label == "target" and not has_digit:
+            continue
+        cut = []
+        for m in rx.finditer(low):
+            p = pts
+            if label == "format" and _KEYS_RE.search(m.group(0)):
+                p = 1.0  # a schema to follow
+            shown = f"{label}: {' '.join(m.group(0).split())[:40]}"
+            seen[shown] = seen.get(shown, 0.0) + p
+            points += p
+            if blank:
+                cut.append(m.span("c") if "c" in rx.groupindex and m.group("c") else m.span())
+        for a, b in reversed(cut):
+            low = low[:a] + " " * (b - a) + low[b:]
+    return low, points
 
 
 def _constraints(points: float, seen: dict[str, float], ask: str) -> tuple[float, str]:
@@ -733,7 +887,9 @@ def score_complexity(text: str, config: ComplexityConfig, *, images: int = 0,
     c_seen: dict[str, float] = {}
     all_words: list[str] = []
     for part in parts:
-        words = _WORD_RE.findall(part.lower())
+        low, found = _constraint_spans(part.lower(), c_seen)
+        c_points += found
+        words = _WORD_RE.findall(low)
         all_words += words
         for cat, shown, strength in _LEX.scan(words):
             if cat == "constraints":
