@@ -17,6 +17,7 @@ of the wrong type), so a damaged line is reported, never a crash.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import json
@@ -59,35 +60,108 @@ def load_or_create_key(directory: Path | None = None) -> bytes:
     directory = directory or state_dir()
     path = directory / KEY_FILE
     try:
-        data = _read_nofollow(path)
-        if len(data) >= 32:
-            return data[:32]
-        raise AuditError(f"audit key {path} is truncated ({len(data)} bytes, need 32); remove it to create a new one")
+        return read_key(path)
     except FileNotFoundError:
         pass
-    except OSError as exc:
-        raise AuditError(f"cannot read audit key {path}: {exc.strerror}") from None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{KEY_FILE}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, os.urandom(32))
-            os.fsync(fd)
+            try:
+                if os.write(fd, os.urandom(32)) != 32:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)  # atomic create-if-absent: the first process wins
+            except FileExistsError:
+                pass
         finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # atomic create-if-absent: the first process wins
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
+            _unlink_quietly(tmp)  # never leave a half-written key file behind (e.g. disk full)
         data = _read_nofollow(path)
         if len(data) < 32:
             raise AuditError(f"audit key {path} is truncated; remove it to create a new one")
         return data[:32]
     except OSError as exc:
         raise AuditError(f"cannot create audit key in {directory}: {exc.strerror}") from None
+
+
+def read_key(path: Path) -> bytes:
+    """The 32-byte HMAC key at ``path``, never created. Raises ``FileNotFoundError`` when there
+    is none, :class:`AuditError` when it is unusable (truncated, empty, a directory, unreadable)."""
+    try:
+        data = _read_nofollow(path)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise AuditError(f"audit key {path} is a directory, expected a 32-byte file") from None
+    except OSError as exc:
+        raise AuditError(f"cannot read audit key {path}: {exc.strerror or exc}") from None
+    if len(data) < 32:
+        raise AuditError(f"audit key {path} is truncated ({len(data)} bytes, need 32); remove it to create a new one")
+    return data[:32]
+
+
+def _unlink_quietly(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _loads(data):
+    """``json.loads`` that raises only ``ValueError``: a line nested thousands deep (``[[[[…``)
+    would otherwise raise ``RecursionError`` and stop every reader and writer."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+#: The highest ``seq`` a writer continues from (a larger or non-integer one is not a record's).
+_MAX_SEQ = 2 ** 62
+
+#: A rotated file's name: ``<stem>-<UTC time>.<suffix>``, as :meth:`AuditLog._rotate_if_needed` names it.
+_ROTATED_STAMP = r"-\d{8}T\d{12}Z"
+
+
+def _chain_seq(rec) -> int | None:
+    """The ``seq`` of a parsed line when it is a usable one (an integer, 0 <= seq < 2**62), else None."""
+    seq = rec.get("seq") if isinstance(rec, dict) else None
+    return seq if type(seq) is int and 0 <= seq < _MAX_SEQ else None
+
+
+def plain_file_name(name) -> bool:
+    """Whether ``name`` (a ``prev_file``) names a file in the log's own directory: a non-empty
+    string without a path separator, NUL, or ``.``/``..``."""
+    return (type(name) is str and name not in ("", ".", "..") and "/" not in name and "\0" not in name
+            and len(name) <= 255)
+
+
+def _is_hash(value) -> bool:
+    return type(value) is str and re.fullmatch(r"[0-9a-f]{64}", value) is not None
+
+
+def _open_regular(path: Path, what: str = "audit log", hint: str = " (check audit.path in the policy)"):
+    """Open ``path`` for reading (binary) without blocking on a FIFO; :class:`AuditError` when it
+    is a directory, not a regular file, or unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        fd = None
+    except OSError as exc:
+        raise AuditError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    import stat
+    mode = os.fstat(fd).st_mode if fd is not None else stat.S_IFDIR
+    if not stat.S_ISREG(mode):
+        if fd is not None:
+            os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise AuditError(f"cannot read {what} {path}: it is a directory, expected a file{hint}")
+        raise AuditError(f"cannot read {what} {path}: not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 def _read_nofollow(path: Path) -> bytes:
@@ -157,41 +231,57 @@ class AuditLog:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise AuditError(f"cannot open audit lock {self.lock_path}: {exc.strerror}") from None
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            os.close(fd)
+            raise AuditError(f"cannot lock audit lock {self.lock_path}: {exc.strerror}") from None
         return fd
 
     def _read_head(self) -> dict | None:
+        """The parsed head file, or None when it is missing or not JSON (even one nested too deeply)."""
         try:
-            return json.loads(self.head_path.read_bytes())
+            return _loads(self.head_path.read_bytes())
         except (OSError, ValueError):
             return None
 
     def _write_head(self, head: dict) -> None:
+        """Replace ``<log>.head`` atomically (a temporary file, fsynced, then renamed). Raises
+        ``OSError`` (the old head stays, and no temporary file is left) when it cannot."""
         tmp = self.head_path.with_name(f"{self.head_path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        data = json.dumps(head).encode()
         try:
-            os.write(fd, json.dumps(head).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.head_path)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                if os.write(fd, data) != len(data):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.head_path)
+        except OSError:
+            _unlink_quietly(tmp)
+            raise
 
     def _tail_problem(self, head, last: bytes | None, seq: int) -> str | None:
         """Why the log's end does not match ``<log>.head`` before an append (records removed,
         the last one altered, the head file missing or garbled), or None. The append records
         it in the new record (``audit_break``) rather than silently writing a fresh head over
-        the evidence; ``audit verify`` reports it. A head one record behind is a head write
-        that failed after its record: benign."""
+        the evidence; ``audit verify`` reports it. A head one record behind is a writer stopped
+        between its record and its head (a failed head write takes the record back): benign."""
         if head is None:
             if last is not None and self.head_path.exists():
                 return "head file unreadable or altered"
             if last is not None:
                 return "head file missing"
             return None
-        if not (isinstance(head, dict) and isinstance(head.get("seq"), int) and head["seq"] >= 0):
+        if not (isinstance(head, dict) and type(head.get("seq")) is int and 0 <= head["seq"] < _MAX_SEQ):
             return "head file unreadable or altered"
         if head.get("file") != self.path.name:
             return None  # a rotation's head for a file still to be written
+        if last is None and "prev_file" in head and not (plain_file_name(head["prev_file"])
+                                                         and _is_hash(head.get("hash"))):
+            return "head file altered: its prev_file is not a file name in the log's directory, or its hash not a hash"
         if last is None:
             return f"log emptied or removed: the head file recorded {head['seq']} record(s)" if head["seq"] else None
         if head["seq"] > seq:
@@ -208,15 +298,17 @@ class AuditLog:
         if size == 0:
             return None
         end = size - 1 if os.pread(fd, 1, size - 1) == b"\n" else size
-        pos, buf = end, b""
-        while pos > 0:  # buf holds bytes [pos, end)
+        pos, chunks = end, []
+        while pos > 0:  # chunks hold bytes [pos, end), last chunk first (no quadratic copying)
             step = min(65536, pos)
             pos -= step
-            buf = os.pread(fd, step, pos) + buf
-            nl = buf.rfind(b"\n")
+            chunk = os.pread(fd, step, pos)
+            nl = chunk.rfind(b"\n")
             if nl != -1:
-                return buf[nl + 1:]
-        return buf
+                chunks.append(chunk[nl + 1:])
+                break
+            chunks.append(chunk)
+        return b"".join(reversed(chunks))
 
     def _rotate_if_needed(self) -> None:
         """Rename a full log to ``<stem>-<UTC time>.jsonl``; the next record, first in a new
@@ -238,8 +330,12 @@ class AuditLog:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         rotated = self.path.with_name(f"{self.path.stem}-{stamp}{self.path.suffix}")
         os.rename(self.path, rotated)
-        self._write_head({"seq": 0, "hash": line_hash(last) if last else GENESIS, "file": self.path.name,
-                          "prev_file": rotated.name})
+        try:
+            self._write_head({"seq": 0, "hash": line_hash(last) if last else GENESIS, "file": self.path.name,
+                              "prev_file": rotated.name})
+        except OSError:
+            os.rename(rotated, self.path)  # no head for the new file: the log stays as it was
+            raise
 
     def append(self, record: dict) -> dict:
         """Append one record as one line, chained to the previous one, fsynced; returns the
@@ -248,7 +344,12 @@ class AuditLog:
         A line left incomplete by an earlier failure (e.g. disk full, or a killed writer) is
         closed with a newline first, so it never swallows this record; a write that fails
         part-way is truncated back. Raises :class:`AuditError` when the file cannot be
-        opened, locked or written.
+        opened, locked or written, and when ``<log>.head`` cannot be updated after it (e.g. disk
+        full): the record is then truncated back too, so the head never falls behind the log
+        (which the next append and ``audit verify`` would report as records added by hand).
+        A last line or head file that cannot be used (not JSON, nested too deeply, a ``seq``
+        that is not a line number, a ``prev_file`` outside the log's directory) is damage like any
+        other: the new record names it in ``audit_break`` and the append goes on.
         """
         import fcntl
 
@@ -264,16 +365,25 @@ class AuditLog:
                 raw_head = self._read_head()
                 head = raw_head if isinstance(raw_head, dict) else {}
                 last = self._last_line(fd, size)
+                unusable = None
                 if last is not None:
                     try:
-                        seq = int(json.loads(last)["seq"])
-                    except (ValueError, KeyError, TypeError):
-                        seq = _line_count(fd, size)  # an incomplete or foreign last line is a record: seq = line number
+                        seq = _chain_seq(_loads(last))
+                    except ValueError as exc:
+                        seq, why = None, ("nested too deeply" if str(exc) == "nested too deeply"
+                                          else "not JSON, cut short or altered")
+                    else:
+                        why = "no usable seq"
+                    if seq is None:  # an incomplete or foreign last line is a record: seq = line number
+                        seq = _line_count(fd, size)
+                        unusable = f"the last line (line {seq}) is not a chained record ({why})"
                     prev, prev_file = line_hash(last), None
                 else:
-                    seq, prev = 0, head.get("hash", GENESIS) if head.get("prev_file") else GENESIS
                     prev_file = head.get("prev_file")
-                broken = self._tail_problem(raw_head, last, seq)
+                    if not (prev_file and plain_file_name(prev_file) and _is_hash(head.get("hash"))):
+                        prev_file = None  # a head altered to point elsewhere is not copied (_tail_problem names it)
+                    seq, prev = 0, head["hash"] if prev_file else GENESIS
+                broken = self._tail_problem(raw_head, last, seq) or unusable
                 out = {"seq": seq + 1, "prev": prev, **({"prev_file": prev_file} if prev_file else {}),
                        **({"audit_break": broken} if broken else {}), **record}
                 line = json.dumps(out, ensure_ascii=False, separators=(",", ":"), default=str,
@@ -295,8 +405,16 @@ class AuditLog:
                     raise
                 try:
                     self._write_head({"seq": seq + 1, "hash": line_hash(line), "file": self.path.name})
-                except OSError:
-                    pass  # the record is on disk; the next append recomputes the head from the log itself
+                except OSError as exc:
+                    # A head left behind would read as records appended by hand once there is room
+                    # again: take the record back, so log and head agree, and report the failure.
+                    try:
+                        os.ftruncate(fd, size)
+                        os.fsync(fd)
+                    except OSError:
+                        pass
+                    raise AuditError(f"cannot write audit head file {self.head_path}: {exc.strerror}; "
+                                     "the record was not kept") from None
                 return out
             except OSError as exc:
                 raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
@@ -308,8 +426,21 @@ class AuditLog:
 
     def files(self) -> list[Path]:
         """Rotated files (oldest first) then the current log."""
-        rotated = sorted(self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"))
-        return rotated + ([self.path] if self.path.exists() else [])
+        return self.rotated_files() + ([self.path] if self.path.exists() else [])
+
+    def rotated_files(self) -> list[Path]:
+        """Rotated files, oldest first: only names exactly ``<stem>-<UTC time><suffix>`` (as
+        rotation names them; ``audit-notes.jsonl`` is not one), regular files only."""
+        import stat
+        pattern = re.compile(re.escape(self.path.stem) + _ROTATED_STAMP + re.escape(self.path.suffix))
+        out = []
+        for p in self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"):
+            try:
+                if pattern.fullmatch(p.name) and stat.S_ISREG(p.stat().st_mode):
+                    out.append(p)
+            except OSError:
+                continue
+        return sorted(out)
 
     def records(self, check=None) -> Iterator[dict]:
         """Yield each record of every file (rotated ones first), in order. Lines that are not a
@@ -320,21 +451,16 @@ class AuditLog:
         Raises :class:`AuditError` when a file cannot be read."""
         self.skipped, self.first_skipped = 0, None
         for path in self.files():
-            try:
-                fh = open(path, "rb")
-            except IsADirectoryError:
-                raise AuditError(f"cannot read audit log {path}: it is a directory, expected a file "
-                                 "(check audit.path in the policy)") from None
-            except OSError as exc:
-                raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
+            fh = _open_regular(path)
             with fh:
                 for n, raw in enumerate(fh, 1):
                     if not raw.strip():
                         continue
                     try:
-                        rec = json.loads(raw)
-                    except ValueError:
-                        rec, why = None, "not JSON (cut short or altered)"
+                        rec = _loads(raw)
+                    except ValueError as exc:
+                        rec, why = None, ("not JSON (nested too deeply)" if str(exc) == "nested too deeply"
+                                          else "not JSON (cut short or altered)")
                     else:
                         why = "not a JSON object" if not isinstance(rec, dict) else check(rec) if check else None
                     if why is None:
@@ -439,38 +565,42 @@ def _line_count(fd: int, size: int) -> int:
     return count + (last != b"\n")
 
 
-def verify(path: Path) -> tuple[int, list[str]]:
+def verify(path: Path, *, notes: list | None = None, head_expected: bool = True) -> tuple[int, list[str]]:
     """Walk one audit log file and check its hash chain.
 
     Returns ``(records, problems)``: the count of records read and, in order, one-line
     descriptions naming the line of each break (altered, inserted, removed, reordered or
-    incomplete records, or a tail that no longer matches ``<log>.head``). An empty list
-    means the chain verifies. Needs no key. Raises :class:`AuditError` when unreadable.
+    incomplete records, a ``prev_file`` that is not a file beside this one, or a tail that no
+    longer matches ``<log>.head``). An empty list means the chain verifies. Text taken from
+    the file (``audit_break``, ``prev_file``) is quoted as is, cut to 200 characters: the
+    caller escapes control characters before printing. ``head_expected`` False (a copy of the
+    log, e.g. on write-once storage, given by path) makes a missing head file a note (appended
+    to ``notes``, when given) rather than a break. Needs no key. Raises :class:`AuditError`
+    when unreadable.
     """
     path = Path(path)
     log = AuditLog(path)
     problems: list[str] = []
-    try:
-        fh = open(path, "rb")
-    except IsADirectoryError:
-        raise AuditError(f"cannot read audit log {path}: it is a directory, expected a file") from None
-    except OSError as exc:
-        raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
+    fh = _open_regular(path, hint="")
     prev_hash, count, last_seq = None, 0, 0
     with fh:
         for n, raw in enumerate(fh, 1):
             line = raw.rstrip(b"\n")
             try:
-                rec = json.loads(line)
-                seq, prev = int(rec["seq"]), rec["prev"]
-            except (ValueError, KeyError, TypeError):
+                rec = _loads(line)
+            except ValueError:
+                rec = None
+            seq = _chain_seq(rec)
+            if seq is None or "prev" not in rec:
                 problems.append(f"line {n}: not a complete chained record (altered or cut short)")
                 prev_hash, last_seq = line_hash(line), n
                 count += 1
                 continue
+            prev = rec["prev"]
             count += 1
             if rec.get("audit_break"):
-                problems.append(f"line {n}: the writer found the log altered before this record: {rec['audit_break']}")
+                problems.append(f"line {n}: the writer found the log altered before this record: "
+                                f"{_quote(rec['audit_break'])}")
             expected = last_seq + 1
             if seq != expected:
                 if seq > expected:
@@ -480,39 +610,67 @@ def verify(path: Path) -> tuple[int, list[str]]:
                     problems.append(f"line {n}: seq {seq}, expected {expected}: a record inserted, repeated or moved")
             if n == 1:
                 if rec.get("prev_file"):
-                    before = path.with_name(str(rec["prev_file"]))
-                    if not before.exists():
-                        problems.append(f"line 1: links to {rec['prev_file']}, which is missing (a rotated file removed)")
-                    else:
-                        tail = None
-                        with open(before, "rb") as bf:
-                            for braw in bf:
-                                if braw.strip():
-                                    tail = braw.rstrip(b"\n")
-                        if tail is None or line_hash(tail) != prev:
-                            problems.append(f"line 1: does not link to the last record of {rec['prev_file']}")
+                    problem = _link_problem(path, rec["prev_file"], prev)
+                    if problem:
+                        problems.append(f"line 1: {problem}")
                 elif prev != GENESIS:
                     problems.append("line 1: links to a previous record, but this is the first file")
             elif prev_hash is not None and prev != prev_hash:
                 problems.append(f"line {n}: does not follow line {n - 1} (line {n - 1} altered, "
                                 "or records removed, inserted or reordered)")
             prev_hash, last_seq = line_hash(line), seq
-    if path.resolve() == log.path.resolve():
-        head = log._read_head()
-        if log.head_path.exists() and not (isinstance(head, dict) and isinstance(head.get("seq"), int)
-                                           and head["seq"] >= 0):
-            problems.append(f"head file {log.head_path.name} is unreadable or altered")
-            head = None
-        rotated = re.search(r"-\d{8}T\d+Z$", path.stem) is not None  # rotated files have no head of their own
-        if count and head is None and not log.head_path.exists() and not rotated:
+    head = log._read_head()
+    if log.head_path.exists() and not (isinstance(head, dict) and type(head.get("seq")) is int
+                                       and 0 <= head["seq"] < _MAX_SEQ):
+        problems.append(f"head file {log.head_path.name} is unreadable or altered")
+        head = None
+    rotated = re.fullmatch(r".*" + _ROTATED_STAMP, path.stem) is not None  # rotated files have no head of their own
+    if count and head is None and not log.head_path.exists() and not rotated:
+        if head_expected:
             problems.append(f"head file {log.head_path.name} is missing: the end of the log cannot be checked")
-        if head and head.get("file") == path.name and head.get("seq"):
-            if head["seq"] != last_seq:
-                problems.append(f"end of log: the head file records seq {head['seq']}, the log ends at "
-                                f"seq {last_seq}: records removed from (or added to) the end")
-            elif head.get("hash") != prev_hash:
-                problems.append(f"line {count}: the last record was altered (its hash differs from the head file)")
+        elif notes is not None:
+            notes.append(f"no head file {log.head_path.name} beside this copy: its end (records cut from the tail) "
+                         "is not checked")
+    if head and head.get("file") == path.name and head.get("seq"):
+        if head["seq"] != last_seq:
+            problems.append(f"end of log: the head file records seq {head['seq']}, the log ends at "
+                            f"seq {last_seq}: records removed from (or added to) the end")
+        elif head.get("hash") != prev_hash:
+            problems.append(f"line {count}: the last record was altered (its hash differs from the head file)")
     return count, problems
+
+
+def _quote(value) -> str:
+    """Text from a record, for a problem line: as is when a string, else as JSON; cut to 200 characters."""
+    if type(value) is not str:
+        try:
+            value = json.dumps(value, ensure_ascii=False)
+        except (ValueError, TypeError, RecursionError):
+            value = "(unprintable)"
+    return value if len(value) <= 200 else value[:199] + "…"
+
+
+def _link_problem(path: Path, prev_file, prev) -> str | None:
+    """Why the first record of ``path`` does not link to the last record of ``prev_file`` (a file
+    in the same directory), or None."""
+    if not plain_file_name(prev_file):
+        return (f"links to {_quote(prev_file)}, which is not a file name in this directory "
+                "(the prev_file link is broken or altered)")
+    before = path.with_name(prev_file)
+    if not before.exists() and not before.is_symlink():
+        return f"links to {prev_file}, which is missing (a rotated file removed)"
+    try:
+        bf = _open_regular(before, "rotated audit log", hint="")
+    except AuditError:
+        return f"links to {prev_file}, which is not a readable regular file (the prev_file link is broken)"
+    tail = None
+    with bf:
+        for braw in bf:
+            if braw.strip():
+                tail = braw.rstrip(b"\n")
+    if tail is None or line_hash(tail) != prev:
+        return f"does not link to the last record of {prev_file}"
+    return None
 
 
 def verify_files(log: AuditLog) -> list[str]:
@@ -520,6 +678,6 @@ def verify_files(log: AuditLog) -> list[str]:
     the head says records were written, and the oldest file does not link to a missing one."""
     problems: list[str] = []
     head = log._read_head()
-    if not log.path.exists() and isinstance(head, dict) and (head.get("seq") or 0) > 0:
+    if not log.path.exists() and isinstance(head, dict) and type(head.get("seq")) is int and head["seq"] > 0:
         problems.append(f"{log.path.name} is missing, but its head file records {head['seq']} record(s)")
     return problems

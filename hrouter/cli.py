@@ -129,12 +129,10 @@ def _context(backend, sla, max_tokens, session):
 
 
 def _stdout_console(width: int = 200):
-    """A Rich console on stdout; off a terminal (and without COLUMNS) wide enough not to wrap rows."""
-    from rich.console import Console
-    out = Console(highlight=False)
-    if not out.is_terminal and not os.environ.get("COLUMNS"):
-        out = Console(highlight=False, width=width)
-    return out
+    """A Rich console on stdout; off a terminal (and without COLUMNS) wide enough not to wrap rows;
+    no escape codes at all under NO_COLOR (:func:`hrouter.render.stdout_console`)."""
+    from .render import stdout_console
+    return stdout_console(width)
 
 
 def _print_json(obj) -> None:
@@ -178,7 +176,10 @@ def ask(
     ctx = _context(backend, sla, max_tokens, session)
     router = Router(pol, probe_load=True)
     err = stderr_console()
+    seen = {"redacted": frozenset()}  # backends that get only the redacted copy (redact-then-send)
+
     def on_decision(decision) -> None:
+        seen["redacted"] = frozenset(c.name for c in decision.candidates if c.redacted and c.removed_by is None)
         if not quiet and not decision.refused:  # a refusal is reported once, by the error boundary
             print_route(err, decision)
 
@@ -209,7 +210,8 @@ def ask(
         stop_spinner()
         if previous is not None:
             from rich.text import Text
-            nxt = "trying its next host" if previous.host and previous.backend == name else f"falling back to {name}"
+            nxt = ("trying its next host" if previous.host and previous.backend == name
+                   else f"falling back to {name}" + (" (redacted)" if name in seen["redacted"] else ""))
             err.print(Text(f"{previous.backend} unavailable ({previous.error}); {nxt}", style="yellow"))
         start_spinner(name)
 
@@ -669,7 +671,8 @@ def audit_verify(
     """Walk the audit log and report the first broken, reordered, inserted or missing record.
 
     \b
-    Needs no key. Exit 0 when every chain verifies, 1 otherwise.
+    Needs no key. Exit 0 when every chain verifies, 1 otherwise. A PATH other than the
+    policy's log (e.g. a copy on write-once storage) may come without its head file: a note.
     Examples:
       hrouter audit verify
       hrouter audit verify ~/.local/state/hrouter/audit-20261129T120000000000Z.jsonl
@@ -688,16 +691,27 @@ def audit_verify(
             raise InputError(f"{path}: not a regular file, expected an audit log file")
     log = None if path else _audit_log(policy)
     files = [Path(path)] if path else log.files()
+    live = None
+    if path:  # the policy's own log, named by path, keeps its head: a missing one is a break there
+        from .audit import resolve_log_path
+        from .policy import load_policy
+        try:
+            live = resolve_log_path(load_policy(policy).audit.path).resolve()
+        except (HrouterError, OSError, RuntimeError):
+            live = None
     total, broken = 0, 0
     if log is not None:
         for problem in verify_files(log):
-            print(f"{log.path}: {problem}")
+            print(_printable(f"{log.path}: {problem}"))
             broken += 1
     for f in files:
-        count, problems = verify(f)
+        notes: list = []
+        count, problems = verify(f, notes=notes, head_expected=not path or f.resolve() == live)
         total += count
         for problem in problems:
-            print(f"{f}: {problem}")
+            print(_printable(f"{f}: {problem}"))  # audit_break, prev_file: text from the file, escaped
+        for note in notes:
+            print(_printable(f"{f}: note: {note}"))
         broken += bool(problems)
     if broken:
         print(f"BROKEN: {broken} problem file(s) of {len(files)} ({total} records read)")
@@ -725,27 +739,41 @@ def _parse_when(value: Optional[str], name: str):
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+def _window(since: Optional[str], until: Optional[str], default_since: bool = False):
+    """``(lo, hi)``: ``--since`` and ``--until`` as aware datetimes (None when not given); a
+    usage error when ``--since`` is later than ``--until`` (no record could match)."""
+    lo, hi = _parse_when(since, "--since"), _parse_when(until, "--until")
+    if lo is not None and hi is not None and lo > hi:
+        raise InputError(f"--since {since}{' (the default)' if default_since else ''} is later than --until "
+                         f"{until}: no record can match; give a --since before the --until")
+    return lo, hi
+
+
 def _request_view(log):
-    """Request records, plus a row for each egress record whose request never wrote its outcome
-    (a process killed mid-call): what left the machine is always listed. Lines that are not
-    records of the documented shape (:func:`hrouter.audit.record_problem`) are skipped, with a
-    warning naming the first."""
+    """Yield the request records in the log's order (rotated files first), then a row for each
+    egress record whose request never wrote its outcome (a process killed mid-call): what left
+    the machine is always listed. Lines that are not records of the documented shape
+    (:func:`hrouter.audit.record_problem`) are skipped, with a warning naming the first once the
+    log is read. Streams: only the ids of the requests read so far and the egress records still
+    waiting for their request are held, never the whole log."""
     from .audit import record_problem
-    requests, egress, seen = [], [], set()
+    seen, waiting, n = set(), {}, 0
     for rec in log.records(check=record_problem):
         kind = rec.get("type", "request")
         if kind == "request":
-            requests.append(rec)
-            seen.add(rec.get("id"))
+            rid = rec.get("id")
+            seen.add(rid)
+            waiting.pop(rid, None)
+            yield rec
         elif kind == "egress":
-            egress.append(rec)
-    for e in egress:
-        if e.get("request") not in seen:
-            requests.append({**e, "type": "request", "id": e.get("request"), "cloud_egress": True,
-                             "status": "no outcome record", "attempts": [{"backend": e.get("backend")}]})
+            rid = rec.get("request")
+            if rid not in seen:  # its request record (written when the call ends) may still come
+                waiting.setdefault(rid, []).append((n, rec))
+                n += 1
+    for _, e in sorted(pair for group in waiting.values() for pair in group):  # in the log's order
+        yield {**e, "type": "request", "id": e.get("request"), "cloud_egress": True,
+               "status": "no outcome record", "attempts": [{"backend": e.get("backend")}]}
     _warn_skipped(log)
-    requests.sort(key=lambda r: str(r.get("ts", "")))
-    return requests
 
 
 def _warn_skipped(log) -> None:
@@ -768,7 +796,8 @@ def _ts(rec):
 
 
 def _filtered_records(policy, since, until, backend, tier, egress, session, status):
-    lo, hi = _parse_when(since, "--since"), _parse_when(until, "--until")
+    """Yield ``(time, record)`` for each row of :func:`_request_view` that passes the filters."""
+    lo, hi = _window(since, until)
     for rec in _request_view(_audit_log(policy)):
         ts = _ts(rec)
         if ts is None:
@@ -785,11 +814,51 @@ def _filtered_records(policy, since, until, backend, tier, egress, session, stat
             continue
         if status and rec.get("status") != status:
             continue
-        yield rec
+        yield ts, rec
+
+
+def _newest(rows, limit: int) -> list:
+    """The ``limit`` newest records of ``rows`` (``(time, record)`` pairs), oldest first; records
+    with the same time keep the log's order. Holds at most ``limit`` records: a log appended in
+    time order would do with the last ``limit``, but concurrent writers (and clocks) can put a
+    record a little out of order, and this never depends on it."""
+    import heapq
+    top = heapq.nlargest(limit, ((ts, i, rec) for i, (ts, rec) in enumerate(rows)))
+    return [rec for _, _, rec in reversed(top)]
+
+
+def _json_text(obj) -> tuple[str, bool]:
+    """``obj`` as one line of strict JSON, and whether a non-finite number in it (NaN, Infinity:
+    Python's reader accepts them in a damaged or forged line, JSON has neither) was printed as
+    null. A lone surrogate (a ``\\ud800`` escape in the log: not text) keeps its ``\\u`` escape
+    (that line is then written with ASCII escapes), so the output is always valid UTF-8 JSON."""
+    import json
+    replaced = False
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        from .cli_learn import _finite
+        obj, replaced = _finite(obj), True
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(obj, ensure_ascii=True, allow_nan=False)
+    return text, replaced
+
+
+def _time_cell(rec: dict, ts) -> str:
+    """A record's time in UTC, ``YYYY-MM-DD HH:MM:SS``; as written when it cannot be converted
+    (a year-9999 time west of UTC)."""
+    from datetime import timezone
+    try:
+        return ts.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError):
+        return _printable(str(rec.get("ts", ""))[:25].replace("T", " "))
 
 
 def _show_log(limit, since, until, backend, tier, egress, session, status, as_json, policy) -> None:
-    from collections import deque
     if tier is not None and tier not in ("public", "internal", "confidential"):
         raise InputError(f"--tier must be public, internal or confidential, got {tier!r}")
     if status is not None and status not in ("ok", "error", "refused", "interrupted", "no outcome record"):
@@ -797,11 +866,16 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
     for name, value in (("--backend", backend), ("--session", session)):
         if value is not None and not value.strip():
             raise InputError(f"{name} is empty: give a {name[2:]} name, or leave the option out for all")
-    recs = deque(_filtered_records(policy, since, until, backend, tier, egress, session, status), maxlen=limit)
+    recs = _newest(_filtered_records(policy, since, until, backend, tier, egress, session, status), limit)
     if as_json:
-        import json
+        nonfinite = 0
         for rec in recs:
-            sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            text, replaced = _json_text(rec)
+            nonfinite += replaced
+            sys.stdout.write(text + "\n")
+        if nonfinite:
+            sys.stderr.write(f"hrouter: warning: {nonfinite} record(s) hold a non-finite number (NaN or Infinity, "
+                             "which JSON has not), printed as null\n")
         return
     from rich.table import Table
     from rich.text import Text
@@ -812,7 +886,7 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
                       ("USD", "right"), ("TTFT ms", "right"), ("egress", "left")):
         table.add_column(col, justify=just)
     for r in recs:
-        table.add_row(Text(_printable(str(r.get("ts", ""))[:19].replace("T", " "))),
+        table.add_row(Text(_time_cell(r, _ts(r))),
                       Text(_printable(str(r.get("session") or ""))),
                       Text(_printable(str(r.get("backend") or "-"))), Text(_printable(str(r.get("zone") or "-"))),
                       Text(_printable(str(r.get("tier")))), Text(_printable(str(r.get("rule")))),
@@ -820,7 +894,7 @@ def _show_log(limit, since, until, backend, tier, egress, session, status, as_js
                       Text(f"{r.get('input_tokens', 0)}/{r.get('output_tokens', 0)}"),
                       Text(f"{r.get('cost_usd') or 0:.4f}"),
                       Text("-" if r.get("ttft_ms") is None else f"{r['ttft_ms']:.0f}"),
-                      Text(_egress_cell(r)))
+                      Text(_printable(_egress_cell(r))))
     out = _stdout_console(200)
     out.print(table)
     stderr_console().print(Text(f"{len(recs)} record(s)", style="dim"))
@@ -865,7 +939,7 @@ _LogJson = typer.Option(False, "--json", help="JSON lines on stdout.")
 @app.command("log", short_help="Recent audit records as a table (or --json lines).")
 def log_cmd(n: int = _LogN, since: Optional[str] = _Since, until: Optional[str] = _Until,
             backend: Optional[str] = _Backend, tier: Optional[str] = _Tier, egress: Optional[bool] = _Egress,
-            session: Optional[str] = SessionOpt, status: Optional[str] = _Status, as_json: bool = _LogJson,
+            session: Optional[str] = LogSessionOpt, status: Optional[str] = _Status, as_json: bool = _LogJson,
             policy: Optional[str] = PolicyOpt) -> None:
     """Show recent audit records, rotated files included; newest last.
 
@@ -896,7 +970,8 @@ def audit_match(
     Examples:
       hrouter audit match -f contract.txt "Summarize this"
     """
-    from .audit import default_key_path, prompt_hmac, record_problem
+    from .audit import default_key_path, prompt_hmac, read_key, record_problem
+    from .errors import AuditError
     try:
         p = _read_prompt(prompt, files, None, no_stdin, "audit match")
     except InputError as exc:
@@ -906,9 +981,11 @@ def audit_match(
                          "-f FILE or stdin, e.g. hrouter audit match -f contract.txt \"Summarize this\"") from None
     key_path = default_key_path()
     try:
-        key = key_path.read_bytes()[:32]
-    except OSError:
+        key = read_key(key_path)
+    except FileNotFoundError:
         raise InputError(f"no audit key at {key_path}: nothing was recorded by this installation") from None
+    except AuditError as exc:  # truncated, empty, a directory: no match is possible, and that is not "no record"
+        raise InputError(str(exc)) from None
     digest = prompt_hmac(p.text, key)
     log = _audit_log(policy)
     malformed: list = []  # matching records not of the documented shape: still evidence, never trusted
@@ -953,12 +1030,13 @@ def stats_cmd(
     since: Optional[str] = typer.Option("7d", "--since", metavar="WHEN", help="e.g. 24h, 7d, 30d, or an ISO time."),
     until: Optional[str] = _Until,
     by: str = typer.Option("day", "--by", metavar="hour|day", help="Bucket size for the split over time."),
-    fmt: str = typer.Option("table", "--format", metavar="table|json|prometheus|otlp",
-                            help="prometheus: the text exposition format, for node_exporter's textfile collector; "
-                                 "otlp: push to an OpenTelemetry collector (needs the otel extra)."),
+    fmt: Optional[str] = typer.Option(None, "--format", metavar="table|json|prometheus|otlp", show_default=False,
+                                      help="table (the default); prometheus: the text exposition format, for "
+                                           "node_exporter's textfile collector; otlp: push to an OpenTelemetry "
+                                           "collector (needs the otel extra)."),
     otlp_endpoint: Optional[str] = typer.Option(None, "--otlp-endpoint", metavar="URL",
                                                 help="OTLP/HTTP metrics URL (default: OTEL_EXPORTER_OTLP_* env)."),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json (with another --format: a usage error)."),
     policy: Optional[str] = PolicyOpt,
 ) -> None:
     """Aggregate the audit log: the local/cloud split per bucket (flagging a sudden shift toward
@@ -974,20 +1052,29 @@ def stats_cmd(
     from .stats import compute_stats, public_stats, to_prometheus
     if by not in ("hour", "day"):
         raise InputError(f"--by must be hour or day, got {by!r}")
-    fmt = "json" if as_json else fmt
-    if fmt not in ("table", "json", "prometheus", "otlp"):
+    if fmt is not None and fmt not in ("table", "json", "prometheus", "otlp"):
         raise InputError(f"--format must be table, json, prometheus or otlp, got {fmt!r}")
+    if as_json and fmt not in (None, "json"):
+        raise InputError(f"--json and --format {fmt} contradict each other (--json is --format json): give one")
+    fmt = "json" if as_json else fmt or "table"
     if otlp_endpoint is not None and fmt != "otlp":
         raise InputError("--otlp-endpoint is only used with --format otlp; add --format otlp to push the metrics")
     if fmt == "otlp":
         from .otel import check_endpoint
         check_endpoint(otlp_endpoint, "--otlp-endpoint")
-    lo, hi = _parse_when(since, "--since"), _parse_when(until, "--until")
+    lo, hi = _window(since, until, default_since=since == "7d")
     log = _audit_log(policy)
-    st = compute_stats(_request_view(log), by=by, since=lo, until=hi, checked=True)
+    st = compute_stats(_request_view(log), by=by, since=lo, until=hi, checked=True)  # streamed, never all held
     st["skipped"] += log.skipped  # lines the log reader already left out (warned about on stderr)
+    absurd = st["_implausible"]
+    if absurd["count"]:
+        sys.stderr.write(f"hrouter: warning: left out {absurd['count']} record(s) with an implausible value "
+                         f"(first: {_printable(absurd['first'])}); they count in skipped\n")
     if fmt == "json":
-        _print_json(public_stats(st))
+        text, replaced = _json_text(public_stats(st))  # strict JSON: LIMITS keep every sum finite
+        if replaced:
+            sys.stderr.write("hrouter: warning: a non-finite number in the stats is printed as null\n")
+        sys.stdout.write(text + "\n")
         return
     if fmt == "prometheus":
         sys.stdout.write(to_prometheus(st))
@@ -1001,9 +1088,9 @@ def stats_cmd(
     from rich.text import Text
     out = _stdout_console(160)
     why = {"refused": "refused", "error": "failed", "interrupted": "interrupted"}
-    unserved = ", ".join(f"{n} {why.get(k, k)}" for k, n in sorted(st["not_served_by_status"].items(),
-                                                                   key=lambda kv: (-kv[1], str(kv[0]))))
-    out.print(Text(f"{st['requests']} request(s) since {since}: {st['local']} served locally, {st['cloud']} sent to "
+    unserved = ", ".join(f"{n} {why.get(k, _printable(str(k)))}" for k, n in sorted(
+        st["not_served_by_status"].items(), key=lambda kv: (-kv[1], str(kv[0]))))
+    out.print(Text(f"{st['requests']} request(s) since {_printable(since)}: {st['local']} served locally, {st['cloud']} sent to "
                    f"the cloud, {st['not_served']} not served" + (f" ({unserved})" if unserved else "")
                    + f"; cloud share {st['cloud_share']:.0%}; "
                    f"{st['fallbacks']} fallback(s), {st['refusals']} refusal(s)", style="bold"))
@@ -1028,7 +1115,7 @@ def stats_cmd(
     def pair(d):
         return "/".join("-" if d[k] is None else f"{d[k]:.0f}" for k in ("p50", "p95"))
     for name, b in sorted(st["backends"].items()):
-        per.add_row(Text(name), Text(str(b["zone"])), str(b["requests"]), str(b["input_tokens"]),
+        per.add_row(Text(_printable(name)), Text(_printable(str(b["zone"]))), str(b["requests"]), str(b["input_tokens"]),
                     str(b["output_tokens"]), f"{b['cost_usd']:.4f}", pair(b["ttft_ms"]), pair(b["latency_ms"]))
     out.print(per)
     for title, counts in (("tier", st["tiers"]), ("rule", st["rules"]), ("status", st["statuses"])):
@@ -1036,7 +1123,7 @@ def stats_cmd(
         t.add_column(title)
         t.add_column("requests", justify="right")
         for k, v in sorted(counts.items(), key=lambda kv: -kv[1]):
-            t.add_row(Text(str(k)), str(v))
+            t.add_row(Text(_printable(str(k))), str(v))
         out.print(t)
     for sh in st["shifts"]:
         out.print(Text(f"warning: {sh['bucket']}: cloud share {sh['cloud_share']:.0%} vs trailing average "
@@ -1134,7 +1221,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 def _printable(text: str) -> str:
     """``text`` on one line with control characters escaped: server-supplied error text can
-    carry newlines or terminal escape codes, which must not forge lines or restyle stderr."""
+    carry newlines or terminal escape codes, which must not forge lines or restyle stderr. A lone
+    surrogate (a JSON ``\\ud800`` escape: not text, and not encodable) is shown as ``\\ud800``."""
     out = []
     for ch in text:
         code = ord(ch)
@@ -1142,6 +1230,8 @@ def _printable(text: str) -> str:
             out.append(" ")
         elif code < 32 or code == 127 or 0x80 <= code < 0xA0:
             out.append(f"\\x{code:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
         else:
             out.append(ch)
     return "".join(out)

@@ -121,14 +121,41 @@ def _num(x: Optional[float], digits: int = 3) -> str:
 
 # --------------------------------------------------------------------------- feedback
 
+def _usable_id(rid) -> bool:
+    """Whether ``rid`` (a record's ``id``) can name a request: a non-empty string of printable
+    text (no control characters, no lone surrogate from a ``\\ud800`` escape). hrouter writes
+    32 hex digits; anything else is a damaged or forged line, never a request to label."""
+    return isinstance(rid, str) and rid.strip() != "" and rid.isprintable()
+
+
+def _is_text(value) -> bool:
+    """Whether ``value`` is None or a string that is valid Unicode (no lone surrogate, which a
+    ``\\ud800`` escape in a damaged or forged line gives, and which can be neither stored nor printed)."""
+    if value is None or (isinstance(value, str) and value.isascii()):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+#: The fields of an audit record a label copies (besides its ``id``).
+_LABEL_FIELDS = ("backend", "zone", "tier", "prompt")
+
+
 def _find_audit(pol, request_id: Optional[str]):
     """(record, log path): the newest answered request (``request_id`` None) or the request whose
-    id is ``request_id`` or starts with it (8+ characters, unique)."""
+    id is ``request_id`` or starts with it (8+ characters, unique). Records without a usable id
+    (:func:`_usable_id`) are never picked."""
     from .audit import AuditLog, record_problem, resolve_log_path
     log = AuditLog(resolve_log_path(pol.audit.path))
     found, matches = None, set()
     for rec in log.records(check=record_problem):  # a damaged line is no request to label
-        if rec.get("type", "request") != "request":
+        if (rec.get("type", "request") != "request" or not _usable_id(rec.get("id"))
+                or not all(_is_text(rec.get(k)) for k in _LABEL_FIELDS)):
             continue
         if request_id is None:
             if rec.get("status") == "ok":
@@ -150,6 +177,9 @@ def _feedback_label(pol, target: str, label: str, note: Optional[str]) -> dict:
     from .state import StateDB
     rec, log_path = (None, None)
     rid = None if target == "last" else target
+    if rid is not None and not _usable_id(rid):
+        raise InputError(f"feedback: {rid!r} is not a request id: give the audit record's 'id' (32 hex digits, "
+                         "or 8+ leading ones; hrouter log --json | jq .id) or 'last'")
     if rid is None:
         rec, log_path = _find_audit(pol, None)
         if rec is None:
@@ -291,6 +321,8 @@ def feedback_cmd(
         return
     if subset:
         raise InputError("--subset applies to `hrouter feedback import FILE` only")
+    if not _is_text(note):
+        raise InputError("--note is not valid UTF-8 text")
     label = value.strip().lower()
     if label not in ("good", "bad"):
         raise InputError(f"feedback: the label must be good or bad, not {value!r} "
@@ -304,7 +336,8 @@ def feedback_cmd(
                 "(it says nothing about the local model)")
     else:
         what = f"a local answer ({result['backend']}): local_ok {str(result['local_ok']).lower()}"
-    print(f"labelled {result['request_id']} {label}: {what}")
+    from .cli import _printable
+    print(_printable(f"labelled {result['request_id']} {label}: {what}"))
 
 
 # --------------------------------------------------------------------------- train

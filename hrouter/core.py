@@ -122,14 +122,39 @@ class AskResult:
                 "model_version": self.model_version, "zone": self.zone, "host": self.host,
                 "decision": self.decision.to_json(),
                 "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                          "cost_usd": round(self.cost_usd, 6),
+                          "cost_usd": _usd(self.cost_usd),
                           **({"estimated": True} if self.usage_estimated else {})},
                 "ttft_ms": _r(self.ttft_ms), "latency_ms": _r(self.latency_ms), "stop_reason": self.stop_reason,
                 "status": self.status, "attempts": [a.to_json() for a in self.attempts]}
 
 
 def _r(x: float | None) -> float | None:
-    return None if x is None else round(x, 1)
+    return None if x is None or not _finite(x) else round(x, 1)
+
+
+def _finite(x) -> bool:
+    try:
+        return x == x and x not in (float("inf"), float("-inf"))
+    except TypeError:
+        return False
+
+
+def _usd(x: float | None) -> float | None:
+    """A USD amount for JSON: rounded to the micro-dollar; None when not finite (a cost that
+    overflowed: JSON has no infinity, and the record must still be written)."""
+    return None if x is None or not _finite(x) else round(x, 6)
+
+
+def _json_safe(value):
+    """``value`` (a record: dicts, lists, scalars) with every non-finite float replaced by None, so
+    the audit writer (strict JSON) never refuses — and so never loses — a record."""
+    if isinstance(value, float):
+        return value if _finite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 class HostState:
@@ -631,9 +656,12 @@ class Router:
                             continue  # the pool's next host (tried ones are left out)
                         break
                     except BaseException:
-                        if attempt.sent and reservation is not None:
-                            # sent, then interrupted: the provider may bill it; charge the reservation
-                            self._state_op("settle", reservation, reservation.amount_usd)
+                        if attempt.sent:
+                            # Sent, then interrupted (Ctrl-C, SIGTERM, stdout gone): the provider bills
+                            # what it consumed; record it and charge the session for it.
+                            attempt.latency_ms = (time.perf_counter() - t0) * 1000
+                            self._charge_partial(name, cfg, decision, completion, result, reservation,
+                                                 context.session, host)
                         else:
                             self._state_op("release", reservation)
                         raise
@@ -683,6 +711,11 @@ class Router:
             raise
         except AuditError:
             raise
+        except RefusedError as exc:  # a refusal stays exit 3 even when its record cannot be written (disk full)
+            if result.status != "refused":  # not yet recorded (raised mid-dispatch): record it, best effort
+                result.status = "error"
+                self._audit_quietly(prompt, result, context, f"{type(exc).__name__}: {exc}")
+            raise
         except Exception as exc:  # e.g. the reader of stdout went away mid-answer: still audited
             result.status = "error"
             self._audit(prompt, result, context, error=f"{type(exc).__name__}: {exc}")
@@ -697,7 +730,7 @@ class Router:
             return None
         try:
             return getattr(self._db(), op)(*args)
-        except StateError:
+        except (StateError, ValueError):  # ValueError: an amount that is NaN (a Price built in code)
             return None
 
     def _acquire_slot(self, name: str, cfg, *, last: bool, on_notice=None):
@@ -780,7 +813,7 @@ class Router:
         try:
             return self._db().reserve(session or "default", name, estimate, ceiling_usd=budget.session_usd,
                                       window_s=self._window_s())
-        except StateError:
+        except (StateError, ValueError):  # ValueError: a NaN estimate; refuse (fail closed)
             return None
 
     def _after_failure(self, name: str, attempt: Attempt, exc: BackendError, reservation, *, billed: bool,
@@ -803,6 +836,38 @@ class Router:
             # A server's retry-after (429, 529, 503) is honoured: the backend stays last until then.
             seconds = max(self.policy.dispatch.cooldown_s, getattr(exc, "retry_after_s", None) or 0.0)
             self._state_op("cool_down", name if host is None else host_key(name, host), seconds, what)
+
+    def _charge_partial(self, name: str, cfg, decision: Decision, completion, result: AskResult, reservation,
+                        session: str | None, host: str | None) -> None:
+        """A call interrupted after the prompt was sent: fill ``result`` with what it consumed —
+        the backend, the input tokens (the server's count, else hrouter's estimate of the prompt),
+        the output tokens received so far (the server's count, or hrouter's count of the text
+        received when that is higher) and their cost — and charge it to the session: settle the
+        reservation with it, or record it as spend. Never raises for the state db."""
+        try:
+            from .signals.tokens import estimate_tokens
+            usage = completion.usage
+            received = estimate_tokens(completion.text) if completion.text else 0
+            input_tokens = usage.input_tokens or decision.tokens
+            output_tokens = max(usage.output_tokens, received)
+            result.backend, result.model, result.zone = name, completion.model or cfg.model, cfg.zone
+            result.host, result.model_version = host, completion.model_version
+            result.request_id = completion.request_id
+            result.completion = completion.text
+            result.input_tokens, result.output_tokens = input_tokens, output_tokens
+            result.usage_estimated = (usage.estimated or not usage.input_tokens
+                                      or output_tokens > usage.output_tokens)
+            result.cost_usd = cfg.price.cost_usd(input_tokens, output_tokens)
+            result.ttft_ms = result.attempts[-1].ttft_ms if result.attempts else None
+            result.latency_ms = result.attempts[-1].latency_ms if result.attempts else None
+        except Exception:  # accounting must not mask the interruption; charge the reservation at least
+            self._state_op("settle", reservation, reservation.amount_usd if reservation else 0.0)
+            return
+        cost = result.cost_usd if _finite(result.cost_usd) else float("inf")
+        if reservation is not None:
+            self._state_op("settle", reservation, cost)
+        elif cost > 0:
+            self._state_op("record_spend", session or "default", name, cost)
 
     def _after_success(self, name: str, attempt: Attempt, reservation, cost_usd: float, session: str | None,
                        host: str | None = None) -> None:
@@ -895,8 +960,8 @@ class Router:
             "input_tokens": result.input_tokens,
             "output_tokens": result.output_tokens,
             "usage_estimated": result.usage_estimated,
-            "estimated_cost_usd": None if d.estimated_cost_usd is None else round(d.estimated_cost_usd, 6),
-            "cost_usd": round(result.cost_usd, 6),
+            "estimated_cost_usd": _usd(d.estimated_cost_usd),
+            "cost_usd": _usd(result.cost_usd),
             "status": result.status,
             "error": error,
             "prompt_hmac": prompt_hmac(prompt.text, load_or_create_key()),
@@ -928,7 +993,9 @@ class Router:
                     # The judge's own words may quote the prompt: logged only where the prompt is.
                     record["judgement"]["outputs"] = {**record["judgement"]["outputs"],
                                                       "judge": {**judge, "reason": None}}
-        self._log().append(record)
+        if not _finite(result.cost_usd):
+            record["cost_error"] = "the cost overflowed (not a finite number): check the backend's price"
+        self._log().append(_json_safe(record))
         if result.status == "ok" and result.backend:
             self._remember(prompt, result)
 

@@ -6,7 +6,9 @@ Pushes the aggregates once over OTLP/HTTP (protobuf) to a collector: counters
 ``hrouter.requests.by_outcome`` {outcome: served_local, cloud, not_served} and histograms
 ``hrouter.ttft`` / ``hrouter.latency`` (ms) {backend}. Metric names follow the OpenTelemetry
 naming guidelines (dot-separated, unit in ``unit``). A failed export is one error line naming
-the endpoint and the reason (the exporter's own retry warnings are kept off stderr).
+the endpoint and the reason (the SDK's and the exporter's own warnings are kept off stderr); a
+value no OTLP data point can carry (a counter over 2**63 - 1, a non-finite number) is one error
+line naming the metric, before anything is sent.
 Off unless asked for; the packages are imported only here. :func:`check_endpoint` validates
 an endpoint (``--otlp-endpoint`` or the ``OTEL_EXPORTER_OTLP_*`` variables) without them, so a
 malformed URL is a usage error before anything is read or sent.
@@ -55,15 +57,66 @@ def export_otlp(stats: dict, endpoint: str | None = None, *, timeout_s: float = 
     exporter's own environment (``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`` /
     ``OTEL_EXPORTER_OTLP_ENDPOINT``). Returns the number of data points sent.
     Raises :class:`InputError` when the ``otel`` extra is not installed, and
-    :class:`hrouter.errors.HrouterError` when the collector rejects or cannot be reached.
+    :class:`hrouter.errors.HrouterError` when a value cannot be exported (named, nothing sent) or
+    the collector rejects or cannot be reached.
     """
+    import importlib
     try:
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
-        from opentelemetry.sdk.resources import Resource
+        for module in ("opentelemetry.exporter.otlp.proto.http.metric_exporter", "opentelemetry.sdk.metrics.export",
+                       "opentelemetry.sdk.resources"):
+            importlib.import_module(module)
     except ImportError:
         raise InputError("OpenTelemetry export needs the otel extra: pip install 'hrouter[otel]'") from None
+    _check_values(stats)
+    # The SDK and the exporter log on the `opentelemetry` loggers (a measurement ignored, each
+    # retry as a multi-line urllib3 error): keep those off stderr and say why it failed once.
+    capture = _Capture()
+    otel_logger = logging.getLogger("opentelemetry")
+    saved = otel_logger.propagate
+    otel_logger.addHandler(capture)
+    otel_logger.propagate = False
+    try:
+        return _export(stats, endpoint, timeout_s, capture)
+    finally:
+        otel_logger.removeHandler(capture)
+        otel_logger.propagate = saved
+
+
+#: The largest value of an integer OTLP data point (int64).
+INT64_MAX = 2**63 - 1
+
+
+def _check_values(stats: dict) -> None:
+    """Raise :class:`HrouterError` (one line, naming the metric) for a value no OTLP data point
+    can carry: an integer counter over :data:`INT64_MAX`, a negative or non-finite amount."""
+    import math
+    from .errors import HrouterError
+
+    def check(metric: str, labels: str, v) -> None:
+        bad = (v < 0 or v > INT64_MAX) if isinstance(v, int) else not (math.isfinite(v) and v >= 0)
+        if bad:
+            shown = f"{v:.3g}" if isinstance(v, float) or abs(v) > 10**15 else str(v)
+            raise HrouterError(f"OTLP export: {metric} {{{labels}}} is {shown}: not a value an OTLP counter can "
+                               f"carry (0 to {INT64_MAX:.3g}); nothing was sent")
+    for name, b in stats["backends"].items():
+        who = f"backend={name!r}"
+        check("hrouter.requests", who, b["requests"])
+        check("hrouter.tokens", who + ", direction='input'", b["input_tokens"])
+        check("hrouter.tokens", who + ", direction='output'", b["output_tokens"])
+        check("hrouter.cost", who, b["cost_usd"])
+        for metric, key in (("hrouter.ttft", "_ttft"), ("hrouter.latency", "_latency")):
+            for v in b.get(key, []):
+                check(metric, who, v)
+    for tier, n in stats["tiers"].items():
+        check("hrouter.requests.by_tier", f"tier={tier!r}", n)
+    check("hrouter.fallbacks", "", stats["fallbacks"])
+
+
+def _export(stats: dict, endpoint: str | None, timeout_s: float, capture: "_Capture") -> int:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
+    from opentelemetry.sdk.resources import Resource
     from . import __version__
     from .errors import HrouterError
 
@@ -103,20 +156,11 @@ def export_otlp(stats: dict, endpoint: str | None = None, *, timeout_s: float = 
     data = reader.get_metrics_data()
     exporter = OTLPMetricExporter(endpoint=endpoint, timeout=timeout_s)
     url = getattr(exporter, "_endpoint", None) or endpoint or "the configured collector"
-    # The exporter logs each retry (a multi-line urllib3 error) on the `opentelemetry` loggers;
-    # keep those off stderr and say why it failed once, in the error.
-    capture = _Capture()
-    otel_logger = logging.getLogger("opentelemetry")
-    saved = otel_logger.propagate
-    otel_logger.addHandler(capture)
-    otel_logger.propagate = False
     try:
         result = exporter.export(data)
     finally:
         exporter.shutdown()
         provider.shutdown()
-        otel_logger.removeHandler(capture)
-        otel_logger.propagate = saved
     if result != MetricExportResult.SUCCESS:
         why = capture.reason()
         raise HrouterError(f"OTLP export to {url} failed" + (f": {why}" if why else ""))
@@ -138,7 +182,11 @@ class _Capture(logging.Handler):
         tries = sum(1 for r in self.records if str(r.msg).startswith("Transient error"))
         for r in reversed(self.records):
             args = r.args if isinstance(r.args, tuple) else ()
-            if str(r.msg).startswith("Failed to export %s batch code"):
+            if str(r.msg).startswith("Failed to encode metrics batch"):
+                why = str(args[0]) if args else r.getMessage()
+                detail = why.rsplit(")) ", 1)[-1] if ")) " in why else why  # the SDK dumps the whole metric first
+                text = f"cannot encode the metrics: {detail}"
+            elif str(r.msg).startswith("Failed to export %s batch code"):
                 status, why = (args[1], args[2]) if len(args) >= 3 else (None, r.getMessage())
                 text = f"HTTP {status} {why}" if status else str(why)
             elif str(r.msg).startswith("Transient error") and args:
@@ -153,4 +201,7 @@ class _Capture(logging.Handler):
             if len(text) > 200:
                 text = text[:200] + "…"
             return text + (f" ({tries + 1} tries)" if tries else "")
-        return r.getMessage() if (r := (self.records[-1] if self.records else None)) else None
+        if not self.records:
+            return None
+        text = " ".join(self.records[-1].getMessage().split())  # one line, never a dump
+        return text if len(text) <= 200 else text[:200] + "…"

@@ -38,6 +38,13 @@ _TIER_CEILING: dict[str, tuple[str, ...]] = {
     "internal": ("local", "private-cloud"),
     "confidential": ("local",),
 }
+#: Upper bounds of numbers a policy may hold (beyond them the arithmetic of costs, clocks and
+#: budgets overflows: a 1e308 price makes every cost infinite, a 1e300 s timeout every request fail).
+MAX_PRICE_PER_MTOK = 1_000_000  # USD per million tokens
+MAX_TIMEOUT_S = 86_400  # s: timeout_s, connect_timeout_s (ttft_ms, latency.sla_ms: the same in ms)
+MAX_BUDGET_USD = 1_000_000_000  # budget.per_request_usd, budget.session_usd
+MAX_WINDOW_HOURS = 87_600  # budget.window_hours (ten years); judge.cache_ttl_s the same in s
+MAX_ROTATE_MB = 1_000_000  # audit.rotate_mb
 #: Per-kind defaults for fields a backend entry leaves out.
 KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "ollama": {"host": "http://127.0.0.1:11434", "context_window": 8192, "capability": 3,
@@ -79,14 +86,62 @@ def load_policy(path: str | os.PathLike | None = None, *, discover: bool = True)
     if chosen is None:
         return parse_policy(BUILTIN_POLICY.read_bytes(), source=str(BUILTIN_POLICY), builtin=True)
     try:
-        data = chosen.read_bytes()
+        data = read_regular_file(chosen, MAX_POLICY_BYTES)
     except FileNotFoundError:
         raise PolicyError("policy file not found", path=str(chosen)) from None
     except IsADirectoryError:
         raise PolicyError("is a directory, expected a YAML file", path=str(chosen)) from None
+    except NotRegularFileError as exc:
+        raise PolicyError(f"{exc}, expected a YAML file", path=str(chosen)) from None
+    except FileTooLargeError:
+        raise PolicyError(f"more than {MAX_POLICY_BYTES} bytes: too large for a policy file",
+                          path=str(chosen)) from None
     except OSError as exc:
-        raise PolicyError(f"cannot read policy file: {exc.strerror}", path=str(chosen)) from None
+        raise PolicyError(f"cannot read policy file: {exc.strerror or exc}", path=str(chosen)) from None
     return parse_policy(data, source=str(chosen))
+
+
+#: Policy files larger than this are refused (a policy is a few KB).
+MAX_POLICY_BYTES = 4 * 1024 * 1024
+
+
+class NotRegularFileError(OSError):
+    """The path names a device, FIFO or socket: only regular files are read."""
+
+
+class FileTooLargeError(OSError):
+    """The file holds more than the caller's limit."""
+
+
+def read_regular_file(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of the regular file at ``path`` (symlinks followed), at most ``limit`` of them.
+
+    Opened non-blocking (a FIFO never blocks the open) and checked with ``fstat`` before any read:
+    a directory raises IsADirectoryError, a device, FIFO or socket :class:`NotRegularFileError`
+    (``/dev/zero`` reports size 0 and never ends), more than ``limit`` bytes
+    :class:`FileTooLargeError` (at most ``limit + 1`` bytes are ever read). Other OSErrors pass."""
+    import stat
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            what = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
+                    or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            raise NotRegularFileError(f"is {what}" if not what.startswith("not") else what)
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise FileTooLargeError(f"more than {limit} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def parse_policy(data: bytes | str, *, source: str = "<policy>", builtin: bool = False) -> Policy:
@@ -282,21 +337,104 @@ def _yaml_number_hint(value, integer: bool) -> str:
     """A hint for a number PyYAML read as text: YAML 1.1 (PyYAML's dialect) reads ``1e30``,
     ``1_000.5e3`` without a dot in the mantissa or a sign in the exponent as a string; also
     ``"30"`` in quotes. Empty when ``value`` does not parse as a number."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 100:
         return ""
     try:
         number = float(value.replace("_", "")) if not integer else int(value.replace("_", ""))
-    except ValueError:
+    except (ValueError, OverflowError):
         return ""
     if number != number or number in (float("inf"), float("-inf")):
-        return ""
-    if not integer and "e" in value.lower():
-        mantissa, _, exponent = value.strip().lower().partition("e")
+        return f" ({_short(value.strip())} is too large for a number)"
+    text = value.strip()
+    if not integer and "e" in text.lower():
+        mantissa, _, exponent = text.lower().partition("e")
+        if number == 0 and any(c in "123456789" for c in mantissa):
+            # 1e-400 would read as 0.0 however it is spelt: do not suggest a spelling that underflows
+            return f" ({text} is too small for a number, it would read as 0: write 0 or a larger number)"
         mantissa = mantissa if "." in mantissa else mantissa + ".0"
         exponent = exponent if exponent[:1] in "+-" else "+" + exponent
-        return (f" (YAML 1.1 reads {value} as text: write {mantissa}e{exponent}, with a dot and a signed "
+        return (f" (YAML 1.1 reads {text} as text: write {mantissa}e{exponent}, with a dot and a signed "
                 "exponent, or a plain number)")
-    return f" (it is quoted or written as text: write {value.strip()} without quotes)"
+    if re.fullmatch(r"[-+]?0[0-9_]+", text):  # 08, 09: not octal, so text in YAML 1.1
+        return f" (YAML 1.1 reads {text} as text (a leading 0 means octal): write {int(text.replace('_', ''))})"
+    return f" (it is quoted or written as text: write {text} without quotes)"
+
+
+def _short(text: str, limit: int = 24) -> str:
+    """``text`` cut to ``limit`` characters, with its length when cut (a 400-digit number in an
+    error message helps nobody)."""
+    return text if len(text) <= limit else f"{text[:limit - 8]}…({len(text)} characters)"
+
+
+def _num(value) -> str:
+    """A number for an error message: repr, shortened when very long."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            text = str(value)
+        except ValueError:  # beyond the int-to-text digit limit
+            return "an integer too long to show"
+        return text if len(text) <= 24 else f"{text[:12]}…({len(text)} digits)"
+    return repr(value)
+
+
+def _secret_shown(value: str) -> str:
+    """``value`` masked like a secret: a short prefix and the length (``'sk-ant-…(43 chars)'``)."""
+    keep = min(7, len(value) // 4)
+    return repr(f"{value[:keep]}…({len(value)} chars)")
+
+
+def _looks_like_secret(value: str) -> bool:
+    """Whether ``value`` holds an API key, token or password (the tagger's api_key detector, or a
+    long mixed-case alphanumeric run without underscores, as random keys are)."""
+    try:
+        from .signals.sensitivity import detect_api_key
+        if list(detect_api_key(value)):
+            return True
+    except Exception:  # the detector failing must not hide the policy error; judge by shape
+        pass
+    return (len(value) >= 24 and "_" not in value and any(c.isdigit() for c in value)
+            and any(c.islower() for c in value) and any(c.isupper() for c in value))
+
+
+def _shown(value) -> str:
+    """``value`` for an error message: strings with any credential in them (tagger's api_key
+    detector: prefixed keys, passwords in URLs) masked, long text cut; numbers shortened."""
+    if not isinstance(value, str):
+        return _num(value)
+    text = value
+    try:
+        from .signals.sensitivity import detect_api_key
+        hits = sorted(detect_api_key(text), key=lambda h: h[0])
+    except Exception:  # fail closed: a value the detector cannot scan is not shown
+        return _secret_shown(text)
+    out, pos = [], 0
+    for hit in hits:
+        start, end, masked = hit[0], hit[1], hit[2]
+        if start < pos:
+            continue
+        out.append(text[pos:start] + masked)
+        pos = end
+    out.append(text[pos:])
+    text = "".join(out)
+    if text == value and _looks_like_secret(value):
+        return _secret_shown(value)
+    return repr(text if len(text) <= 200 else text[:200] + "…")
+
+
+def _yaml11_surprise(node, value) -> str | None:
+    """Why a plain (unquoted) scalar that YAML 1.1 (PyYAML) read as a number does not mean what
+    it looks like, or None: ``017`` is octal (15), ``1:30`` base 60 (90). Read from the node's
+    original text."""
+    if getattr(node, "style", None) or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    text = str(node.value).strip()
+    plain = text.replace("_", "")
+    if ":" in plain:
+        return (f"{text} is base 60 in YAML 1.1 (it reads as {_num(value)}): write the plain number you mean, "
+                f"e.g. {_num(value)}")
+    if re.fullmatch(r"[-+]?0[0-7]+", plain) and int(plain, 10) != value:
+        return f"{text} is octal in YAML 1.1 (it reads as {_num(value)}): write {int(plain, 10)}"
+    return None
 
 
 class _Validator:
@@ -337,7 +475,7 @@ class _Validator:
             return "a mapping"
         if isinstance(node, yaml.SequenceNode):
             return "a list"
-        return repr(node.value) if node.value != "" else "nothing"
+        return _shown(node.value) if node.value != "" else "nothing"
 
     def scalar(self, node, key: str):
         import yaml
@@ -349,41 +487,56 @@ class _Validator:
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or str(exc)
             self.fail(node, key, "bad value: " + " ".join(str(problem).split()))
+        except (ValueError, OverflowError):  # an integer past Python's 4300-digit conversion limit
+            self.fail(node, key, f"number too large ({len(node.value)} characters)")
 
     def string(self, node, key: str, *, choices: tuple[str, ...] | None = None, nullable=False) -> str | None:
         value = self.scalar(node, key)
         if value is None and nullable:
             return None
         if not isinstance(value, str) or value == "":
-            self.fail(node, key, f"must be a non-empty string, got {value!r}")
+            self.fail(node, key, f"must be a non-empty string, got {_shown(value)}")
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            self.fail(node, key, f"must not contain control characters, got {value!r}")
+            self.fail(node, key, f"must not contain control characters, got {_shown(value)}")
         if choices is not None and value not in choices:
-            self.fail(node, key, f"must be one of {', '.join(choices)} (got {value!r})")
+            self.fail(node, key, f"must be one of {', '.join(choices)} (got {_shown(value)})")
         return value
 
     def number(self, node, key: str, *, lo: float | None = None, hi: float | None = None,
-               nullable=False, integer=False) -> float | int | None:
+               nullable=False, integer=False, unit: str = "") -> float | int | None:
+        """A number (an int when ``integer``) in ``[lo, hi]``; ``unit`` names it in the bound's message.
+        Refused besides: NaN and infinities, integers too large for a float (a 400-digit budget),
+        and YAML 1.1 surprises read from the node's text (``017`` octal, ``1:30`` base 60)."""
         value = self.scalar(node, key)
         if value is None and nullable:
             return None
         ok_types = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, ok_types):
             what = "an integer" if integer else "a number"
-            self.fail(node, key, f"must be {what}{' or null' if nullable else ''}, got {value!r}"
+            self.fail(node, key, f"must be {what}{' or null' if nullable else ''}, got {_shown(value)}"
                       + _yaml_number_hint(value, integer))
-        if value != value or value in (float("inf"), float("-inf")):  # NaN, .inf
+        surprise = _yaml11_surprise(node, value)
+        if surprise:
+            self.fail(node, key, surprise)
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):  # NaN, .inf
             self.fail(node, key, f"must be a finite number, got {value!r}")
+        suffix = f" {unit}" if unit else ""
+        if not integer:
+            try:
+                float(value)
+            except OverflowError:  # an integer beyond any float: 400 digits
+                self.fail(node, key, f"must be <= {_num(hi)}{suffix}, got {_num(value)}" if hi is not None
+                          else f"too large a number, got {_num(value)}")
         if lo is not None and value < lo:
-            self.fail(node, key, f"must be >= {lo}, got {value!r}")
+            self.fail(node, key, f"must be >= {_num(lo)}{suffix}, got {_num(value)}")
         if hi is not None and value > hi:
-            self.fail(node, key, f"must be <= {hi}, got {value!r}")
+            self.fail(node, key, f"must be <= {_num(hi)}{suffix}, got {_num(value)}")
         return value
 
     def boolean(self, node, key: str) -> bool:
         value = self.scalar(node, key)
         if not isinstance(value, bool):
-            self.fail(node, key, f"must be true or false, got {value!r}")
+            self.fail(node, key, f"must be true or false, got {_shown(value)}")
         return value
 
     def string_list(self, node, key: str, *, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
@@ -405,7 +558,7 @@ class _Validator:
         vk, vn = top["version"]
         version = self.number(vn, "version", integer=True)
         if version != 1:
-            self.fail(vn, "version", f"unsupported policy version {version!r} (this hrouter reads version 1)")
+            self.fail(vn, "version", f"unsupported policy version {_num(version)} (this hrouter reads version 1)")
         if "backends" not in top:
             self.fail(root, "backends", "missing: declare at least one backend")
         backends = self.backends(top["backends"][1])
@@ -419,6 +572,10 @@ class _Validator:
         judgement = self.judgement(top, backends)
         warnings = []
         for name, cfg in backends.items():
+            if cfg.zone != "local" and not cfg.price.input_per_mtok and not cfg.price.output_per_mtok:
+                warnings.append(f"backends.{name}: zone {cfg.zone} with no price: cost estimates, budget caps "
+                                "and the audit log count its calls as free (set price: {input_per_mtok: ..., "
+                                "output_per_mtok: ...} from the provider's price page)")
             where = zone_mismatch(cfg)
             if where:
                 msg = (f"backends.{name}: declared zone local, but {where} is not a loopback or private "
@@ -474,7 +631,8 @@ class _Validator:
             if "timeout_ms" in m:
                 values["timeout_ms"] = float(self.number(m["timeout_ms"][1], "judge.timeout_ms", lo=50, hi=120_000))
             if "cache_ttl_s" in m:
-                values["cache_ttl_s"] = float(self.number(m["cache_ttl_s"][1], "judge.cache_ttl_s", lo=0))
+                values["cache_ttl_s"] = float(self.number(m["cache_ttl_s"][1], "judge.cache_ttl_s", lo=0,
+                                                          hi=MAX_WINDOW_HOURS * 3600, unit="s (ten years)"))
             judge = JudgeConfig(**values)
         if "cascade" in top:
             m = self.mapping(top["cascade"][1], "cascade", ("band", "second"))
@@ -541,10 +699,15 @@ class _Validator:
         if "api_key_env" in m:
             if kind != "openai":
                 self.fail(m["api_key_env"][0], f"{key}.api_key_env", "only for kind openai")
-            name = self.string(m["api_key_env"][1], f"{key}.api_key_env")
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                self.fail(m["api_key_env"][1], f"{key}.api_key_env",
-                          f"must be an environment variable name (the key itself never goes in the policy), got {name!r}")
+            vnode = m["api_key_env"][1]
+            raw = self.scalar(vnode, f"{key}.api_key_env")
+            if isinstance(raw, str) and raw and (not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", raw)
+                                                 or _looks_like_secret(raw)):
+                # Most likely the key itself: never echoed, not even in part beyond a prefix.
+                self.fail(vnode, f"{key}.api_key_env",
+                          "must be an environment variable name (the key itself never goes in the policy), "
+                          f"got {_secret_shown(raw)}")
+            name = self.string(vnode, f"{key}.api_key_env")
             values["api_key_env"] = name
         if "load_metrics" in m:
             values["load_metrics"] = self.string(m["load_metrics"][1], f"{key}.load_metrics", choices=("vllm",))
@@ -563,16 +726,20 @@ class _Validator:
                       "(without one it reaches the public Anthropic API)")
         if "price" in m:
             pm = self.mapping(m["price"][1], f"{key}.price", ("input_per_mtok", "output_per_mtok"))
-            values["price"] = Price(**{k: float(self.number(v, f"{key}.price.{k}", lo=0)) for k, (_, v) in pm.items()})
+            values["price"] = Price(**{k: float(self.number(v, f"{key}.price.{k}", lo=0, hi=MAX_PRICE_PER_MTOK,
+                                                            unit="USD per million tokens"))
+                                       for k, (_, v) in pm.items()})
         ints = {"max_tokens": (1, 1_000_000), "context_window": (1, 100_000_000), "capability": (1, 10),
                 "max_inflight": (1, 100_000)}
         for name, (lo, hi) in ints.items():
             if name in m:
                 values[name] = self.number(m[name][1], f"{key}.{name}", lo=lo, hi=hi, integer=True,
                                            nullable=(name == "max_inflight"))
-        for name in ("ttft_ms", "timeout_s", "connect_timeout_s"):
+        for name, hi, unit in (("ttft_ms", MAX_TIMEOUT_S * 1000, "ms (one day)"),
+                               ("timeout_s", MAX_TIMEOUT_S, "s (one day)"),
+                               ("connect_timeout_s", MAX_TIMEOUT_S, "s (one day)")):
             if name in m:
-                value = self.number(m[name][1], f"{key}.{name}", lo=0)
+                value = self.number(m[name][1], f"{key}.{name}", lo=0, hi=hi, unit=unit)
                 if value <= 0:
                     self.fail(m[name][1], f"{key}.{name}", f"must be > 0, got {value!r}")
                 values[name] = float(value)
@@ -600,7 +767,7 @@ class _Validator:
             url = self.url(item, f"{key}.hosts[{i}]", bare_ok=(kind == "ollama"))
             ident = _url_identity(url, kind)
             if ident in seen:
-                self.fail(item, f"{key}.hosts[{i}]", f"duplicate host {url!r} (same server as hosts[{seen[ident]}])")
+                self.fail(item, f"{key}.hosts[{i}]", f"duplicate host {_shown(url)} (same server as hosts[{seen[ident]}])")
             seen[ident] = i
             urls.append(url)
         return {"hosts": tuple(urls), "host": None, "base_url": None}
@@ -610,14 +777,14 @@ class _Validator:
         if value is None:
             return None
         if re.search(r"\s", value):
-            self.fail(node, key, f"must be a URL without spaces, got {value!r}")
+            self.fail(node, key, f"must be a URL without spaces, got {_shown(value)}")
         if "://" in value:
             scheme = value.split("://", 1)[0]
             if scheme not in ("http", "https"):
                 self.fail(node, key, f"scheme must be http or https, got {scheme!r}")
             full = value
         elif not bare_ok:
-            self.fail(node, key, f"must be an http(s) URL, got {value!r}")
+            self.fail(node, key, f"must be an http(s) URL, got {_shown(value)}")
         else:
             full = "http://" + value
         from urllib.parse import urlsplit
@@ -625,12 +792,12 @@ class _Validator:
             parts = urlsplit(full)
             parts.port  # raises ValueError when out of range or not a number
         except ValueError as exc:
-            self.fail(node, key, f"not a valid URL ({exc}): {value!r}")
+            self.fail(node, key, f"not a valid URL ({exc}): {_shown(value)}")
         if not parts.hostname:
-            self.fail(node, key, f"URL has no host: {value!r}")
+            self.fail(node, key, f"URL has no host: {_shown(value)}")
         problem = _host_problem(parts.hostname)
         if problem:
-            self.fail(node, key, f"{problem}: {value!r}")
+            self.fail(node, key, f"{problem}: {_shown(value)}")
         return value
 
     def sensitivity(self, node) -> SensitivityConfig:
@@ -659,7 +826,7 @@ class _Validator:
                     detectors[name] = value
                 else:
                     self.fail(vnode, f"sensitivity.detectors.{name}",
-                              f"must be a tier ({', '.join(TIERS)}) or off, got {value!r}")
+                              f"must be a tier ({', '.join(TIERS)}) or off, got {_shown(value)}")
         custom: list[CustomRule] = []
         if "custom" in m:
             import yaml
@@ -675,7 +842,7 @@ class _Validator:
             for i, d in enumerate(domains):
                 if not re.fullmatch(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", d):
                     self.fail(m["internal_domains"][1].value[i], f"sensitivity.internal_domains[{i}]",
-                              f"must be a domain suffix like .corp, got {d!r}")
+                              f"must be a domain suffix like .corp, got {_shown(d)}")
             domains = tuple(d if d.startswith(".") else "." + d for d in domains)
         redact: tuple[str, ...] = ()
         if "redact" in m:
@@ -733,18 +900,20 @@ class _Validator:
         m = self.mapping(node, "latency", ("sla_ms",))
         sla = None
         if "sla_ms" in m:
-            sla = self.number(m["sla_ms"][1], "latency.sla_ms", lo=1, nullable=True)
+            sla = self.number(m["sla_ms"][1], "latency.sla_ms", lo=1, hi=MAX_TIMEOUT_S * 1000, nullable=True,
+                              unit="ms (one day)")
         return LatencyConfig(sla_ms=float(sla) if sla is not None else None)
 
     def budget(self, node) -> BudgetConfig:
         m = self.mapping(node, "budget", ("per_request_usd", "session_usd", "downgrade_at", "window_hours"))
         values: dict[str, Any] = {}
         if "window_hours" in m:
-            v = self.number(m["window_hours"][1], "budget.window_hours", lo=0.001, nullable=True)
+            v = self.number(m["window_hours"][1], "budget.window_hours", lo=0.001, hi=MAX_WINDOW_HOURS,
+                            nullable=True, unit="hours (ten years)")
             values["window_hours"] = float(v) if v is not None else None
         for name in ("per_request_usd", "session_usd"):
             if name in m:
-                v = self.number(m[name][1], f"budget.{name}", lo=0, nullable=True)
+                v = self.number(m[name][1], f"budget.{name}", lo=0, hi=MAX_BUDGET_USD, nullable=True, unit="USD")
                 values[name] = float(v) if v is not None else None
         if "downgrade_at" in m:
             values["downgrade_at"] = float(self.number(m["downgrade_at"][1], "budget.downgrade_at", lo=0, hi=1))
@@ -761,11 +930,12 @@ class _Validator:
             value = self.scalar(m["log_prompt"][1], "audit.log_prompt")
             if value not in (True, False, "raw"):
                 self.fail(m["log_prompt"][1], "audit.log_prompt",
-                          f"must be false, true (findings masked) or raw, got {value!r}")
+                          f"must be false, true (findings masked) or raw, got {_shown(value)}")
             values["log_prompt"] = value
         if "required_for" in m:
             values["required_for"] = self.string(m["required_for"][1], "audit.required_for", choices=("all", "cloud"))
         if "rotate_mb" in m:
-            v = self.number(m["rotate_mb"][1], "audit.rotate_mb", lo=0.001, nullable=True)
+            v = self.number(m["rotate_mb"][1], "audit.rotate_mb", lo=0.001, hi=MAX_ROTATE_MB, nullable=True,
+                            unit="MB")
             values["rotate_mb"] = float(v) if v is not None else None
         return AuditConfig(**values)

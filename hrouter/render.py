@@ -1,8 +1,10 @@
 """Rich views of decisions and summaries, always written to stderr.
 
 Prompt-derived text is passed as :class:`rich.text.Text` (never as markup) so a
-prompt containing ``[bold]`` cannot restyle, or hide, anything. Rich honours
-``NO_COLOR`` and drops escape codes when stderr is not a terminal.
+prompt containing ``[bold]`` cannot restyle, or hide, anything. Every console is built by
+:func:`console`: escape codes only on a terminal, and none at all under ``NO_COLOR`` (set and
+not empty): Rich alone drops the colours but keeps bold, dim and the like, so this turns every
+style off.
 """
 
 from __future__ import annotations
@@ -18,8 +20,23 @@ from .router import Decision
 TIER_STYLE = {"public": "green", "internal": "yellow", "confidential": "bold red"}
 
 
+def no_color() -> bool:
+    """Whether ``NO_COLOR`` asks for no colour (set and not empty, as https://no-color.org says)."""
+    import os
+    return os.environ.get("NO_COLOR", "") != ""
+
+
+def console(**kwargs) -> Console:
+    """A Rich Console with ``kwargs``; under ``NO_COLOR`` it writes no escape codes at all (no
+    colour, and no bold, dim, underline or reverse either), even on a terminal."""
+    kwargs.setdefault("highlight", False)
+    if no_color():
+        kwargs["color_system"] = None
+    return Console(**kwargs)
+
+
 def stderr_console() -> Console:
-    """A Console on stderr (colour only on a terminal and without NO_COLOR).
+    """A Console on stderr (styles only on a terminal and without NO_COLOR).
 
     Off a terminal, lines are not wrapped at Rich's default 80 columns (``COLUMNS`` still
     wins), so logs and ``grep`` see one trace step per line.
@@ -33,7 +50,17 @@ def stderr_console() -> Console:
                 width = 160
         except (AttributeError, ValueError, OSError):
             width = 160
-    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True, width=width)
+    return console(stderr=True, emoji=False, soft_wrap=True, width=width)
+
+
+def stdout_console(width: int = 200) -> Console:
+    """A Console on stdout (styles only on a terminal and without NO_COLOR); off a terminal (and
+    without ``COLUMNS``) ``width`` columns wide, so table rows do not wrap."""
+    import os
+    out = console()
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out = console(width=width)
+    return out
 
 
 def _tier(tier: str) -> Text:

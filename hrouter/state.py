@@ -87,6 +87,10 @@ INLINE_CHECKPOINT_PAGES = 4000
 CLOSE_CHECKPOINT_BYTES = 4 * 1024 * 1024
 """WAL size past which :meth:`StateDB.close` checkpoints."""
 NANO = 1_000_000_000
+#: The largest single amount (nano-USD, 2**62, about 4.6e9 USD) and running total (2**63 - 1, SQLite's
+#: largest integer) the ledger holds; larger ones saturate (see :meth:`StateDB._nusd`).
+MAX_AMOUNT_NUSD = 2 ** 62
+MAX_CUM_NUSD = 2 ** 63 - 1
 RECENT_REQUESTS_KEEP = 10_000
 """Per-request features kept for ``hrouter feedback ID`` (oldest trimmed past this count)."""
 """Money is stored as integer nano-USD (``round(usd * NANO)``): sums and ceiling checks are exact."""
@@ -759,15 +763,25 @@ class StateDB:
         last = conn.execute("SELECT ts, cum_nusd, seq FROM spend WHERE session = ? ORDER BY ts DESC, id DESC "
                             "LIMIT 1", (session,)).fetchone()
         ts, cum, seq = (now, amount_n, 1) if last is None else (max(now, last[0]), last[1] + amount_n, last[2] + 1)
+        cum = min(cum, MAX_CUM_NUSD)  # SQLite integers are 64-bit: saturate rather than fail to record
         conn.execute("INSERT OR IGNORE INTO spend(session, backend, ts, amount_nusd, cum_nusd, seq, reservation_id) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)", (session, backend, ts, amount_n, cum, seq, reservation_id))
 
     @staticmethod
     def _nusd(amount_usd: float, what: str = "amount") -> int:
-        """USD -> integer nano-USD (exact sums and comparisons); rejects negative and non-finite values."""
-        amount = float(amount_usd)
-        if not math.isfinite(amount) or amount < 0:
+        """USD -> integer nano-USD (exact sums and comparisons); rejects negative amounts and NaN.
+
+        An amount above :data:`MAX_AMOUNT_NUSD` (about 4.6 billion USD), +inf included, counts as
+        that much: a cost that overflowed is still charged (it exhausts any budget) and the
+        ledger's SQLite integers cannot overflow."""
+        try:
+            amount = float(amount_usd)
+        except OverflowError:  # an integer beyond any float
+            amount = math.inf
+        if amount != amount or amount < 0:
             raise ValueError(f"{what} must be a finite, non-negative USD amount, not {amount_usd!r}")
+        if amount * NANO >= MAX_AMOUNT_NUSD:
+            return MAX_AMOUNT_NUSD
         return round(amount * NANO)
 
     @_guard

@@ -93,3 +93,14 @@ def test_validate_accepts_a_real_model(tmp_path):
     r = run_cli(["policy", "validate", str(_learned_policy(tmp_path, str(out)))])
     assert r.returncode == 0, r.stderr
     assert r.stderr == b""
+
+
+def test_a_cloud_backend_without_a_price_is_warned_about():
+    """Without a price its calls cost $0 to the estimates, the budget caps and the log."""
+    pol = parse_policy(BASE + "  cloud: {kind: anthropic, model: c, zone: public-cloud}\n", source="p.yaml")
+    assert any(w.startswith("backends.cloud: zone public-cloud with no price: cost estimates, budget caps")
+               for w in pol.warnings)
+    priced = parse_policy(BASE + "  cloud: {kind: anthropic, model: c, zone: public-cloud, "
+                                 "price: {input_per_mtok: 3.0, output_per_mtok: 15.0}}\n", source="p.yaml")
+    assert not any("no price" in w for w in priced.warnings)
+    assert not any("no price" in w for w in parse_policy(BASE, source="p.yaml").warnings)  # local: free

@@ -157,3 +157,18 @@ def test_redacted_egress_is_labelled_redacted_in_explain_ask_log_and_audit_match
         m = run_cli(["audit", "match", "--policy", str(p), whole])
         assert m.stdout.decode().splitlines()[-1] == "2 record(s); it left the machine"
         assert "redacted" not in m.stdout.decode()
+
+
+def test_a_fallback_to_a_redacted_route_says_so(tmp_path, hrouter_home):
+    """Local first (a simple prompt), local down: the fallback to the cloud carries only the
+    redacted copy, and the progress line says so (not a plain "falling back to cloud")."""
+    with FakeAnthropic(chunks=["ok [EMAIL_1]"]) as cloud:
+        p = write_policy(tmp_path, ollama_url="http://127.0.0.1:9", anthropic_url=cloud.url,
+                         extra="sensitivity:\n  redact: [email]\n")
+        r = run_cli(["ask", "--policy", str(p), "Say hi to jane.doe@gmail.com"], env=KEY)
+        err = r.stderr.decode()
+        assert r.returncode == 0, err
+        assert r.stdout == b"ok jane.doe@gmail.com\n"
+        assert "local unavailable (" in err and "; falling back to cloud (redacted)\n" in err
+        (req,) = cloud.requests_to("/v1/messages")
+        assert "jane.doe@gmail.com" not in req.raw_body.decode()

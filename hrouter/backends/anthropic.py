@@ -24,7 +24,7 @@ from typing import Iterator
 
 from ..errors import BackendAuthError, BackendError, BackendResponseError, BackendUnavailable
 from ._transport import map_http_status, map_transport
-from .base import Backend, Completion, CompletionRequest
+from .base import Backend, Completion, CompletionRequest, timeouts
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -162,7 +162,8 @@ class AnthropicBackend(Backend):
         import anthropic
 
         cred = {"api_key": api_key} if api_key else {"auth_token": auth_token}
-        timeout = anthropic.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
+        read_s, connect_s = timeouts(self.config)  # capped: a huge value overflows the socket layer
+        timeout = anthropic.Timeout(read_s, connect=connect_s)
         # No redirects with a prompt in the body; no proxy environment for a local-zone endpoint.
         http_client = anthropic.DefaultHttpxClient(timeout=timeout, follow_redirects=False,
                                                    trust_env=self.config.zone != "local")

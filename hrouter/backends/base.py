@@ -66,6 +66,22 @@ class Completion:
     server_durations_ns: dict | None = None
 
 
+#: The longest timeout handed to a client (s): larger ones (a ``BackendConfig`` built in code with
+#: ``timeout_s=1e300``) overflow the socket layer's time_t. The policy validator refuses them.
+MAX_TIMEOUT_S = 86_400.0
+
+
+def timeouts(config) -> tuple[float, float]:
+    """``(read, connect)`` timeouts (s) of ``config``, each capped at :data:`MAX_TIMEOUT_S`."""
+    def cap(value) -> float:
+        try:
+            value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            return MAX_TIMEOUT_S
+        return value if 0 < value <= MAX_TIMEOUT_S else MAX_TIMEOUT_S
+    return cap(config.timeout_s), cap(config.connect_timeout_s)
+
+
 class Backend:
     """Base class for backends. Subclasses implement :meth:`stream`.
 

@@ -20,7 +20,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import BackendAuthError, BackendError, BackendResponseError, BackendUnavailable
-from .base import Backend, Completion, CompletionRequest
+from .base import Backend, Completion, CompletionRequest, timeouts
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 
@@ -102,7 +102,8 @@ class OllamaBackend(Backend):
         import httpx
         import ollama
 
-        timeout = httpx.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
+        read_s, connect_s = timeouts(self.config)  # capped: a huge value overflows the socket layer
+        timeout = httpx.Timeout(read_s, connect=connect_s)
         # Never follow a redirect with a prompt in the body (it could move the data to another
         # zone), and a local-zone backend ignores HTTP(S)_PROXY/ALL_PROXY, which would route
         # "local" traffic through another machine.

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 from ..errors import BackendAuthError, BackendError, BackendResponseError, BackendUnavailable, InputError
 from .anthropic import map_status
 from ._transport import map_http_status, map_transport
-from .base import Backend, Completion, CompletionRequest
+from .base import Backend, Completion, CompletionRequest, timeouts
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -183,7 +183,8 @@ class OpenAIBackend(Backend):
                 api_key: str | None) -> Iterator[str]:
         base_url = self.base_url
         local = self.config.zone == "local"
-        timeout = openai.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
+        read_s, connect_s = timeouts(self.config)  # capped: a huge value overflows the socket layer
+        timeout = openai.Timeout(read_s, connect=connect_s)
         # No redirects with a prompt in the body; no proxy environment for a local-zone endpoint.
         http_client = openai.DefaultHttpxClient(timeout=timeout, follow_redirects=False, trust_env=not local)
         # The SDK insists on some key; without one the Authorization header is omitted per request.

@@ -191,8 +191,8 @@ class LearnedModel:
             raise bad("weights", "missing")
 
         def number(v, key) -> float:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise bad(key, f"not a finite number: {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
+                raise bad(key, f"not a finite number: {_shown(v)}")
             return float(v)
         bias = number(weights.get("bias"), "weights.bias")
         dense, ngrams = weights.get("dense"), weights.get("ngrams")
@@ -237,20 +237,40 @@ def _numbers(values: list, key: str, bad) -> list[float]:
     if all(type(v) is float for v in values) and math.isfinite(sum(values)):
         return values
     for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise bad(f"{key}[{i}]", f"not a finite number: {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
+            raise bad(f"{key}[{i}]", f"not a finite number: {_shown(v)}")
     return [float(v) for v in values]  # integers, or finite values whose sum overflows
+
+
+def _finite(v: int | float) -> bool:
+    """Whether ``v`` is a finite float or an integer a float can hold (``math.isfinite`` of a
+    400-digit integer raises OverflowError)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _shown(v) -> str:
+    """``v`` for an error message: a long integer shortened to its first digits and length."""
+    text = repr(v) if not isinstance(v, int) or isinstance(v, bool) else str(v)
+    return text if len(text) <= 40 else f"{text[:12]}…({len(text)} characters)"
 
 
 def load_model(path: str | os.PathLike) -> LearnedModel:
     """Read and check the model file at ``path``. Raises :class:`ModelFileError` (unreadable,
-    too large, not JSON, a pickle, or not a model this hrouter reads)."""
+    too large, not JSON, a pickle, or not a model this hrouter reads).
+
+    Only a regular file is read (a device such as ``/dev/zero`` or a FIFO is refused before any
+    read, without blocking), and at most ``MAX_MODEL_BYTES + 1`` bytes of it."""
+    from hrouter.policy import FileTooLargeError, NotRegularFileError, read_regular_file
     path = Path(path).expanduser()
     try:
-        size = path.stat().st_size
-        if size > MAX_MODEL_BYTES:
-            raise ModelFileError(f"{path}: {size} bytes, more than a model file can be ({MAX_MODEL_BYTES} bytes)")
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_MODEL_BYTES)
+    except NotRegularFileError as exc:
+        raise ModelFileError(f"{path}: {exc}, not a model file (only regular files are read)") from None
+    except FileTooLargeError:
+        raise ModelFileError(f"{path}: more than a model file can be ({MAX_MODEL_BYTES} bytes)") from None
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot read the model ({exc.strerror or exc})") from None
     return LearnedModel.from_json(data, source=str(path))
