@@ -134,7 +134,14 @@ Built-in detectors and the rule each follows:
     as ``NAME=value`` would be (names about a credential, ``PASSWORD_FILE``, ``TOKEN_TTL``, are
     not; inside an XML/HTML tag the structured pass's record decides); a password set to a
     value in prose ("set the password to X", "the password was reset to X", "ssh ... with
-    password X") when the value mixes letters, digits or symbols (or is quoted).
+    password X") when the value mixes letters, digits or symbols (or is quoted). Also (``_key_more``,
+    gated on the needles cookie/wifi/wi-fi/wlan/pin/sudo/htpasswd): a ``Cookie:``/``Set-Cookie:`` header
+    pair with a generated-looking value (``session=8f3a...``; not ``theme=dark``); a Wi-Fi/WLAN
+    password/key/Schlüssel of 6+ characters mixing letters, digits or symbols; a PIN of 4-8 digits
+    after "PIN:"/"PIN is"/"PIN-Code"/"PIN number" (not "pin 13", "GPIO pin 4", "the default PIN is
+    0000"); ``echo "pw" | sudo -S`` and ``sudo -S ... <<< pw``; ``htpasswd -b[c] file user pw`` and
+    ``htpasswd -nb user pw``. The user:password pair after login/creds also after "are"/"is"
+    ("creds are admin:Tr0ub4dor").
 ``private_key``
     Private key armor headers: any ``BEGIN <up to 4 words> PRIVATE KEY`` (RFC 7468 PEM:
     RSA, EC, X25519, ENCRYPTED, ...; OpenSSH; PGP ``PRIVATE/SECRET KEY BLOCK``; SSH2
@@ -649,7 +656,8 @@ _SOURCES: dict[str, tuple[str, int]] = {
                      r"shared[_\- ]?secret|пароль|"
                      r"パスワード|密码|密碼|비밀번호|[şs]ifre|l[öo]senord|salasana", _I),
     # "login: admin / pass", "creds admin:pass": a label, then user and password (groups 1-3)
-    "key_pair": (r"\b(login|logon|creds?|credentials|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*(?:[:=][ \t]*|[ \t])"
+    "key_pair": (r"\b(login|logon|creds?|credentials|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*"
+                 r"(?:[:=][ \t]*|[ \t](?:(?:are|is|was|were)[ \t]*:?[ \t]+)?)"
                  r"([^\s:/\"'@,;=]{1,64})(?::|[ \t]*/[ \t]*)(?!/)([^\s\"']{1,128})", _I),
     # a name/value pair naming a credential: Kubernetes/Compose ``- name: DB_PASSWORD`` +
     # ``value: ...``, ECS ``{"name": "X", "value": "..."}``, Postman ``"key": ...``, CloudFormation
@@ -3076,6 +3084,8 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 taken.add(s)
                 hits.append((m.start(), e, f"{name[-24:]} …({len(value)} chars)", "credential name and value",
                              name[-24:]))
+    if _any_needle(text, _KEY_MORE_NEEDLES):
+        _key_more(text, hits)
     if "://" in text:
         for m in _scan(_P.key_url, text, _windows(text, text, ("://",), 24, 200)):
             user, password = m.group(1), m.group(2)
@@ -3084,6 +3094,91 @@ def detect_api_key(text: str) -> Iterable[Hit]:
             hits.append((m.start(), m.end() - 1, f"{text[m.start():m.start(1)]}{user[:1]}…:…@",
                          "password in URL userinfo"))
     return hits
+
+
+#: Needles of :func:`_key_more`: cookie headers, Wi-Fi keys, PINs, ``sudo -S``, ``htpasswd -b``.
+_KEY_MORE_NEEDLES = ("cookie", "wifi", "wi-fi", "wlan", "pin", "sudo", "htpasswd")
+#: ``Cookie: a=b; c=d`` / ``Set-Cookie: sid=...`` (the pairs follow the match, to the line end)
+_KEY_COOKIE = re.compile(r"(?<![\w\-])(?:set-)?cookie[\"']?[ \t]*:[ \t]*", _I)
+_KEY_COOKIE_ATTRS = frozenset({"path", "domain", "expires", "max-age", "samesite", "httponly", "secure",
+                               "priority", "partitioned", "version", "comment"})
+#: "wifi password Tr0ub4dor99", "WLAN-Schlüssel: ...", "the wifi key is ..." (the value follows)
+_KEY_WIFI = re.compile(r"(?<![\w\-])(?:wi-?fi|wlan)[ \t\-]*(?:password|passwort|passphrase|pass|pwd|pw|key|"
+                       r"schl(?:ü|ue)ssel|kennwort|psk|code)(?![\w\-])[ \t]*(?:(?:is|ist|lautet|was)[ \t]*:?[ \t]+|"
+                       r"[:=][ \t]*|[ \t]+)", _I)
+#: "PIN: 4821", "my PIN is 4821", "PIN-Code 4821", "PIN number 4821" (not "pin 13", "GPIO pin 4")
+_KEY_PIN = re.compile(r"(?<![\w\-])(?:pin|PIN|Pin)(?:[ \t]*-?[ \t]*(?:code|Code|number|Nummer|nummer|no\.?))?"
+                      r"(?:[\"']?[ \t]*[:=#][ \t]*[\"']?|[ \t]+(?:is|was|ist|lautet|est|es)[ \t]*:?[ \t]+|"
+                      r"(?<=[cC]ode)[ \t]+|(?<=[nN]umber)[ \t]+|(?<=[nN]ummer)[ \t]+)(\d{4,8})(?![\d\w]|[.,/:\-]\d)")
+#: ``echo "pw" | sudo -S cmd`` (group 1 = the value), ``sudo -S cmd <<< "pw"``
+_KEY_SUDO = re.compile(r"\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|[^\s|;&\"']{1,128})"
+                       r"[ \t]*\|[ \t]*sudo(?:[ \t]+-[A-Za-z]*(?:[ \t]+[^\s\-][^\s]{0,32})?){0,3}?[ \t]+-[A-Za-z]*S\b")
+_KEY_SUDO_HERE = re.compile(r"\bsudo(?:[ \t]+-[A-Za-z]*(?:[ \t]+[^\s\-][^\s]{0,32})?){0,3}?[ \t]+-[A-Za-z]*S\b"
+                            r"[^\n<]{0,160}<<<[ \t]*(\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|[^\s|;&\"']{1,128})")
+#: ``htpasswd -b[c] file user pw``, ``htpasswd -nb user pw``
+_KEY_HTPASSWD = re.compile(r"\bhtpasswd((?:[ \t]+-[A-Za-z]{1,8})+)[ \t]+([^\s|;&]{1,256})[ \t]+([^\s|;&]{1,128})"
+                           r"(?:[ \t]+([^\s|;&]{1,128}))?")
+
+
+def _key_more(text: str, hits: list) -> None:
+    """Cookie headers with a generated value, Wi-Fi keys, PINs, ``sudo -S`` and ``htpasswd -b``
+    passwords (see the module docstring); appends to ``hits``."""
+    for m in _scan(_KEY_COOKIE, text, _lower_windows(text, ("cookie",), 8, 24)):
+        e_line = text.find("\n", m.end(), m.end() + 4096)
+        end = m.end() + 4096 if e_line == -1 else e_line
+        pos = m.end()
+        for part in text[pos:end].split(";")[:64]:
+            name, eq, value = part.partition("=")
+            seg_end = pos + len(part)
+            pos = seg_end + 1
+            value = value.strip().strip("\"'")
+            if not eq or name.strip().lower() in _KEY_COOKIE_ATTRS:
+                continue
+            if _key_generated(value[:_KEY_CHECK], 16) and not _is_placeholder(value[:_KEY_CHECK]):
+                hits.append((m.start(), seg_end, f"cookie {name.strip()[:16]} …({len(value)} chars)",
+                             "session cookie", "cookie"))
+                break
+    for m in _scan(_KEY_WIFI, text, _lower_windows(text, ("wifi", "wi-fi", "wlan"), 1, 48)):
+        val = _value_after(text, m.end())
+        if val is None:
+            continue
+        s, e, quoted = val
+        if not quoted and text[e - 1] in ".,;:)" and (e == len(text) or text[e].isspace()):
+            e -= 1
+        value = text[s:min(e, s + _KEY_CHECK)]
+        if len(value) < 6 or _is_placeholder(value, quoted=quoted) or value[0] in "-/~$%<([{":
+            continue
+        classes = sum(bool(re.search(p, value)) for p in (r"[^\W\d_]", r"\d", r"[^\w\s]|_"))
+        if not quoted and classes < 2:
+            continue  # "wifi password is incorrect"
+        hits.append((m.start(), e, f"wifi key …({len(value)} chars)", "wifi key", "wifi"))
+    for m in _scan(_KEY_PIN, text, _lower_windows(text, ("pin",), 1, 40)):
+        if "default" in text[max(0, m.start() - 32):m.start()].lower():
+            continue  # "the default PIN is 0000": a manual's factory setting
+        pin = m.group(1)
+        hits.append((m.start(), m.end(), f"PIN …({len(pin)} digits)", "PIN", "pin"))
+    if _any_needle(text, ("sudo",)):
+        for rx in (_KEY_SUDO, _KEY_SUDO_HERE):
+            for m in _scan(rx, text, _lower_windows(text, ("sudo",), 200, 200)):
+                value = m.group(1)
+                quoted = value[0] in "\"'"
+                value = value[1:-1] if quoted else value
+                if value[:1] == "$" or len(value) < 4 or _is_placeholder(value, quoted=True):
+                    continue
+                hits.append((m.start(), m.end(), f"sudo -S …({len(value)} chars)", "password on a command line",
+                             "sudo"))
+    for m in _scan(_KEY_HTPASSWD, text, _lower_windows(text, ("htpasswd",), 1, 400)):
+        flags = m.group(1)
+        if "b" not in flags:
+            continue  # htpasswd asks for the password
+        value = m.group(3) if "n" in flags else m.group(4)
+        if value is None:
+            continue
+        value = value.strip("\"'")
+        if value[:1] == "$" or _is_placeholder(value, quoted=True):
+            continue
+        hits.append((m.start(), m.end(), f"htpasswd -b …({len(value)} chars)", "password on a command line",
+                     "htpasswd"))
 
 
 #: Needles of ``key_pw_to`` ("set the password to X", "with password X").

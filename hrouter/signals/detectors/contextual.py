@@ -34,7 +34,9 @@
     MacLeod, van der Berg; a salutation or job word before the name is dropped: "Dear Jane Roe",
     "Engineer Jane Roe", "Dear Ms. Roe"; or a record label earlier on the same line: "Employee:
     Sarah Connor. Salary: $120,000."; a possessive first name right before the pay word:
-    "Sarah's salary"; or "your"/Ihr/votre/tu/je right before it in a letter that greets one
+    "Sarah's salary"; an initial and a surname right before a pay verb: "J. Roe earns"; under a
+    pay heading line ("Salaries:"), up to 12 list lines "Roe, Jane: $85,000" / "- Jane Roe – $92,500"
+    (a ``|`` table is the structured pass's); or "your"/Ihr/votre/tu/je right before it in a letter that greets one
     person: "Hi Tom, ... your new base salary is ..."; neither in a maths word problem), a pay word
     (salary, earns, paid, wage, compensation, bonus, hourly rate, gross/net pay; Gehalt, Lohn and
     their compounds (Bruttojahresgehalt, Stundenlohn), verdient;
@@ -678,6 +680,13 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
                 hits.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
                              "person + pay word + amount", f"{text[pay.start():pay.end()]}; {names[0].group()[:1]}…"))
             continue
+        le = text.find("\n", pay.end(), pay.end() + 40)
+        if le != -1 and e <= le + 1 and (s, e) not in done:  # a heading: "Salaries:" + a list of names
+            listed = _pay_list(text, le + 1, pay, greet)
+            if listed:
+                done.add((s, e))
+                hits.extend(listed)
+                continue
         done.add((s, e))
         amount = _R.amount.search(text, s, e)
         if amount:
@@ -703,6 +712,40 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
 #: A first name that opens the sentence as the subject of a pay verb ("Jane earns $92,500 a year",
 #: "Maria guadagna 1.800 euro al mese").
 _SUBJECT = re.compile(r"[ \t>*\-•\"'(]*(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)[ \t]+")
+
+
+#: A line of a pay list under a pay heading: "Roe, Jane: $85,000", "- Jane Roe – $92,500" (the amount follows).
+_PAY_LIST_LINE = re.compile(r"[ \t>*\-•]*(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+(?:,[ \t]*|[ \t]+(?:[A-Z]\.[ \t]*)?)"
+                            r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+)[ \t]*[:\-–—=][ \t]*")  # (a "|" table is the structured pass's)
+_PAY_LIST_LINES = 12
+
+
+def _pay_list(text: str, pos: int, pay: re.Match[str], state: list) -> list[tuple[int, int, str, str, str]]:
+    """Under a pay heading ("Salaries:"), the next :data:`_PAY_LIST_LINES` lines of the form
+    "Surname, First: amount" or "First Surname: amount" (names not in the not-name list); not
+    in a maths word problem."""
+    out = []
+    for _ in range(_PAY_LIST_LINES):
+        if pos >= len(text):
+            break
+        end = text.find("\n", pos, pos + 400)
+        end = min(len(text), pos + 400) if end == -1 else end
+        m = _PAY_LIST_LINE.match(text, pos, end)
+        if m is not None and not any(_not_name(w) for w in re.split(r"[,\s]+", m.group("n")) if len(w) > 2):
+            amount = _R.amount.match(text, m.end(), end)
+            if amount is not None:
+                a = amount.group().strip().rstrip(".,' ")
+                out.append((amount.start(), amount.start() + len(a), f"amount …({len(a)} chars)",
+                            "person + pay word + amount", f"{text[pay.start():pay.end()]}; {m.group('n')[:1]}…"))
+        pos = end + 1
+    if out and _word_problem(text, pay.start(), state):
+        return []
+    return out
+
+
+#: "J. Roe earns $92,500": an initial and a surname right before a pay verb.
+_INITIAL_NAME = re.compile(r"(?<![\w.])(?!U\.[SKN]\.|E\.U\.)[A-ZÀ-ÖØ-Þ]\.[ \t]*(?:[A-ZÀ-ÖØ-Þ]\.[ \t]*)?"
+                           r"(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)[ \t]+\Z")
 
 
 def _is_pay_verb(word: str) -> bool:
@@ -755,6 +798,10 @@ def _addressee(text: str, s: int, pay: re.Match[str], greet: list) -> list[re.Ma
     if m is not None and m.end() == p and _is_pay_verb(text[p:pay.end()].lower()):
         w = m.group("n").lower()
         if not _not_name(w) and w not in _NOT_ADDRESSEE:
+            return [] if _word_problem(text, p, greet) else [m]
+    if _is_pay_verb(text[p:pay.end()].lower()):
+        m = _INITIAL_NAME.search(text, max(0, p - 40), p)
+        if m is not None and not _not_name(m.group("n")) and m.group("n").lower() not in _NOT_ADDRESSEE:
             return [] if _word_problem(text, p, greet) else [m]
     m = _POSSESSIVE.search(text, lo, p)
     if m is not None:

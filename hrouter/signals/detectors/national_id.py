@@ -25,6 +25,9 @@ most 48 characters before the number or 16 after it:
 - IN Aadhaar (12 digits, ``2341 2341 2346``; Verhoeff): Aadhaar, UIDAI, आधार;
 - PL PESEL (11 digits; date and checksum): PESEL;
 - SE personnummer (``880320-0016`` or 12 digits; date and Luhn): personnummer, persnr, samordningsnummer;
+- DE Sozialversicherungs-/Rentenversicherungsnummer (``15 070649 C 103``: area, birth date DDMMYY, initial,
+  serial; the DRV check digit, no stdnum module): Sozialversicherungsnummer, Rentenversicherungsnummer,
+  Versicherungsnummer, SV-Nummer, RV-Nummer, SVNR, RVNR;
 - UK National Insurance number (``AB 12 34 56 C``; no check digit, so the format rules of HMRC's
   National Insurance Manual NIM39110 are the check: two prefix letters, the first not D, F, I, Q,
   U or V, the second not D, F, I, O, Q, U or V, the prefixes BG, GB, KN, NK, NT, TN and ZZ never
@@ -32,6 +35,11 @@ most 48 characters before the number or 16 after it:
   NI number / NI no, NINO, NIN, the upper-case word NI. Its six digits make no digit cluster, so it is looked for
   in the windows of its own context words. HMRC's documentation example ``QQ 12 34 56 C`` fails
   the prefix rule (Q) and is public.
+
+A German identity card (Personalausweis) number, ``T22000129`` (9 characters of the card's
+alphabet: digits and the consonants CFGHJKLMNPRTVWXYZ, a letter first) or with its ICAO 9303
+check digit (7-3-1 weights) as the 10th character (``T220001293``, validated), counts at most 80
+characters after an Ausweis word (Personalausweis, Ausweisnummer, "Nummer des Personalausweises").
 
 US SSNs are the ``ssn`` detector's. Masks keep the last 2-4 characters; the verdict names
 the check that passed (``nhs mod-11 ok``) and ``context`` the word that supported a
@@ -80,6 +88,12 @@ _SPECS: list[tuple[str, str, str, str, str | None]] = [
     ("SE personnummer", r"\d" + _B + r"(?:\d{7}|\d{5})[\-+ ]?\d{4}" + _E, "se.personnummer",
      "personnummer luhn ok", r"\bperson(?:nummer|nr)\b|\bpers\.?[ \t]?nr\b|\bsamordningsnummer\b|"
      r"\bpersonal[ \t]+identity[ \t]+number\b"),
+    # no stdnum module (stdnum.de has no pension insurance number): checked by _valid_rvnr
+    ("DE RVNR", r"\d" + _B + r"\d[ \-]?(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d\d[ \-]?[A-Za-z][ \-]?\d\d[ \-]?\d"
+     + _E, "de.rvnr", "rvnr check digit ok",
+     r"\bsozialversicherungs?-?(?:nummer|nr)\b|\brentenversicherungs?-?(?:nummer|nr)\b|"
+     r"\bversicherungs-?(?:nummer|nr)\b|\bsv[ \t\-]?(?:nummer|nr|no)\b|\brv[ \t\-]?(?:nummer|nr)\b|"
+     r"\bsozialversicherung\b|\brentenversicherung\b|(?-i:\bSVNR\b|\bRVNR\b)"),
     # no stdnum module: "gb.nino" is checked by _valid_nino (see _LOCAL_CHECKS)
     ("UK NINO", r"[A-Za-z]" + _B + r"[A-Za-z][ \-]?\d\d(?:([ \-]?)\d\d\1\d\d|[ \-]?\d{4})(?:[ \-]?[A-Da-d])?" + _E,
      "gb.nino", "nino prefix ok",
@@ -88,14 +102,14 @@ _SPECS: list[tuple[str, str, str, str, str | None]] = [
 ]
 
 #: The fewest digits each shape holds (all in one run of digits and separators).
-_DIGITS = {"FR NIR": 14, "ES NIE": 7, "ES DNI": 8, "UK NHS": 10, "DE Steuer-ID": 11, "NL BSN": 9, "CA SIN": 9,
+_DIGITS = {"DE RVNR": 8, "FR NIR": 14, "ES NIE": 7, "ES DNI": 8, "UK NHS": 10, "DE Steuer-ID": 11, "NL BSN": 9, "CA SIN": 9,
            "IN Aadhaar": 12, "PL PESEL": 11, "SE personnummer": 10, "UK NINO": 6}
 
 #: Lower-case substrings (of the context words) that open a window for the context specs.
 _NEEDLES = ("nhs", "chi", "health service", "nir", "insee", "curit", "secu", "sécu", "vitale", "social",
             "steuer", "idnr", "tin", "tax id", "identifikationsnummer", "bsn", "burgerservice", "sofi",
             "sin", "nas", "assurance", "aadha", "adhaar", "uidai", "आधार", "pesel", "person", "persnr", "pers.nr",
-            "pers nr", "pers. nr", "samordning")
+            "pers nr", "pers. nr", "samordning", "versicherung", "sv-n", "sv n", "svn", "rv-n", "rv n", "rvnr")
 
 #: The UK NINO's context words (its value has too few digits for a digit cluster); "nin" and
 #: "ni" only with what may follow the acronym, so "learning", "unit" or "night" open no window
@@ -131,8 +145,25 @@ def _valid_nino(value: str) -> bool:
     return len(v) == 8 or v[8] in "ABCD"
 
 
+#: The Deutsche Rentenversicherung's check digit weights (area, birth date, letter as 01-26, serial).
+_RVNR_WEIGHTS = (2, 1, 2, 5, 7, 1, 2, 1, 2, 1, 2, 1)
+
+
+def _valid_rvnr(value: str) -> bool:
+    """A German pension insurance number (Sozialversicherungs-/Rentenversicherungsnummer,
+    ``15 070649 C 103``): area, birth date DDMMYY, the initial's letter, serial, and the check
+    digit of the DRV rule (the letter as its two-digit alphabet position; the 12 digits times
+    2,1,2,5,7,1,2,1,2,1,2,1; the digit sums of the products added up, modulo 10)."""
+    v = "".join(c for c in value.upper() if c.isalnum())
+    if len(v) != 12 or not (v[:8].isdigit() and "A" <= v[8] <= "Z" and v[9:].isdigit()):
+        return False
+    digits = v[:8] + f"{ord(v[8]) - 64:02d}" + v[9:11]
+    total = sum(p // 10 + p % 10 for p in (int(d) * w for d, w in zip(digits, _RVNR_WEIGHTS)))
+    return total % 10 == int(v[11])
+
+
 #: Checks without a stdnum module (``module`` of :data:`_SPECS` -> validator).
-_LOCAL_CHECKS = {"gb.nino": _valid_nino}
+_LOCAL_CHECKS = {"gb.nino": _valid_nino, "de.rvnr": _valid_rvnr}
 
 
 class _Compiled:
@@ -245,4 +276,52 @@ def detect_national_id(text: str) -> list[tuple[int, int, str, str, str]]:
             starts.insert(k, s)
             ends.insert(k, e)
             hits.append((s, e, f"{name} {mask_id(m.group())}", verdict, word))
+    if _any_needle(text, ("ausweis",)):
+        hits.extend(_personalausweis(text))
     return hits
+
+
+#: A German identity card (Personalausweis) number: 9 characters of the card's alphabet (digits and
+#: the consonants C F G H J K L M N P R T V W X Y Z, a letter first, 2+ digits), optionally with its
+#: ICAO 9303 check digit as the 10th (as in the machine-readable zone: ``T220001293``).
+_PA_VALUE = re.compile(r"(?<![\w\-/.])(?=(?:[A-Z]*\d){2})[CFGHJKLMNPRTVWXYZ][0-9CFGHJKLMNPRTVWXYZ]{8}(\d?)(?![\w]|[\-/.]\w)")
+_PA_CONTEXT = re.compile(r"(?:personal)?ausweis(?:es|nummer|[ \t]*-?[ \t]*(?:nr|nummer|no)\b)?|"
+                         r"\bidentity[ \t]+card\b|\bid[ \t-]?card\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _pa_gap() -> re.Pattern[str]:
+    """The ``passport`` detector's gap between its word and value (imported late: that module imports this one)."""
+    from hrouter.signals.detectors.contextual import _GAP
+    return re.compile(_GAP + r"\Z", re.I)
+
+
+def _icao_digit(value: str) -> int:
+    """The ICAO 9303 check digit (weights 7, 3, 1; A-Z as 10-35)."""
+    total = 0
+    for i, c in enumerate(value):
+        v = int(c) if c.isdigit() else ord(c) - 55
+        total += v * (7, 3, 1)[i % 3]
+    return total % 10
+
+
+def _personalausweis(text: str) -> list[tuple[int, int, str, str, str]]:
+    """German identity card numbers at most 80 characters after an Ausweis word ("Nummer des
+    Personalausweises: T22000129")."""
+    out = []
+    for m in _scan(_PA_VALUE, text, _lower_windows(text, ("ausweis",), 8, 100)):
+        s, e = m.span()
+        word = _PA_CONTEXT.search(text, max(0, s - 80), s)
+        if word is None:
+            continue
+        value = m.group()
+        if not m.group(1) and not word.group().lower().endswith("ausweises") and (not text[word.end():s].strip(" \t.:#-()") or _pa_gap().match(text, word.end(), s)):
+            continue  # right after the word: the ``passport`` detector's id card number
+        if m.group(1):
+            if _icao_digit(value[:9]) != int(value[9]):
+                continue
+            verdict = "personalausweis icao check ok"
+        else:
+            verdict = "personalausweis alphabet ok"
+        out.append((s, e, f"DE Personalausweis {mask_id(value)}", verdict, word.group()))
+    return out
