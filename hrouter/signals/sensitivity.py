@@ -2767,6 +2767,19 @@ _KEY_RUN: tuple = (None, 0, 0)
 _KEY_CHECK = 256
 
 
+def _prose_value(text: str, pos: int) -> tuple[int, int, bool, str] | None:
+    """:func:`_value_after` for a value that may end a sentence: a bare value loses one closing
+    ``. , ; : )`` before a blank or the end ("the password is Tr0ub4dor."). Returns (start,
+    end, quoted, the value's first :data:`_KEY_CHECK` characters) or None."""
+    val = _value_after(text, pos)
+    if val is None:
+        return None
+    s, e, quoted = val
+    if not quoted and text[e - 1] in ".,;:)" and (e == len(text) or text[e].isspace()):
+        e -= 1
+    return s, e, quoted, text[s:min(e, s + _KEY_CHECK)]
+
+
 def _value_after(text: str, pos: int) -> tuple[int, int, bool] | None:
     """The value starting at ``pos`` (quoted or bare): (start, end, quoted) or None."""
     global _KEY_RUN
@@ -2969,13 +2982,10 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 if name == "key_label" and "\n" in text[m.start():m.end()] and \
                         text[text.rfind("\n", max(0, m.start() - 80), m.start()) + 1:m.start()].strip():
                     continue  # the next-line form: the label alone on its line
-                val = _value_after(text, m.end())
+                val = _prose_value(text, m.end())
                 if val is None:
                     continue
-                s, e, quoted = val
-                if not quoted and text[e - 1] in ".,;:)" and (e == len(text) or text[e].isspace()):
-                    e -= 1
-                value = text[s:min(e, s + _KEY_CHECK)]
+                s, e, quoted, value = val
                 if s in taken or len(value) < 6 or _is_placeholder(value, quoted=quoted):
                     continue
                 if value[0] in "-/~$.%<([{" or not _P.any_digit.search(value) or not re.search(r"[^\W\d_]", value):
@@ -3045,13 +3055,10 @@ def detect_api_key(text: str) -> Iterable[Hit]:
                 continue
             hits.append((m.start(), e, f"{label} {user[:1]}…:…({len(value)} chars)", "user and password", label))
         for m in _ci_scan("key_pw_to", text, _lower_windows(text, _KEY_PW_TO_NEEDLES, 80, 48)):
-            val = _value_after(text, m.end())  # "set the password to X", "with password X"
+            val = _prose_value(text, m.end())  # "set the password to X", "with password X"
             if val is None:
                 continue
-            s, e, quoted = val
-            if not quoted and text[e - 1] in ".,;:)" and (e == len(text) or text[e].isspace()):
-                e -= 1
-            value = text[s:min(e, s + _KEY_CHECK)]
+            s, e, quoted, value = val
             if s in taken or len(value) < 6 or _is_placeholder(value, quoted=quoted):
                 continue
             classes = sum(bool(re.search(p, value)) for p in (r"[A-Za-z]", r"\d", r"[^A-Za-z0-9]"))
@@ -3139,13 +3146,10 @@ def _key_more(text: str, hits: list) -> None:
                              "session cookie", "cookie"))
                 break
     for m in _scan(_KEY_WIFI, text, _lower_windows(text, ("wifi", "wi-fi", "wlan"), 1, 48)):
-        val = _value_after(text, m.end())
+        val = _prose_value(text, m.end())
         if val is None:
             continue
-        s, e, quoted = val
-        if not quoted and text[e - 1] in ".,;:)" and (e == len(text) or text[e].isspace()):
-            e -= 1
-        value = text[s:min(e, s + _KEY_CHECK)]
+        s, e, quoted, value = val
         if len(value) < 6 or _is_placeholder(value, quoted=quoted) or value[0] in "-/~$%<([{":
             continue
         classes = sum(bool(re.search(p, value)) for p in (r"[^\W\d_]", r"\d", r"[^\w\s]|_"))
