@@ -15,12 +15,27 @@ from pathlib import Path
 APP = "hrouter"
 
 
+def expand_user(path, what: str = "path") -> Path:
+    """``path`` with a leading ``~`` or ``~user`` expanded (:func:`os.path.expanduser`, which
+    never raises, unlike :meth:`pathlib.Path.expanduser`). A ``~user`` whose home cannot be
+    found raises :class:`hrouter.errors.InputError` (exit 2) naming ``what``, instead of
+    becoming a directory literally named ``~user`` in the current directory."""
+    text = os.fspath(path)
+    expanded = os.path.expanduser(text)
+    if expanded.startswith("~") and text.startswith("~"):
+        from .errors import InputError
+
+        user = text[1:].split(os.sep, 1)[0]
+        raise InputError(f"{what} {text!r}: cannot expand ~{user} (no such user, or no home directory known)")
+    return Path(expanded)
+
+
 def hrouter_home() -> Path | None:
     """``$HROUTER_HOME`` with a leading ``~`` expanded; None when unset, empty or only blanks."""
     home = os.environ.get("HROUTER_HOME")
     if not home or not home.strip():
         return None
-    return Path(os.path.expanduser(home))
+    return expand_user(home, "HROUTER_HOME")
 
 
 def config_dir() -> Path:

@@ -7,6 +7,8 @@ WebP, recognised by their magic bytes) become attachments, not text.
 
 from __future__ import annotations
 
+from hrouter.paths import expand_user as _expand_user
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,7 +141,7 @@ def assemble_prompt(args: list[str] | tuple[str, ...], files: list[str] | tuple[
     for f in files:
         if f == "-":
             continue
-        path = Path(f).expanduser()
+        path = _expand_user(f)
         try:
             with open(path, "rb") as fh:
                 data = _read_limited(fh, str(f))

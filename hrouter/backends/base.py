@@ -32,16 +32,41 @@ class CompletionRequest:
     images: tuple[Image, ...] = ()
 
 
+#: The most tokens one call can plausibly report (no model's context or output comes near it):
+#: a count above it, a negative or non-integer one, NaN or Infinity is a server's error.
+MAX_TOKENS_PER_CALL = 100_000_000
+
+
 @dataclass
 class Usage:
     """Token counts reported by the server: ``input_tokens`` and ``output_tokens`` (tokens).
 
     ``estimated`` is True when the server reported none and hrouter counted/estimated them
-    (see :func:`hrouter.backends.openai.estimate_usage`)."""
+    (see :func:`hrouter.backends.openai.estimate_usage`). A count that is not a plausible
+    token count (negative, not an integer, NaN/Infinity, above :data:`MAX_TOKENS_PER_CALL`:
+    a broken or hostile server) is stored as 0 and named in ``implausible`` (``"input_tokens=
+    -5000000"``), so no cost, budget charge or audit record is built on it; the router then
+    estimates the counts from the text."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     estimated: bool = False
+    implausible: str | None = None
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "implausible" and value is None and getattr(self, "implausible", None):
+            return  # the constructor's default after a bad count given to it
+        if name in ("input_tokens", "output_tokens") and not (
+                type(value) is int and 0 <= value <= MAX_TOKENS_PER_CALL):
+            if isinstance(value, float) and value.is_integer() and 0 <= value <= MAX_TOKENS_PER_CALL:
+                value = int(value)
+            else:
+                shown = repr(value) if not isinstance(value, int) or abs(value) < 10 ** 12 else \
+                    f"a {len(str(abs(value)))}-digit number"
+                seen = getattr(self, "implausible", None)
+                object.__setattr__(self, "implausible", (seen + ", " if seen else "") + f"{name}={shown[:40]}")
+                value = 0
+        object.__setattr__(self, name, value)
 
 
 @dataclass

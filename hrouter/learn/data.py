@@ -30,6 +30,8 @@ Every error is a :class:`DataError` (exit 2) whose message starts ``file:line:``
 
 from __future__ import annotations
 
+from hrouter.paths import expand_user as _expand_user
+
 import json
 import math
 import os
@@ -91,7 +93,7 @@ class LoadInfo:
 
 
 def _resolve(path: str | os.PathLike) -> Path:
-    p = Path(path).expanduser()
+    p = _expand_user(path)
     if p.is_dir():
         cand = p / ROUTELLM_FILE
         if cand.is_file():
@@ -334,7 +336,7 @@ def stored_labels(path: str | os.PathLike | None = None, *, note: Callable[[str]
     :class:`hrouter.state.StateError` when it cannot be read."""
     from hrouter.paths import STATE_DB, state_dir
     from hrouter.state import StateDB, StateError
-    p = Path(path).expanduser() if path is not None else state_dir() / STATE_DB
+    p = _expand_user(path) if path is not None else state_dir() / STATE_DB
     if not p.exists():
         return []
     if _writable(p):

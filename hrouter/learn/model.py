@@ -26,6 +26,8 @@ Errors: :class:`ModelFileError` (exit 2) names the file and the field at fault.
 
 from __future__ import annotations
 
+from hrouter.paths import expand_user as _expand_user
+
 import json
 import math
 import os
@@ -264,7 +266,7 @@ def load_model(path: str | os.PathLike) -> LearnedModel:
     Only a regular file is read (a device such as ``/dev/zero`` or a FIFO is refused before any
     read, without blocking), and at most ``MAX_MODEL_BYTES + 1`` bytes of it."""
     from hrouter.policy import FileTooLargeError, NotRegularFileError, read_regular_file
-    path = Path(path).expanduser()
+    path = _expand_user(path)
     try:
         data = read_regular_file(path, MAX_MODEL_BYTES)
     except NotRegularFileError as exc:

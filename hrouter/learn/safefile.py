@@ -19,6 +19,8 @@ A symlinked target is followed: the file it points to is replaced (the link stay
 
 from __future__ import annotations
 
+from hrouter.paths import expand_user as _expand_user
+
 import os
 import secrets
 import stat
@@ -93,7 +95,7 @@ def check_target(dest: str | os.PathLike, option: str, protected: list[tuple[Pat
     Raises :class:`InputError` (exit 2) when it is one of ``protected`` (never, whatever
     ``force``), a directory, or an existing file that ``force`` does not allow and
     ``replaceable(real path)`` does not accept (``what_ok`` says what it would accept)."""
-    path = Path(dest).expanduser()
+    path = _expand_user(dest)
     if not str(dest).strip():
         raise InputError(f"{option}: empty path")
     real = Path(_real(path))
@@ -125,7 +127,7 @@ def atomic_write(target: Target | str | os.PathLike, data: bytes, *, option: str
     ``check(temp path)`` (raise to abort: the target is left untouched), ``os.replace``, fsync of
     the directory. Keeps the mode of a file it replaces (new files: 0666 & ~umask).
     Raises :class:`InputError` when it cannot write; returns the path written."""
-    real = target.real if isinstance(target, Target) else Path(_real(Path(target).expanduser()))
+    real = target.real if isinstance(target, Target) else Path(_real(_expand_user(target)))
     shown = str(target.path) if isinstance(target, Target) else str(target)
     label = f"{option} {shown}" if option else shown
     directory = real.parent
