@@ -479,12 +479,48 @@ _AMOUNT_FIELDS = ("cost_usd", "ttft_ms", "latency_ms")
 _NUMBER, _INF = (int, float), float("inf")
 
 
-def record_problem(rec) -> str | None:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _value_problem(rec: dict) -> str | None:
+    """Why a record holds a value hrouter never writes, or None: a non-finite number (``NaN``,
+    ``Infinity`` in a damaged or forged line) or a string with a lone surrogate (a JSON ``\\ud800``
+    escape), anywhere in the record, field names included. One iterative walk (no recursion)."""
+    inf = _INF
+    for name, value in rec.items():
+        if type(name) is str and not name.isascii() and _SURROGATE.search(name):
+            return f"field {_short(name)} has a lone surrogate in its name"
+        stack = [value]
+        name = str(name) if len(str(name)) <= 40 else str(name)[:39] + "…"  # for messages: never a whole line
+        while stack:
+            v = stack.pop()
+            t = type(v)
+            if t is float:
+                if v != v or v == inf or v == -inf:
+                    return f"field '{name}' holds a non-finite number ({_short(v)})"
+            elif t is str:
+                if not v.isascii() and _SURROGATE.search(v):
+                    return f"field '{name}' holds a string with a lone surrogate"
+            elif t is dict:
+                for k, x in v.items():
+                    if type(k) is str and not k.isascii() and _SURROGATE.search(k):
+                        return f"field '{name}' holds a string with a lone surrogate"
+                    stack.append(x)
+            elif t is list or t is tuple:
+                stack.extend(v)
+    return None
+
+
+def record_problem(rec, *, strict: bool = True) -> str | None:
     """Why ``rec`` (one parsed line) is not a record ``log``, ``stats`` and ``audit match`` can use,
     or None: not a JSON object, an unknown ``type``, no ISO-8601 ``ts``, or a field they read of
     the wrong type (text fields strings, token counts non-negative integers, cost and times
     non-negative finite numbers, ``cloud_egress`` a boolean, ``attempts`` a list of objects,
-    ``egress_ids`` a list of strings, ``redacted`` an object). A null field counts as absent."""
+    ``egress_ids`` a list of strings, ``redacted`` an object). A null field counts as absent.
+    ``strict`` (the default, e.g. ``audit match``) also rejects a non-finite number or a string
+    with a lone surrogate anywhere in the record (:func:`_value_problem`); ``log``, ``stats`` and
+    ``feedback`` pass ``strict=False``: they keep such a record and show those values safely
+    (README, "Reading a damaged log")."""
     if not isinstance(rec, dict):
         return "not a JSON object"
     kind = rec.get("type", "request")
@@ -537,7 +573,7 @@ def record_problem(rec) -> str | None:
             return "field 'redacted.count' must be a non-negative integer"
         if kinds is not None and (type(kinds) not in (dict, list) or any(type(k) is not str for k in kinds)):
             return "field 'redacted.kinds' must be an object or a list of names"
-    return None
+    return _value_problem(rec) if strict else None
 
 
 def _kind(value) -> str:

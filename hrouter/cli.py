@@ -79,7 +79,7 @@ SystemOpt = typer.Option(None, "--system", "-s", metavar="TEXT", help="System pr
 NoStdinOpt = typer.Option(False, "--no-stdin", help="Do not read piped stdin.")
 BackendOpt = typer.Option(None, "--backend", "-b", metavar="NAME",
                           help="Force a backend (refused, exit 3, when the prompt's tier forbids its zone).")
-SlaOpt = typer.Option(None, "--sla", metavar="MS", min=1, help="Required time to first token, ms (overrides latency.sla_ms).")
+SlaOpt = typer.Option(None, "--sla", metavar="MS", min=1, max=86_400_000, help="Required time to first token, ms (overrides latency.sla_ms).")
 SessionOpt = typer.Option(None, "--session", metavar="NAME",
                           help="Session name recorded in the audit log (default: $HROUTER_SESSION or <user>-<date>).")
 ExplainSessionOpt = typer.Option(None, "--session", metavar="NAME",
@@ -123,8 +123,8 @@ def _context(backend, sla, max_tokens, session):
     import math
     from .core import session_name
     from .router import RouteContext
-    if sla is not None and not math.isfinite(sla):
-        raise InputError(f"--sla must be a finite number of ms, got {sla}")
+    if sla is not None and not (math.isfinite(sla) and 1 <= sla <= 86_400_000):  # as latency.sla_ms
+        raise InputError(f"--sla must be a number of ms from 1 to 86400000 (24 h), got {sla:g}")
     return RouteContext(forced_backend=backend, sla_ms=sla, max_tokens=max_tokens, session=session_name(session))
 
 
@@ -623,13 +623,14 @@ def budget_show(
     if as_json:
         _print_json(data)
         return
+    from .render import usd
     window = f"the last {hours:g} h" if hours else "the whole session"
-    lines = [f"session   {name}", f"spent     ${sp.spent_usd:.4f} ({sp.entries} call(s), {window})",
-             f"reserved  ${sp.reserved_usd:.4f} ({sp.reservations} call(s) in flight)"]
+    lines = [f"session   {name}", f"spent     {usd(sp.spent_usd, 4)} ({sp.entries} call(s), {window})",
+             f"reserved  {usd(sp.reserved_usd, 4)} ({sp.reservations} call(s) in flight)"]
     if ceiling is None:
         lines.append("ceiling   none (budget.session_usd is not set)")
     else:
-        lines.append(f"ceiling   ${ceiling:.2f}; remaining ${sp.remaining_usd(ceiling):.4f} "
+        lines.append(f"ceiling   {usd(ceiling)}; remaining {usd(sp.remaining_usd(ceiling), 4)} "
                      f"({sp.share(ceiling):.0%} used; cheaper routing from {pol.budget.downgrade_at:.0%})")
     if sp.frees_at:
         when = datetime.fromtimestamp(sp.frees_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -756,9 +757,11 @@ def _request_view(log):
     (:func:`hrouter.audit.record_problem`) are skipped, with a warning naming the first once the
     log is read. Streams: only the ids of the requests read so far and the egress records still
     waiting for their request are held, never the whole log."""
+    from functools import partial
     from .audit import record_problem
     seen, waiting, n = set(), {}, 0
-    for rec in log.records(check=record_problem):
+    # not strict: a NaN or a lone surrogate is kept and shown safely (README, "Reading a damaged log")
+    for rec in log.records(check=partial(record_problem, strict=False)):
         kind = rec.get("type", "request")
         if kind == "request":
             rid = rec.get("id")
@@ -998,8 +1001,9 @@ def audit_match(
     hits = [r for r in log.records(check=check) if r.get("prompt_hmac") == digest]
     _warn_skipped(log)
 
-    def field(r, name, default=None):
-        return _printable(str(r.get(name, default)))
+    def field(r, name, default=None):  # cut: a malformed record's field can be megabytes long
+        text = str(r.get(name, default))
+        return _printable(text if len(text) <= _FIELD_MAX else text[:_FIELD_MAX] + "…")
     for r in hits:
         redacted = ""
         if r.get("redacted") and (r.get("type") == "egress" or r.get("cloud_egress")):
@@ -1215,14 +1219,25 @@ def main(argv: Optional[List[str]] = None) -> None:
     except Exception as exc:  # a bug: say so in one line, traceback only with --debug
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
               ExitStatus.BACKEND_ERROR, debug)
+    if code == ExitStatus.INTERRUPTED:
+        # Typer turns a KeyboardInterrupt inside a command (Ctrl-C, SIGTERM/SIGHUP above) into exit 130
+        # before the handler above sees it: say so in the same one line (the record is already written).
+        sys.stderr.write("hrouter: error: interrupted\n")
+        sys.stderr.flush()
     gc.freeze()
     sys.exit(int(code or 0))
+
+
+#: The longest field ``audit match`` prints (characters; longer ones end in "…").
+_FIELD_MAX = 200
 
 
 def _printable(text: str) -> str:
     """``text`` on one line with control characters escaped: server-supplied error text can
     carry newlines or terminal escape codes, which must not forge lines or restyle stderr. A lone
-    surrogate (a JSON ``\\ud800`` escape: not text, and not encodable) is shown as ``\\ud800``."""
+    surrogate (a JSON ``\\ud800`` escape: not text, and not encodable) is shown as ``\\ud800``; so are
+    the bidi controls and zero-width characters (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069,
+    U+FEFF: ``\\u202e``), which could reorder or hide what a reader sees."""
     out = []
     for ch in text:
         code = ord(ch)
@@ -1230,7 +1245,8 @@ def _printable(text: str) -> str:
             out.append(" ")
         elif code < 32 or code == 127 or 0x80 <= code < 0xA0:
             out.append(f"\\x{code:02x}")
-        elif 0xD800 <= code <= 0xDFFF:
+        elif (0xD800 <= code <= 0xDFFF or 0x200B <= code <= 0x200F or 0x202A <= code <= 0x202E
+              or 0x2066 <= code <= 0x2069 or code == 0xFEFF):
             out.append(f"\\u{code:04x}")
         else:
             out.append(ch)

@@ -147,19 +147,26 @@ _LABEL_FIELDS = ("backend", "zone", "tier", "prompt")
 
 
 def _find_audit(pol, request_id: Optional[str]):
-    """(record, log path): the newest answered request (``request_id`` None) or the request whose
+    """(record, log path): the newest answered request by ``ts`` (``request_id`` None; concurrent
+    writers can append slightly out of order; of equal times the later line) or the request whose
     id is ``request_id`` or starts with it (8+ characters, unique). Records without a usable id
     (:func:`_usable_id`) are never picked."""
+    from datetime import datetime, timezone
+    from functools import partial
     from .audit import AuditLog, record_problem, resolve_log_path
     log = AuditLog(resolve_log_path(pol.audit.path))
-    found, matches = None, set()
-    for rec in log.records(check=record_problem):  # a damaged line is no request to label
+    found, matches, newest = None, set(), None
+    for rec in log.records(check=partial(record_problem, strict=False)):  # a damaged line is no request to label
         if (rec.get("type", "request") != "request" or not _usable_id(rec.get("id"))
                 or not all(_is_text(rec.get(k)) for k in _LABEL_FIELDS)):
             continue
         if request_id is None:
             if rec.get("status") == "ok":
-                found = rec
+                ts = datetime.fromisoformat(rec["ts"].replace("Z", "+00:00"))  # record_problem checked it
+                if ts.tzinfo is None:
+                    ts = ts.replace(tzinfo=timezone.utc)
+                if newest is None or ts >= newest:
+                    found, newest = rec, ts
             continue
         rid = str(rec.get("id") or "")
         if rid == request_id:

@@ -570,6 +570,7 @@ class Router:
                         slot = self._acquire_slot(name, cfg, last=last, on_notice=on_notice)
                     attempt = Attempt(backend=name, status="started", host=host)
                     result.attempts.append(attempt)
+                    began = False  # this attempt's own: a previous attempt's answer is not billed again
                     max_tokens = context.max_tokens or cfg.max_tokens
                     if slot is False:
                         attempt.status, attempt.error = "skipped", "at max_inflight"
@@ -637,6 +638,13 @@ class Router:
                         exc.backend = exc.backend or name
                         failures.append(exc)
                         previous = attempt
+                        if began and attempt.sent:
+                            # Failed after the answer began: the provider bills what it consumed (the
+                            # input and the output received), as for an interruption; charge that, not
+                            # the worst-case reservation, and name it in the record.
+                            self._charge_partial(name, cfg, decision, completion, result, reservation,
+                                                 context.session, host)
+                            reservation = None  # settled
                         self._after_failure(name, attempt, exc, reservation, billed=began, host=host)
                         if shown:
                             result.status = "error"
@@ -821,7 +829,7 @@ class Router:
         """Settle or release the reservation, record the failed sample and, for an availability
         failure before any answer, cool down the backend, or only the failing ``host`` of a pool
         (the pool counts as cooling down once all its hosts do)."""
-        if billed:
+        if billed:  # normally settled already by :meth:`_charge_partial` (reservation None then)
             self._state_op("settle", reservation, reservation.amount_usd if reservation else 0.0)
         else:
             self._state_op("release", reservation)
@@ -839,7 +847,7 @@ class Router:
 
     def _charge_partial(self, name: str, cfg, decision: Decision, completion, result: AskResult, reservation,
                         session: str | None, host: str | None) -> None:
-        """A call interrupted after the prompt was sent: fill ``result`` with what it consumed —
+        """A call interrupted after the prompt was sent, or failed after the answer began: fill ``result`` with what it consumed —
         the backend, the input tokens (the server's count, else hrouter's estimate of the prompt),
         the output tokens received so far (the server's count, or hrouter's count of the text
         received when that is higher) and their cost — and charge it to the session: settle the

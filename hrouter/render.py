@@ -63,6 +63,25 @@ def stdout_console(width: int = 200) -> Console:
     return out
 
 
+def usd(x: float, min_decimals: int = 2) -> str:
+    """A USD amount for budgets, never rounded away: 4 decimals (more for amounts under $0.0001:
+    4 significant digits), trailing zeros dropped down to ``min_decimals``: ``$0.50``,
+    ``$0.005``, ``$0.0154``, ``$1.005``, ``$12.25``, ``$0.00001234``."""
+    import math
+    if not isinstance(x, (int, float)) or not math.isfinite(x):
+        return f"${x}"
+    decimals = 4
+    if 0 < abs(x) < 0.0001:
+        decimals = min(12, 3 - math.floor(math.log10(abs(x))))
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        head, frac = text.split(".")
+        frac = frac.rstrip("0")
+        frac = frac + "0" * max(0, min_decimals - len(frac))
+        text = head + ("." + frac if frac else "")
+    return "$" + text
+
+
 def _tier(tier: str) -> Text:
     return Text(tier, style=TIER_STYLE.get(tier, ""))
 
@@ -218,8 +237,8 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
     b = cons.get("budget") or {}
     if b:
         per = b.get("per_request_usd")
-        lines.append("budget: per request " + (f"${per:.2f}" if per is not None else "none")
-                     + "; session " + (f"${b['session_usd']:.2f}" if b.get("session_usd") is not None else "none")
+        lines.append("budget: per request " + (usd(per) if per is not None else "none")
+                     + "; session " + (usd(b["session_usd"]) if b.get("session_usd") is not None else "none")
                      + (f" ({b.get('session')})" if b.get("session") else ""))
     lat = cons.get("latency") or {}
     if lat:
@@ -238,7 +257,7 @@ def explain_view(decision: Decision, formula: str | None = None) -> Group:
         lines.append(f"pool {name} (hosts in the order they would be tried): "
                      + "; ".join(host_summary(h) for h in hosts))
     if b.get("session_spent_usd") is not None:
-        lines.append(f"session spend: ${b['session_spent_usd']:.4f}"
+        lines.append(f"session spend: {usd(b['session_spent_usd'], 4)}"
                      + (f" ({b['session_share']:.0%} of the session budget)" if b.get("session_share") is not None else ""))
     for line in lines:
         parts.append(Text("  " + line))
