@@ -326,7 +326,7 @@ class Router:
             return None, None
         from .redact import redact
         user = [f for f in sens.findings if not f.masked.endswith("[system prompt]")]
-        redaction = redact(prompt.text, user, names)
+        redaction = redact(prompt.text, user, names, system=prompt.system)
         if redaction is None:
             return None, None
         again = tag_sensitivity(redaction.text, self.policy.sensitivity, images=len(prompt.images))

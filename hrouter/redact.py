@@ -2,10 +2,13 @@
 restore them in the answer locally.
 
 A finding of a detector listed in ``sensitivity.redact`` becomes ``[EMAIL_1]``, ``[PHONE_2]``...
-(the same value always gets the same placeholder). The redacted text is tagged again; only if its
-tier is lower than the original's may it reach the extra zones (the router decides). The answer
-streams through :class:`Restorer`, which puts the original values back before anything is
-printed, holding back a chunk's tail only while it could still be the start of a placeholder.
+(the same value always gets the same placeholder, every occurrence of it is replaced, and a
+placeholder already in the prompt or system prompt is never reused); a prompt with a confidential
+finding that is not redactable (PHI, a secret...) is not redacted at all. The redacted text is
+tagged again; only if its tier is lower than the original's may it reach the extra zones (the
+router decides). The answer streams through :class:`Restorer`, which puts the original values
+back before anything is printed, holding back a chunk's tail only while it could still be the
+start of a placeholder.
 """
 
 from __future__ import annotations
@@ -34,40 +37,183 @@ class Redaction:
         return {"count": self.count, "kinds": dict(sorted(self.kinds.items()))}
 
 
-def redact(text: str, findings, detectors: tuple[str, ...]) -> Redaction | None:
-    """Replace every finding of ``detectors`` in ``text``; None when there is none to replace.
+#: Separators an ID number may be written with (``S530-4607-2981``, ``S530 4607 2981``,
+#: ``S530.4607.2981``, ``S53046072981``): at most three between two characters.
+_SEPARATORS = r"[\s\-./\u2010-\u2015]{0,3}"
 
-    ``findings`` must carry offsets into ``text`` (findings of the system prompt are excluded by
-    the caller). Overlapping findings are skipped after the first. A finding in a structured view
-    or a decoded run (``email (table)``, ``email (base64)``) counts as its detector's (``email``):
-    its span (the cell, or the whole encoded run) is replaced.
+
+def _atoms(value: str) -> list[list[str]]:
+    """The patterns (as lists of regex atoms) that find ``value``: as written (any whitespace run
+    where it has whitespace); and a digit-heavy value (an ID number) also with other separators
+    or none. Letters are lower case (matched case-insensitively)."""
+    words = value.split()
+    if not words:
+        return []
+    exact: list[str] = []
+    for i, w in enumerate(words):
+        if i:
+            exact.append(r"\s+")
+        exact += [re.escape(c.lower() if len(c.lower()) == 1 else c) for c in w]
+    out = [exact]
+    compact = [c for c in value if c.isalnum()]
+    digits = sum(c.isdigit() for c in compact)
+    if len(compact) >= 6 and digits >= 4 and 2 * digits >= len(compact):
+        atoms: list[str] = []
+        for i, c in enumerate(compact):
+            if i:
+                atoms.append(_SEPARATORS)
+            atoms.append(re.escape(c.lower() if len(c.lower()) == 1 else c))
+        out.append(atoms)
+    return out
+
+
+def _trie_pattern(patterns: list[list[str]]) -> str:
+    """One regex for many atom lists, as a trie (a few branches tried per position however many
+    values there are); a longer match is preferred to a prefix of it."""
+    root: dict = {}
+    for atoms in patterns:
+        node = root
+        for a in atoms:
+            node = node.setdefault(a, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        parts = []
+        while True:  # a chain of single children needs no group (and no recursion: long values)
+            items = [(a, child) for a, child in node.items() if a]
+            if len(items) == 1 and "" not in node:
+                parts.append(items[0][0])
+                node = items[0][1]
+                continue
+            alts = [a + build(child) for a, child in items] + ([""] if "" in node else [])
+            parts.append("(?:" + "|".join(alts) + ")")
+            return "".join(parts)
+
+    return build(root)
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split()).lower()
+
+
+def _compact(s: str) -> str:
+    return "".join(c for c in s if c.isalnum()).lower()
+
+
+def _occurrences(text: str, keys):
+    """Spans of every occurrence in ``text`` of each key's value (``(kind, value)``), also inside
+    longer tokens (fail closed), each with its key (the first key whose value it is)."""
+    per_key = [(key, _atoms(key[1])) for key in keys]
+    patterns = [atoms for _, alls in per_key for atoms in alls]
+    if not patterns:
+        return
+    by_norm: dict[str, tuple] = {}
+    by_compact: dict[str, tuple] = {}
+    for key, alls in per_key:
+        by_norm.setdefault(_norm(key[1]), key)
+        if len(alls) > 1:
+            by_compact.setdefault(_compact(key[1]), key)
+    finder = re.compile(_trie_pattern(patterns), re.IGNORECASE)
+    for m in finder.finditer(text):
+        if m.end() <= m.start():
+            continue
+        found = m.group(0)
+        key = by_norm.get(_norm(found)) or by_compact.get(_compact(found))
+        if key is None:  # a case fold lower() does not undo: whichever value's pattern it is
+            key = next((k for k, alls in per_key
+                        if any(re.fullmatch("".join(a), found, re.IGNORECASE) for a in alls)), per_key[0][0])
+        yield m.start(), m.end(), key
+
+
+def redact(text: str, findings, detectors: tuple[str, ...], system: str | None = None) -> Redaction | None:
+    """Replace every finding of ``detectors`` in ``text``; None when there is none to replace, or
+    when the prompt must not be redacted at all.
+
+    ``findings`` must carry offsets into ``text`` (findings of the system prompt, masked
+    ``... [system prompt]``, are excluded by the caller); a finding of the system prompt joined to
+    the prompt (masked ``... [system prompt + prompt]``) carries offsets into ``system + " " +
+    text`` and is mapped back with ``system`` (without it, or when its value lies in the system
+    prompt, which is sent as is, there is no redaction). A finding in a structured view or a
+    decoded run (``email (table)``, ``email (base64)``) counts as its detector's (``email``): its
+    span (the cell, or the whole encoded run) is replaced.
+
+    Fail closed:
+
+    * a confidential finding of a detector not in ``detectors`` (PHI, a secret, an image, a
+      custom rule...) means no redaction: the prompt is not to leave in any form, and redacting
+      the rest could make the re-tagged text lose it (PHI needs a personal identifier);
+    * every occurrence of a redacted value is replaced, not only the span the tagger found (also
+      inside a longer token, with other whitespace, and for an ID number with other separators);
+    * a value to redact that is also in ``system`` (sent as is) means no redaction;
+    * a placeholder never collides with text already in the prompt or ``system`` (its index is
+      skipped), so the answer's mention of such text is never "restored".
     """
+    from hrouter.signals import tier_rank
     from hrouter.signals.sensitivity import _base_name
 
-    chosen = sorted((f for f in findings if _base_name(f.detector) in detectors and f.end > f.start),
-                    key=lambda f: f.start)
+    confidential = tier_rank("confidential")
+    shift = len(system) + 1 if system else None
+    chosen = []
+    for f in findings:
+        base = _base_name(f.detector)
+        try:
+            rank = tier_rank(f.tier)
+        except ValueError:
+            rank = confidential  # an unknown tier: treat as the highest
+        if base not in detectors:
+            if rank >= confidential:
+                return None
+            continue
+        start, end = f.start, f.end
+        if str(f.masked).endswith("[system prompt]"):  # (the caller leaves these out)
+            if rank >= confidential:
+                return None  # a value in the system prompt, which is sent as is
+            continue
+        if str(f.masked).endswith("[system prompt + prompt]"):
+            if shift is None or start < shift:
+                return None
+            start, end = start - shift, end - shift
+        if end > start:
+            if start < 0 or end > len(text):
+                return None  # offsets that are not into the text: do not guess
+            chosen.append((start, end, base))
     if not chosen:
         return None
+    # Every value found, in order; then every occurrence of each (its own span included).
+    values: dict[tuple[str, str], None] = {}
+    spans = []
+    for start, end, kind in sorted(chosen):
+        key = (kind, text[start:end])
+        values.setdefault(key, None)
+        spans.append((start, end, key))
+    if system and next(_occurrences(system, values), None) is not None:
+        return None  # a value to redact is also in the system prompt, which is sent as is
+    spans += list(_occurrences(text, values))
+    spans.sort(key=lambda sp: (sp[0], -sp[1]))
+
+    taken = set(_PLACEHOLDER.findall(text)) | set(_PLACEHOLDER.findall(system or ""))
     out, pos = [], 0
     mapping: dict[str, str] = {}
     by_value: dict[tuple[str, str], str] = {}
     counters: dict[str, int] = {}
     kinds: dict[str, int] = {}
-    for f in chosen:
-        if f.start < pos:
-            continue
-        value = text[f.start:f.end]
-        kind = _base_name(f.detector)
-        key = (kind, value)
+    for start, end, key in spans:
+        if end <= pos:
+            continue  # already replaced (the same span, or inside a longer one)
         if key not in by_value:
-            label = kind.upper()
-            counters[label] = counters.get(label, 0) + 1
-            by_value[key] = f"[{label}_{counters[label]}]"
-            mapping[by_value[key]] = value
-        out.append(text[pos:f.start])
+            label = key[0].upper()
+            n = counters.get(label, 0) + 1
+            while (label, str(n)) in taken:
+                n += 1
+            counters[label] = n
+            by_value[key] = f"[{label}_{n}]"
+            mapping[by_value[key]] = key[1]
+        # A span overlapping the one before it: its rest is replaced too (no part of a redacted
+        # value leaves in clear; the answer then restores the overlap twice).
+        out.append(text[pos:max(start, pos)])
         out.append(by_value[key])
-        kinds[kind] = kinds.get(kind, 0) + 1
-        pos = f.end
+        kinds[key[0]] = kinds.get(key[0], 0) + 1
+        pos = end
     out.append(text[pos:])
     return Redaction(text="".join(out), mapping=mapping, kinds=kinds)
 
