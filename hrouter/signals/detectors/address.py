@@ -45,7 +45,14 @@ Personal cue (an address without one is public: a store, an office, a venue, a l
 - or a person: a record label naming the person ("Name: John Smith" / "Address: ..."; see
   :func:`contextual.record_person`), or a person-name cue on the same line right before the
   address with only separators or record fields between ("Maria Garcia, 1234 Elm St",
-  a CSV row, "Customer: Jane Doe | 12 Oak St"; not "the White House at ...").
+  a CSV row, "Customer: Jane Doe | 12 Oak St"; not "the White House at ..."), or a record's
+  street key (``street``, ``street_address``, ``address1``, ``address_line1``, ``addr``,
+  ``line1``, ``strasse``, ``rue``, ``calle``, ``via``, ...) holding the address in a record
+  (``{...}``, 400 characters each way) with a person-name key whose value is a name
+  (``"name": "Maria Garcia"``, ``"first_name"`` + ``"last_name"``; not a business's name).
+
+A line break written as an escape (``\\n``, ``\\r\\n`` in a JSON string) separates the street
+from its locality as a line break does (the span covers the city and postal code too).
 
 Well-known public and fictional addresses (221B Baker Street, 10 Downing Street, 1600
 Pennsylvania Avenue, 742 Evergreen Terrace, 4 Privet Drive, 1 Infinite Loop, ...;
@@ -110,7 +117,9 @@ _UNIT = (r"[ \t]*,?[ \t]*(?:(?i:apt|apartment|unit|suite|ste|flat|floor|fl|room|
          r"piso|planta|puerta|esc|interno|int|scala|bus|top|app|appartement|bte|bo[îi]te|lok|m)\.?[ \t]*#?[ \t]*"
          r"[\w\-]{1,6}|#[ \t]?[\w\-]{1,6}|\d{1,2}[ºª°][ \t]?[A-Za-z]?(?![\w]))")
 _CITY = r"[A-ZÀ-ÖØ-Þ][\w'’\-.]*(?:[ \t]+(?:[A-ZÀ-ÖØ-Þ][\w'’\-.]*|de|del|la|le|sur|am|an|der|im|upon|on)){0,3}"
-_SEP = r"[ \t]*(?:[,;|][ \t]*(?:\r?\n[ \t]*)?|\r?\n[ \t]*|[ \t]+[\-–][ \t]+|[ \t])"
+#: A line break, or one written as a JSON/string escape (``"12 Oak Street\\nSpringfield, IL"``).
+_NL = r"(?:\r?\n|(?:\\r)?\\n)"
+_SEP = r"[ \t]*(?:[,;|][ \t]*(?:" + _NL + r"[ \t]*)?|" + _NL + r"[ \t]*|[ \t]+[\-–][ \t]+|[ \t])"
 _UK_PC = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}(?![\w])"
 _CA_PC = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d(?![\w])"
 _PLACE = (
@@ -168,6 +177,14 @@ _BUSINESS = (r"(?<![\w])(?:our|we|us|visit|visiting|store|shop|office|offices|he
 #: A gap between a person name and the address holding prose (not only record fields).
 _PROSE_GAP = r"(?<![\w])(?:at|on|in|near|to|from|by|visit\w*|the|of|and|was|is|were|are|has|had|went|met|walked|drove)(?![\w])"
 
+#: A record's street key right before the address value (``"street": "``, ``address1: ``), and
+#: a person-name key with its value in the same record (``"name": "Maria Garcia"``).
+_STREET_KEYS = frozenset(("street", "streetaddress", "address", "address1", "addressline1", "addressline",
+                          "addr", "addr1", "line1", "street1", "strasse", "straße", "rue", "calle", "via",
+                          "homeaddress", "mailingaddress", "shippingaddress", "billingaddress"))
+_NAME_KEY = (r"[\"']?(?:(?:full|customer|client|patient|person|contact|recipient|member|employee|tenant|user|"
+             r"display|legal|first|given|last|family|sur)[ _\-]?name|name|surname|nombre|nom|vorname|nachname)[\"']?"
+             r"[ \t]*[:=][ \t]*[\"']?(?P<val>[^\"'\n,{}]{2,60})")
 #: Well-known public and fictional addresses: (house number, street name lower-case, no type).
 _FAMOUS = frozenset({
     ("221b", "baker"), ("10", "downing"), ("11", "downing"), ("1600", "pennsylvania"), ("742", "evergreen"),
@@ -233,6 +250,8 @@ class _AddrRx(LazyPatterns):
         "field_sep": (r"[\s,;|\"'()\[\]{}]+", 0),
         "tail_type": (r"[ \t](?i:st|ave|av|rd|blvd|ln|dr|ct|pl|ter|cres|sq|pkwy|hwy|cir|trl)\.?[ \t]*\Z", 0),
         "label": (r"[\"'\]>_\w]{0,12}[ \t]*(?:[:=\n]|is(?![\w])|-[ \t])", 0),
+        "key_before": (r"[\"']?(?P<key>[A-Za-zß_ \-]{2,24}?\d?)[\"']?[ \t]*[:=][ \t]*[\"']?\Z", 0),
+        "name_key": (_NAME_KEY, _I),
     }
 
 
@@ -352,8 +371,33 @@ def _cue(text: str, s: int) -> tuple[str, str] | None:
     return kind, last.group()
 
 
+def _record_key_person(text: str, s: int, e: int) -> bool:
+    """Whether the address at ``text[s:e]`` is the value of a street key (``"street": "1234 Elm
+    St"``) in a record (``{...}``, up to 400 characters each way) that also holds a person-name
+    key whose value is a name (``"name": "Maria Garcia"``): a JSON customer record."""
+    k = _R.key_before.search(text, max(0, s - 32), s)
+    if k is None or k.group("key").lower().replace("_", "").replace("-", "").replace(" ", "") not in _STREET_KEYS:
+        return False
+    lo = text.rfind("{", max(0, s - 400), s)
+    hi = text.find("}", e, e + 400)
+    if lo == -1:
+        lo = max(0, s - 400)
+    if hi == -1:
+        hi = min(len(text), e + 400)
+    vals = [m.group("val").strip() for m in _R.name_key.finditer(text, lo, hi)][:8]
+    if len(vals) >= 2:
+        vals.append(" ".join(vals[:2]))  # "first_name": "John", "last_name": "Smith"
+    for val in vals:
+        names = person_names(val) if val else []
+        if names and names[0].start() == 0 and names[0].end() == len(val) and not _R.business.search(val.lower()):
+            return True
+    return False
+
+
 def _person(text: str, s: int, e: int) -> str | None:
     """A person the address belongs to: a record's label line or a name right before it on its line."""
+    if _R.key_before.search(text, max(0, s - 32), s) is not None and _record_key_person(text, s, e):
+        return "record"
     try:
         if record_person(text, s, e) is not None:
             return "record"

@@ -70,7 +70,9 @@ Escape views (one per encoding per level):
 Most escapes in ordinary text hide nothing: ``\u00e9`` in Chinese text, ``&amp;``/``&quot;``
 in HTML, ``=E2=80=99`` in an email, ``\n`` between sentences in JSON. An escape *matters* when
 it decodes (after the tagger's character folding: ``\uff15`` is "5") to an ASCII letter or
-digit, one of ``@-._:/+=#()`` (not quoted-printable's ``=``, unless it pads base64), a letter
+digit, one of ``@-._:/+=#()`` (not quoted-printable's ``=``, unless it pads base64), an
+apostrophe between two letters (``driver&#39;s``: a context word), ``<`` as an MRZ's filler
+(``&lt;&lt;``, ``%3C`` between capitals or digits), a letter
 of another script next to an ASCII letter (``Num\u00e9ro``: a trigger word), a currency sign, a
 space between two ASCII letters or digits (``project%20bluebird``, ``4539&nbsp;1488``), or when
 it is a line break inside a number (``4539\n1488``, ``554-23-\n3307``) or a soft line break
@@ -81,7 +83,9 @@ view: :data:`WINDOW` characters of context on each side of those escapes (merged
 blanks), every escape of the encoding in them decoded, the windows joined by blank lines into
 one text that is re-scanned once. A
 finding in a view counts only within :data:`NEAR` characters of an escape that matters (the
-rest was seen by the plain scan); it spans the blank-delimited token(s) of the prompt its
+rest was seen by the plain scan), or when its context word (the hit's context, within
+200 characters) holds one (``driver&#39;s license number is      A1234567``: the plain scan
+missed the word, hence the value, however far from the escape); it spans the blank-delimited token(s) of the prompt its
 characters come from (``jane&#64;gmail.com``), not the whole view.
 
 Nesting: every decoded text (a blob's, a view's) is decoded again, down to :data:`MAX_DEPTH`
@@ -887,6 +891,10 @@ def _word(c: str) -> bool:
     return c.isascii() and c.isalnum()
 
 
+def _MRZ_CHAR(c: str) -> bool:
+    return c != "" and (c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789&%\\")
+
+
 def _matters(dec: str, text: str, s: int, e: int, family: str) -> bool:
     """Whether the escape ``text[s:e]`` of ``family``, decoding to ``dec``, can hide a finding:
     an ASCII letter, digit or ``@-._:/+=#()`` (not quoted-printable's ``=``); a letter of another
@@ -903,6 +911,10 @@ def _matters(dec: str, text: str, s: int, e: int, family: str) -> bool:
         if family == "escape" and dec.strip(" \xa0"):
             return (before.isdigit() or before == "-") and after.isdigit()
         return _word(before) and _word(after)
+    if dec in ("'", "\u2019"):  # an apostrophe inside a word: "driver&#39;s license" (a context word)
+        return before.isalpha() and after.isalpha()
+    if dec.strip("<") == "":  # "&lt;&lt;", "%3C": the filler of a machine-readable zone
+        return len(dec) > 1 or (_MRZ_CHAR(before) and _MRZ_CHAR(after))
     for c in dec:
         if c.isascii():
             if c.isalnum() or (c in _PUNCT and c != "=") or (c == "=" and family != "qp"):
@@ -1126,6 +1138,27 @@ def _credential_key_before(text: str, s: int) -> str:
     return "Basic" if m else ""
 
 
+#: How far from a finding its context word is looked for (characters of the view).
+_CUE_REACH = 200
+
+
+def _cue_decoded(r: Run, scan: str, cut: int, hs: int, he: int, context: str) -> bool:
+    """Whether the finding ``scan[hs:he]`` of a view has its context word (the hit's ``context``:
+    ``driver's license number``) within :data:`_CUE_REACH` characters, holding a decoded escape
+    that matters (``driver&#39;s``): the plain scan missed the word, so it missed the value too,
+    however far from the escape the value stands (more than :data:`NEAR` characters)."""
+    near = r._near
+    if not near or not context or len(context) > 64:
+        return False
+    lo = max(cut, hs - _CUE_REACH)
+    j = scan.rfind(context, lo, hs + len(context))
+    if j == -1:
+        j = scan.find(context, he, he + _CUE_REACH)
+    if j == -1:
+        return False
+    return _touches(near, j - cut, j - cut + len(context))
+
+
 def rescan(text: str, r: Run, detectors: list, run, raw: list) -> None:
     """Re-scan one decoded run with every detector (``(name, tier, fn)``; ``fn(text)`` yields
     hits) through ``run`` (the tagger's fail-closed runner), as ``"<name> (<kind>)"``; a hit's
@@ -1143,7 +1176,7 @@ def rescan(text: str, r: Run, detectors: list, run, raw: list) -> None:
                 if he <= cut:
                     continue
                 a, b = max(hs - cut, 0), he - cut
-                if not r.keep(a, b):
+                if not r.keep(a, b) and not _cue_decoded(r, scan, cut, hs, he, context):
                     continue
                 s, e = r.span(a, b)
                 out.append((s, e, masked, f"{verdict + '; ' if verdict else ''}decoded {kind}", context))

@@ -3,9 +3,10 @@ phrases and driving licence numbers.
 
 ``mrz`` (ICAO Doc 9303, Machine Readable Travel Documents, 8th ed. 2021, parts 3-7)
     The machine-readable zone of a passport or ID card: lines of ``[A-Z0-9<]`` of the
-    format's length, one after the other (a line break, ``\\n`` escape, blank or nothing
-    between): TD3 passports 2 x 44, TD2 cards 2 x 36, TD1 cards 3 x 30, visas MRV-A 2 x 44 and
-    MRV-B 2 x 36 (a ``V`` document code). The data line carries the check digits (part 3,
+    format's length, one after the other (a line break, ``\\n`` escape, ``<br>``, blank or
+    nothing between; a last ``<`` opening an HTML tag, ``<<<<br>`` or ``10</p>``, is no filler):
+    TD3 passports 2 x 44, TD2 cards 2 x 36, TD1 cards 3 x 30, visas MRV-A 2 x 44 and MRV-B
+    2 x 36 (a ``V`` document code). The data line carries the check digits (part 3,
     4.9: weights 7, 3, 1 repeated; digits count their value, ``A``-``Z`` 10-35, ``<`` 0; the
     sum modulo 10) of the document number, the date of birth, the date of expiry and — TD3:
     the optional data and a composite over them all; TD2 and TD1: a composite; visas: none.
@@ -30,8 +31,10 @@ phrases and driving licence numbers.
 deterministic keys"; wordlist and checksum from Trezor's ``mnemonic`` package)
     A wallet's recovery phrase is its private key: 12, 15, 18, 21 or 24 words of the English
     wordlist (2048 words of 3-8 letters) whose last word carries a checksum (the first
-    ENT/32 bits of SHA-256 of the entropy). Candidates: a run of at least 12 lower-case
-    words of 3-8 letters separated by single blanks, commas or line breaks that starts a line
+    ENT/32 bits of SHA-256 of the entropy). Candidates: a run of at least 12 words of 3-8
+    letters (any case: ``ALPHA DOCTOR``, ``Alpha Doctor``) separated by up to 8 blanks, line
+    breaks (a blank line, a wallet's 4 x 3 grid), commas, ``;``, ``/``, ``-`` or quotes (a JSON
+    array ``["alpha", "doctor", ...]``) that starts a line
     or the text or follows ``:`` ``"`` ``'`` ``>`` ``=`` ``|`` or a backtick (how a
     phrase is pasted: alone, as a value, quoted), or a numbered list (``1. word 2. word`` /
     one per line; ``1)``, ``01.``, ``1 -``). Without a context word a run of 12-24 wordlist
@@ -44,13 +47,16 @@ deterministic keys"; wordlist and checksum from Trezor's ``mnemonic`` package)
     not looked at (the price of a cheap scan). After or just
     before a context word (seed phrase / words, recovery phrase, backup phrase, mnemonic,
     Wiederherstellungsphrase, phrase de récupération, frase semilla, frase de recuperación;
-    within 400 characters, any case) twelve or more wordlist words count with a failed
+    within 400 characters, any case) the words may stand anywhere, with any separators (up to
+    12 characters of ASCII punctuation, digits, blanks, brackets, numbering, bullets, dashes)
+    between them, and twelve or more wordlist words count with a failed
     checksum too (a mistyped phrase is still the key: fail closed). A secret: never
     redactable. The mask is the word count only (``12 words``). Verdict ``bip39 checksum ok``
     or ``context: seed phrase (checksum failed)`` (``(words repeat: no random phrase)``).
     Cost: candidates are found on a byte shape of the text (one ``bytes.translate`` of its
-    cached UTF-8 form: letters ``a``, line break ``N``, openers ``A``) by two patterns with a
-    literal first byte (``A`` / ``N``; possessive, so a failed attempt gives nothing back), then
+    cached UTF-8 form: letters ``a``, line break ``N``, quotes ``Q``, other openers ``A``) by
+    three patterns with a literal first byte (``A`` / ``Q`` / ``N``: a class ``[AQ]`` first is ten
+    times slower; possessive, so a failed attempt gives nothing back), then
     measured on the text; the numbered pattern (literal ``1``) runs only when a twelfth item ("12. word") occurs, the
     context one only in windows around its needles; ``mnemonic`` is imported and a checksum
     computed (memoised, at most 256 distinct runs per text; past that a run counts unchecked,
@@ -215,7 +221,7 @@ def _td1(l1: str | None, l2: str | None) -> tuple[list[tuple[str, bool]], str] |
 _MRZ_TRIGGER = re.compile(r"<<[A-Z0-9<]+")
 _MRZ_RUN = re.compile(r"[A-Z0-9<]{30,}")
 #: Characters that may stand between two lines of one zone: a line break, its escape, blanks, a quote.
-_MRZ_BETWEEN = re.compile(r"[ \t]*(?:\r?\n|\\r\\n|\\n|<br ?/?>|[ \t|,\"'])?[ \t\"',]*")
+_MRZ_BETWEEN = re.compile(r"[ \t]*(?:<(?:br|BR) ?/?>[ \t]*)?(?:\r?\n|\\r\\n|\\n|[ \t|,\"'])?[ \t\"',]*")
 
 
 def _mrz_lines(text: str) -> list[tuple[int, int, str]]:
@@ -238,9 +244,13 @@ def _mrz_lines(text: str) -> list[tuple[int, int, str]]:
         s, e = m.span()
         if s and text[s - 1] in _RUN_CHARS:
             continue  # the tail of a longer run
+        if text[e - 1] == "<" and text[e:e + 1] in _TAG_OPEN:
+            e -= 1  # "<<<<br>", "10</p>": the last "<" opens an HTML tag, it is no filler
+        elif text[e - 3:e] == "<BR" and text[e:e + 1] in (">", "/", " "):
+            e -= 3
         size = e - s
         if size in _MRZ_LENGTHS:
-            out.append((s, e, m.group()))
+            out.append((s, e, text[s:e]))
         elif size in _MRZ_JOINED:
             k = _MRZ_JOINED[size]
             out += [(i, i + k, text[i:i + k]) for i in range(s, e, k)]
@@ -248,6 +258,7 @@ def _mrz_lines(text: str) -> list[tuple[int, int, str]]:
 
 
 _RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
+_TAG_OPEN = frozenset("abcdefghijklmnopqrstuvwxyz/!")
 
 
 def _adjacent(text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
@@ -358,7 +369,15 @@ def detect_mrz(text: str) -> list[tuple[int, int, str, str, str]]:
 
 # (possessive quantifiers throughout: a run that fails gives nothing back, no backtracking)
 _WORD = r"[a-z]{3,8}+(?![a-z])"
-_SEP = r"(?:[ \t]|,[ \t]?|\r?\n[ \t]*+)"
+#: A word of a run on the text (any case: ``ALPHA DOCTOR``, ``Alpha Doctor``).
+_WORD_CI = r"[A-Za-z]{3,8}+(?![A-Za-z])"
+#: Between two words of an anchored run: blanks (a wallet's grid: runs of them), line breaks
+#: (a blank line too), ``,`` ``;`` ``/`` ``-`` and quotes (``"alpha", "doctor"``), up to 8.
+_RUN_SEP = r"[ \t\r\n,;/\-\"']{1,8}+"
+#: Between two words after a context word: any ASCII but a lower-case letter (the window is
+#: lower-cased), Latin-1 and general punctuation (bullets, dashes, no-break space), up to 12:
+#: quotes, brackets, numbering, slashes, runs of blanks, line breaks.
+_CTX_SEP = "[\x00-\x60\x7b-\xbf\u2000-\u206f\u3000]{1,12}+"
 #: A numbered item after the first: separators, a number, its punctuation.
 _ITEM = r"(?:[ \t,;|]*+(?:\r?\n[ \t|]*+)?\d{1,2}+[ \t]*+(?:[.):\-|][ \t]*+)?)"
 
@@ -372,25 +391,26 @@ _CTX_WORDS = frozenset(("seed", "phrase", "words", "recovery", "backup", "mnemon
 
 
 #: The byte shape the candidates are found on (one ``bytes.translate`` of the UTF-8 text):
-#: a-z -> ``a``, blank/tab/CR -> `` ``, ``,`` kept, a line break -> ``N``, the value openers
-#: ``: " ' > = | ` `` -> ``A``, bullets ``- *`` -> ``-``, anything else -> ``.``.
-_SHAPE = bytes(ord("a") if 97 <= c <= 122 else ord(" ") if c in b" \t\r" else ord("N") if c == 10
-               else ord("A") if c in b":\"'>=|`" else c if c in b",-*" else ord(".") for c in range(256))
-_SHAPE_RUN = rb" *+(?:[-*] ++)?a{3,8}+(?!a)(?>(?: |, ?| ?N *+)a{3,8}+(?!a)){11}"  # possessive: no backtracking
+#: a-z and A-Z -> ``a``, blank/tab/CR -> `` ``, ``,`` kept, ``;`` ``/`` -> ``,``, a line break
+#: -> ``N``, quotes ``" '`` -> ``Q`` (a value opener and a separator: a JSON array), the other
+#: value openers ``: > = | ` `` -> ``A``, bullets ``- *`` kept, anything else -> ``.``.
+_SHAPE = bytes(ord("a") if 97 <= c <= 122 or 65 <= c <= 90 else ord(" ") if c in b" \t\r" else ord("N") if c == 10
+               else ord("Q") if c in b"\"'" else ord("A") if c in b":>=|`" else ord(",") if c in b",;/"
+               else c if c in b"-*" else ord(".") for c in range(256))
+_SHAPE_RUN = rb" *+(?:[-*] ++)?a{3,8}+(?!a)(?>[ ,\-QN]{1,8}+a{3,8}+(?!a)){11}"  # possessive: no backtracking
 
 
 class _SeedRx(LazyPatterns):
     _src = {
         # on the byte shape: twelve words after a value opener, a line break, or at the start
-        "shape_a": (b"A" + _SHAPE_RUN, 0), "shape_n": (b"N" + _SHAPE_RUN, 0), "shape_start": (_SHAPE_RUN, 0),
+        "shape_a": (b"A" + _SHAPE_RUN, 0), "shape_q": (b"Q" + _SHAPE_RUN, 0), "shape_n": (b"N" + _SHAPE_RUN, 0), "shape_start": (_SHAPE_RUN, 0),
         # on the text, from a candidate: the whole run (group 1)
-        "run_at": (r"[ \t]*+(?:[-*•][ \t]++)?(" + _WORD + r"(?>(?:[ \t]|,[ \t]?|[ \t]?\r?\n[ \t]*+)" + _WORD
-                   + r")*+)", 0),
+        "run_at": (r"[ \t]*+(?:[-*•][ \t]++)?(" + _WORD_CI + r"(?>" + _RUN_SEP + _WORD_CI + r")*+)", 0),
         "numbered": (r"1[ \t]*+(?:[.):\-|][ \t]*+)?" + _WORD + r"(?>" + _ITEM + _WORD + r"){11,}+", 0),
         # a twelfth item ("12. word", "12) word", "12 word"): the numbered scan runs only then
         "twelve": (r"12[ \t]*+(?:[.):\-|][ \t]*+)?[a-z]{3,8}+(?![a-z])", 0),
-        "ctx_run": (r"(?<![a-z])" + _WORD + r"(?>(?:" + _SEP + r"|" + _ITEM + r")" + _WORD + r"){11,}+", 0),
-        "word": (r"[a-z]+", 0),
+        "ctx_run": (r"(?<![a-z])" + _WORD + r"(?>" + _CTX_SEP + _WORD + r"){11,}+", 0),
+        "word": (r"[A-Za-z]+", 0),
     }
 
 
@@ -465,7 +485,7 @@ def _anchored_runs(text: str) -> list[tuple[int, int, bool]]:
     shape = data.translate(_SHAPE)
     plain = len(data) == len(text)
     out: list[tuple[int, int, bool]] = []
-    for rx in (_SR.shape_start, _SR.shape_a, _SR.shape_n):
+    for rx in (_SR.shape_start, _SR.shape_a, _SR.shape_q, _SR.shape_n):  # one literal each (a class: 10x slower)
         b = c = 0  # a byte offset and its character offset (non-ASCII text: decoded forward)
         pos = 0
         while pos <= len(shape):
@@ -525,7 +545,7 @@ def detect_seed_phrase(text: str) -> list[tuple[int, int, str, str, str]]:
             continue
         done = max(done, e)
         src = text if not ctx else (lc if lc is not None else text.lower())
-        words = [(w.start(), w.end(), w.group()) for w in _SR.word.finditer(src, s, e)]
+        words = [(w.start(), w.end(), w.group().lower()) for w in _SR.word.finditer(src, s, e)]
         if ctx:  # the context words themselves ("seed phrase able ...") are not the phrase
             while words and words[0][2] in _CTX_WORDS:
                 words.pop(0)
