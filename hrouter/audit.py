@@ -511,6 +511,17 @@ def _value_problem(rec: dict) -> str | None:
     return None
 
 
+#: No token count, USD amount or duration (ms) of one request comes near this (1e15 ms is
+#: 31,000 years): a larger value is a damaged or hand-made record, skipped by every reader.
+_HUGE = 10 ** 15
+
+
+def _magnitude(v) -> str:
+    """A huge number for a message without formatting it whole (a 400-digit int cannot be
+    formatted as a float)."""
+    return f"a {len(str(v))}-digit number" if type(v) is int else f"{v:.3g}"
+
+
 def record_problem(rec, *, strict: bool = True) -> str | None:
     """Why ``rec`` (one parsed line) is not a record ``log``, ``stats`` and ``audit match`` can use,
     or None: not a JSON object, an unknown ``type``, no ISO-8601 ``ts``, or a field they read of
@@ -544,10 +555,14 @@ def record_problem(rec, *, strict: bool = True) -> str | None:
         v = get(name)
         if v is not None and (type(v) is not int or v < 0):
             return f"field '{name}' must be a non-negative integer, got {_short(v)}"
+        if v is not None and v > _HUGE:
+            return f"field '{name}' is implausibly large ({_magnitude(v)})"
     for name in _AMOUNT_FIELDS:
         v = get(name)
         if v is not None and (type(v) not in _NUMBER or not 0 <= v < _INF):
             return f"field '{name}' must be a non-negative number, got {_short(v)}"
+        if v is not None and v > _HUGE:
+            return f"field '{name}' is implausibly large ({_magnitude(v)})"
     v = get("cloud_egress")
     if v is not None and type(v) is not bool:
         return f"field 'cloud_egress' must be true or false, got {_short(v)}"

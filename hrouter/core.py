@@ -683,6 +683,14 @@ class Router:
                     result.model_version = completion.model_version
                     result.input_tokens, result.output_tokens = completion.usage.input_tokens, completion.usage.output_tokens
                     result.usage_estimated = completion.usage.estimated
+                    if completion.usage.implausible:  # a broken or hostile server: count it ourselves
+                        from .signals.tokens import estimate_tokens
+                        result.input_tokens = decision.tokens
+                        result.output_tokens = estimate_tokens(completion.text) if completion.text else 0
+                        result.usage_estimated = True
+                        if on_notice:
+                            on_notice(f"{name} reported implausible token counts ({completion.usage.implausible}); "
+                                      "hrouter's estimates are recorded and charged instead")
                     result.cost_usd = cfg.price.cost_usd(result.input_tokens, result.output_tokens)
                     result.ttft_ms, result.latency_ms = attempt.ttft_ms, attempt.latency_ms
                     result.stop_reason = completion.stop_reason

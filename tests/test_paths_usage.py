@@ -55,3 +55,31 @@ def test_plausible_counts_are_kept():
     u.output_tokens = 56.0  # a JSON number with a fraction part of zero
     assert (u.input_tokens, u.output_tokens, u.implausible) == (12, 56, None)
     assert Usage(10 ** 400, -1).implausible == "input_tokens=a 401-digit number, output_tokens=-1"
+
+
+@pytest.mark.parametrize("reported", [10 ** 400, -5_000_000])
+def test_a_server_reporting_implausible_usage_is_estimated_and_charged_sanely(tmp_path, hrouter_home, reported):
+    import json
+
+    from clitools import write_policy
+    from fakes import FakeAnthropic
+
+    with FakeAnthropic(chunks=["Cloud", " answer."], input_tokens=reported, output_tokens=reported) as cloud:
+        p = write_policy(tmp_path, ollama_url="http://127.0.0.1:9", anthropic_url=cloud.url,
+                         extra="budget:\n  session_usd: 5\n")
+        r = run_cli(["ask", "--policy", str(p), "--backend", "cloud", "--session", "s1", "What is 2+2?"],
+                    env={"ANTHROPIC_API_KEY": "sk-ant-test-key-0123456789"})
+        err = r.stderr.decode()
+        assert r.returncode == 0, err
+        assert r.stdout == b"Cloud answer.\n"
+        assert "cloud reported implausible token counts (input_tokens=" in err and "internal error" not in err
+        rec = [json.loads(line) for line in (hrouter_home / "state" / "audit.jsonl").read_text().splitlines()
+               if json.loads(line).get("type", "request") == "request"][-1]
+        assert 0 < rec["input_tokens"] < 100 and 0 < rec["output_tokens"] < 100 and rec["usage_estimated"] is True
+        assert 0 < rec["cost_usd"] < 0.01
+        st = run_cli(["stats", "--json", "--policy", str(p)])
+        assert st.returncode == 0 and json.loads(st.stdout)["requests"] == 1
+        b = run_cli(["budget", "--json", "--session", "s1", "--policy", str(p)])
+        assert b.returncode == 0, b.stderr
+        spent = json.loads(b.stdout)
+        assert 0 < spent["spent_usd"] < 0.01, spent

@@ -422,3 +422,24 @@ def test_streamed_log_and_stats_equal_reading_everything(hrouter_home):
         assert got["requests"] > 100 and got["skipped"] == 0
         if hi is None:  # the whole log: the rows made from egress records without an outcome count too
             assert got["statuses"]["no outcome record"] == sum(r["status"] == "no outcome record" for r in view) > 0
+
+
+@pytest.mark.parametrize("field", ["cost_usd", "ttft_ms", "latency_ms", "input_tokens", "output_tokens"])
+def test_a_400_digit_number_in_a_record_is_skipped_by_every_reader(tmp_path, field):
+    import json as _json
+    import os as _os
+
+    home = tmp_path / "home"
+    (home / "state").mkdir(parents=True)
+    good = {"type": "request", "ts": "2026-11-30T05:00:00Z", "id": "g", "status": "ok", "backend": "local",
+            "zone": "local", "tier": "public", "input_tokens": 5, "output_tokens": 6}
+    bad = {**good, "id": "b", "ts": "2026-11-30T05:00:01Z", field: 10 ** 400}
+    (home / "state" / "audit.jsonl").write_text(_json.dumps(good) + "\n" + _json.dumps(bad) + "\n")
+    env = {"HROUTER_HOME": str(home), "HROUTER_POLICY": None}
+    for args in (["log"], ["log", "--json"], ["stats"], ["stats", "--json"], ["stats", "--format", "prometheus"]):
+        r = run_cli(args, env=env)
+        err = r.stderr.decode()
+        assert r.returncode == 0, (args, err)
+        assert "internal error" not in err
+        assert f"audit.jsonl:2: field '{field}' is implausibly large (a 401-digit number)" in err, (args, err)
+    assert _json.loads(run_cli(["stats", "--json"], env=env).stdout)["requests"] == 1
