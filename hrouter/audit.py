@@ -511,9 +511,10 @@ def _value_problem(rec: dict) -> str | None:
     return None
 
 
-#: No token count, USD amount or duration (ms) of one request comes near this (1e15 ms is
-#: 31,000 years): a larger value is a damaged or hand-made record, skipped by every reader.
-_HUGE = 10 ** 15
+#: An integer above this cannot be converted to a float (the largest is about 1.8e308), so no
+#: reader could sum or display it: a damaged or hand-made record, skipped by every reader
+#: (smaller absurd values are ``stats``' business: its per-request limits).
+_HUGE = 10 ** 308
 
 
 def _magnitude(v) -> str:
@@ -555,13 +556,13 @@ def record_problem(rec, *, strict: bool = True) -> str | None:
         v = get(name)
         if v is not None and (type(v) is not int or v < 0):
             return f"field '{name}' must be a non-negative integer, got {_short(v)}"
-        if v is not None and v > _HUGE:
+        if type(v) is int and v > _HUGE:  # (huge floats: stats' own limits; a float formats)
             return f"field '{name}' is implausibly large ({_magnitude(v)})"
     for name in _AMOUNT_FIELDS:
         v = get(name)
         if v is not None and (type(v) not in _NUMBER or not 0 <= v < _INF):
             return f"field '{name}' must be a non-negative number, got {_short(v)}"
-        if v is not None and v > _HUGE:
+        if type(v) is int and v > _HUGE:  # (huge floats: stats' own limits; a float formats)
             return f"field '{name}' is implausibly large ({_magnitude(v)})"
     v = get("cloud_egress")
     if v is not None and type(v) is not bool:
