@@ -84,3 +84,22 @@ class ComplexityResult:
     def to_json(self) -> dict:
         return {"score": round(self.score, 4),
                 "components": {k: c.to_json() for k, c in self.components.items()}}
+
+
+class LazyRx:
+    """A regex compiled on first use (``LazyRx(source, flags)`` stands in for
+    ``re.compile(source, flags)``): module-level patterns needed only when their cheap needles
+    occur, so a process's start does not pay for compiling them (several ms each module)."""
+
+    __slots__ = ("src", "flags", "rx")
+
+    def __init__(self, src: str, flags: int = 0) -> None:
+        self.src, self.flags, self.rx = src, flags, None
+
+    def __getattr__(self, name: str):
+        rx = self.rx
+        if rx is None:
+            import re
+
+            rx = self.rx = re.compile(self.src, self.flags)
+        return getattr(rx, name)

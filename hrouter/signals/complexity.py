@@ -90,7 +90,7 @@ import math
 import re
 
 from hrouter.policy_model import DEFAULT_WEIGHTS, ComplexityConfig
-from hrouter.signals import Component, ComplexityResult
+from hrouter.signals import Component, ComplexityResult, LazyRx
 from hrouter.signals.tokens import estimate_tokens
 
 #: Component names, in display order.
@@ -423,18 +423,18 @@ _MATH_EXPR = (
 # definition from its signature to the end of the line ("def f(x): return x*2"), a lambda,
 # and code lines holding a token prose and formulas don't have (return, ==, "x.y(", ";" at
 # the end...). "f(x) = x^2" or "use induction to show 2^n > n" stay notation.
-_CODE_SPAN_RE = re.compile(
+_CODE_SPAN_RE = LazyRx(
     r"`[^`\n]+`|\bdef\s+[A-Za-z_]\w*\s*\([^)\n]*\)\s*(?:->[^:\n]*)?:[^\n]*"
     r"|\b(?:function|func|fn|sub|void|int|float|double|bool|static)\s+[A-Za-z_]\w*\s*\([^)\n]*\)\s*"
     r"(?:(?:->|:)\s*[\w<>\[\], ]+)?\{[^\n]*|\blambda\b[^:\n]{0,40}:[^\n]*")
-_CODE_TOKEN_RE = re.compile(
+_CODE_TOKEN_RE = LazyRx(
     r"\b(?:return|print|printf|println|def|elif|None|null|nil|True|False|true|false|self|const|var|import)\b"
     r"|==|!=|&&|\|\||[;{]\s*$|\b[A-Za-z_]\w*\.[A-Za-z_]\w*\s*\("
     # assignment to, or call of, a lower-case name of 3+ characters (not "yt = ...", "PCl3(g)", "sin(x)")
     r"|^\s*[a-z_][A-Za-z0-9_]{2,}\s*(?:\[[^\]\n]*\])?\s*[-+*/%]?=(?!=)"
     r"|\b(?!(?:sin|cos|tan|log|exp|det|gcd|lcm|lim|max|min|sqrt|mod)\()[a-z_][A-Za-z0-9_]{2,}\(")
 # Statement starts that _is_code_line doesn't know: "if f(x) == 2: ...", "print(f(x))".
-_CODE_START_RE = re.compile(r"[ \t]*(?:if|for|while|elif|else|print|echo|console\.log|[a-z_][\w.]*\()")
+_CODE_START_RE = LazyRx(r"[ \t]*(?:if|for|while|elif|else|print|echo|console\.log|[a-z_][\w.]*\()")
 _TIME_DATE_RE = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b|\b\d{4}-\d{2}-\d{2}(?:T\S*)?|\b(?:1[89]|20)\d{2}s?\b")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _MATH_SYMBOL_CUE_RE = re.compile(r"[%$€£¥]|\b\d+:\d+:\d+\b|/(?:h|hr|hour|s|day|km|kg|min)\b")
@@ -469,14 +469,14 @@ _LEN_LIMITERS = (
     r"|nicht mehr als|bis zu|moins de|au plus|au maximum|pas plus de|jusqu à|menos de|como máximo"
     r"|no más de|máximo|hasta)")
 _CONSTRAINT_PATTERNS = (
-    ("length limit", 1.0, re.compile(
+    ("length limit", 1.0, LazyRx(
         r"\b" + _NOT_DESCRIBED + _LEN_LIMITERS + r"\s+" + _NUM + r"[\s-]*" + _LEN_UNITS + r"\b(?!\s*(?:per|/)\b)"
         r"|\b(?:with|using|mit)\s+(?:exactly\s+|only\s+|just\s+)?" + _NUM + r"[\s-]*(?:bullet[ -]?points?|bullets"
         r"|sentences?|paragraphs?|words?)\b(?!\s*(?:per|/)\b)"
         r"|\b(?:write|draft|compose|give|produce|create|generate|prepare|provide|need|want|in|as)\s+(?:me\s+|us\s+)?"
         r"an?\s+(?:(?!0*1\b)\d+|two|three|four|five)[ -](?:word|sentence|paragraph|bullet)\b(?!s)"),
      True),
-    ("target", 1.0, re.compile(
+    ("target", 1.0, LazyRx(
         r"\b" + _NOT_DESCRIBED + r"(?:under|below|within|less than|lower than|at most|no more than|not more than"
         r"|faster than|better than|max(?:imum)?(?: of)?|at least|above|more than|greater than|higher than"
         r"|no less than|unter|weniger als|höchstens|mindestens|moins de|au moins|menos de|al menos)\s*"
@@ -485,23 +485,23 @@ _CONSTRAINT_PATTERNS = (
         r"|(?<!\w)(?:<=?|≤|>=?|≥)\s*\d+(?:[.,]\d+)*\s*(?:ms|µs|us|ns|s|[kmgt]i?b)(?!\w)"
         r"|\b\d+(?:[.,]\d+)*\s*[km]?\s*(?:qps|rps|tps|req(?:uests)?\s*/\s*s(?:ec)?|requests per second)(?!\w)"), True),
     # a price cap ("under $500"); floors such as "more than $10,000" mostly describe a case
-    ("price cap", 0.7, re.compile(
+    ("price cap", 0.7, LazyRx(
         r"\b" + _NOT_DESCRIBED + r"(?:under|below|within|less than|at most|no more than|not more than"
         r"|max(?:imum)?(?: of)?|unter|höchstens|moins de|menos de)\s*"
         r"(?:[$€£]\s?\d+(?:[.,]\d+)*(?![\d$])(?:\s*[km]\b)?"
         r"|\d+(?:[.,]\d+)*\s*(?:usd|eur|dollars?|euros?|[$€£])(?!\w))"), True),
-    ("SLO", 1.0, re.compile(
+    ("SLO", 1.0, LazyRx(
         r"\b(?:rpo|rto|slo|sla|p50|p90|p95|p99|p999|latency|uptime|availability|durability|error rate)"
         r"(?P<c>\s*(?:target\s+)?(?:of|<=?|≤|under|below|at most|=|:|within|must be|stays?\s+under)?\s*"
         r"\d+(?:[.,]\d+)*\s*(?:ms|µs|s|sec|seconds?|min|mins|minutes?|h|hours?|%|nines)(?!\w))"
         r"|\b\d{2,3}(?:[.,]\d+)?\s*%\s*(?:availability|uptime|sla|slo|durability|verfügbarkeit"
         r"|disponibilit\w*)\b|\b(?:three|four|five|3|4|5)\s+nines\b"), True),
-    ("big-O", 1.0, re.compile(
+    ("big-O", 1.0, LazyRx(
         r"\b(?:in|within|under|at most|better than|faster than|than|with|achieves?|requires?|using|runs? in)\s+"
         r"(?:an?\s+)?(?:(?:worst[- ]case|amortized|expected|average)\s+)?[oθ]\([^)\n]{1,20}\)"
         r"|(?<!\w)[oθ]\([^)\n]{1,20}\)\s*(?:time|space|memory|extra space|auxiliary space|or better|or less"
         r"|worst[- ]case)\b"), False),
-    ("format", 0.7, re.compile(
+    ("format", 0.7, LazyRx(
         r"\b(?:as|in|using|returns?|returning|output(?:ting)?|format(?:ted)?(?:\s+(?:it|them|this|the \w+))?"
         r"\s+as|respond(?:\s+only)?\s+in|reply(?:\s+only)?\s+in|answer(?:\s+only)?\s+in|als|im|in einer|en|au|sous"
         r"(?:\s+la)?\s+forme(?:\s+d\s*une?|\s+de)?|como|en una|en formato)\s+"
@@ -514,7 +514,7 @@ _CONSTRAINT_PATTERNS = (
         r"(?:keys?|fields?|columns?|properties|attributes|headers|schlüsseln?|feldern|spalten|clés|champs"
         r"|colonnes|claves|campos|columnas)\b)?)"), True),
 )
-_KEYS_RE = re.compile(r"\b(?:keys?|fields?|columns?|properties|attributes|headers|schlüsseln?|feldern|spalten"
+_KEYS_RE = LazyRx(r"\b(?:keys?|fields?|columns?|properties|attributes|headers|schlüsseln?|feldern|spalten"
                       r"|clés|champs|colonnes|claves|campos|columnas)\b")
 _DIGIT_RE = re.compile(r"\d")
 _LEN_NEEDLES = ("word", "sentence", "para", "bullet", "point", "line", "char", "page", "item", "token", "tweet",

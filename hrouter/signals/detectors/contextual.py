@@ -65,6 +65,7 @@ import re
 from bisect import bisect_right
 
 # imported when a detector of this module first runs, after the sensitivity module
+from hrouter.signals import LazyRx
 from hrouter.signals.detectors.national_id import mask_id
 from hrouter.signals.sensitivity import _any_needle, _byte_table, _lower_windows, _match_copy, _scan, _shape
 
@@ -284,7 +285,7 @@ _SENT_END = re.compile(r"[.!?;](?=\s)|\n")
 #: A German date's ordinal period: "ab 1. Mai", "zum 15. Januar" end no sentence.
 _MONTHS_DE = (r"(?:Januar|J[äa]nner|Februar|M[äa]rz|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|"
               r"Dezember|Jan|Feb|Apr|Aug|Sept?|Okt|Nov|Dez)(?![^\W_])")
-_ORD_DATE = re.compile(r"(?:(?<=\b\d)|(?<=\b\d\d))\.[ \t]+" + _MONTHS_DE)
+_ORD_DATE = LazyRx(r"(?:(?<=\b\d)|(?<=\b\d\d))\.[ \t]+" + _MONTHS_DE)
 _ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Ms|Dr|Sr|St|Mrs|Sra|Mme|Prof|Mlle|Srta))\Z")
 
 
@@ -555,7 +556,7 @@ def _ctx_values(text: str, ctx_rx: re.Pattern[str], needles: tuple[str, ...], va
 
 
 #: Right before a later number word (see ``passport_later``): a determiner, a verb or a comma.
-_LATER_LEAD = re.compile(r"(?:(?<![^\W_])(?:the|its|his|her|my|your|their|le|la|il|el|o|die|der|den|seine|ihre|sa|"
+_LATER_LEAD = LazyRx(r"(?:(?<![^\W_])(?:the|its|his|her|my|your|their|le|la|il|el|o|die|der|den|seine|ihre|sa|"
                          r"son|su|sua|seu|with|avec|con|com|mit|porte|ha|has|hat|tiene|tem)[ \t]+|,[ \t]*)\Z", _I)
 
 
@@ -711,11 +712,11 @@ def detect_salary(text: str) -> list[tuple[int, int, str, str, str]]:
 #: letter that greets a person ("Hi Tom, ... your new base salary is €72,000").
 #: A first name that opens the sentence as the subject of a pay verb ("Jane earns $92,500 a year",
 #: "Maria guadagna 1.800 euro al mese").
-_SUBJECT = re.compile(r"[ \t>*\-•\"'(]*(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)[ \t]+")
+_SUBJECT = LazyRx(r"[ \t>*\-•\"'(]*(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)[ \t]+")
 
 
 #: A line of a pay list under a pay heading: "Roe, Jane: $85,000", "- Jane Roe – $92,500" (the amount follows).
-_PAY_LIST_LINE = re.compile(r"[ \t>*\-•]*(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+(?:,[ \t]*|[ \t]+(?:[A-Z]\.[ \t]*)?)"
+_PAY_LIST_LINE = LazyRx(r"[ \t>*\-•]*(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+(?:,[ \t]*|[ \t]+(?:[A-Z]\.[ \t]*)?)"
                             r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+)[ \t]*[:\-–—=][ \t]*")  # (a "|" table is the structured pass's)
 _PAY_LIST_LINES = 12
 
@@ -744,7 +745,7 @@ def _pay_list(text: str, pos: int, pay: re.Match[str], state: list) -> list[tupl
 
 
 #: "J. Roe earns $92,500": an initial and a surname right before a pay verb.
-_INITIAL_NAME = re.compile(r"(?<![\w.])(?!U\.[SKN]\.|E\.U\.)[A-ZÀ-ÖØ-Þ]\.[ \t]*(?:[A-ZÀ-ÖØ-Þ]\.[ \t]*)?"
+_INITIAL_NAME = LazyRx(r"(?<![\w.])(?!U\.[SKN]\.|E\.U\.)[A-ZÀ-ÖØ-Þ]\.[ \t]*(?:[A-ZÀ-ÖØ-Þ]\.[ \t]*)?"
                            r"(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)[ \t]+\Z")
 
 
@@ -752,11 +753,11 @@ def _is_pay_verb(word: str) -> bool:
     return word in _PAY_VERBS or word.startswith("earn")
 
 
-_POSSESSIVE = re.compile(r"(?<![\w'’])(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)['’]s?[ \t]+"
+_POSSESSIVE = LazyRx(r"(?<![\w'’])(?P<n>(?:O['’]|Ma?c)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ\-]+)['’]s?[ \t]+"
                          r"(?!(?:average|median|mean|minimum|min|maximum|max|typical|entry)\b)(?:[a-z\-]+[ \t]+){0,2}\Z")
-_YOUR = re.compile(r"(?<![^\W_])(?:your|ihr|ihre|dein|deine|votre|ton|tu|tua|tuo|su|seu|sua|teu|je|jouw|uw|"
+_YOUR = LazyRx(r"(?<![^\W_])(?:your|ihr|ihre|dein|deine|votre|ton|tu|tua|tuo|su|seu|sua|teu|je|jouw|uw|"
                    r"twoje|tw[oó]j|pana|pani|vostro|vostra|vuestro|vuestra)[ \t]+(?:[^\W\d_]+[ \t]+){0,2}\Z", _I)
-_GREETING = re.compile(r"(?im)^[ \t>]*(?:dear|hi|hello|hey|liebe[rs]?|hallo|sehr[ \t]+geehrte[rs]?|cher|ch[èe]re|bonjour|"
+_GREETING = LazyRx(r"(?im)^[ \t>]*(?:dear|hi|hello|hey|liebe[rs]?|hallo|sehr[ \t]+geehrte[rs]?|cher|ch[èe]re|bonjour|"
                        r"hola|estimad[oa]|querid[oa]|ciao|gentile|car[oa]|ol[áa]|prezad[oa]|beste|geachte|"
                        r"szanown[ya]|drog[ia])[ \t]+(?:(?:mr|mrs|ms|dr|herr|frau|m|mme|sr|sra|pan|pani|dhr|mevr|"
                        r"sig|signor|signora)\.?[ \t]+)?(?P<n>(?-i:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+))(?![^\W_])")
@@ -769,7 +770,7 @@ _GREETING_REACH = 3000
 
 #: A maths word problem about a first name's pay ("Patricia's annual starting salary is $20,000
 #: ... what would her salary be?", "calculate the total salary"): fiction, not a person's pay.
-_WORD_PROBLEM = re.compile(r"(?<![^\W_])(?:calculate|compute|how[ \t]+(?:much|many)|what[ \t]+(?:would|will)|"
+_WORD_PROBLEM = LazyRx(r"(?<![^\W_])(?:calculate|compute|how[ \t]+(?:much|many)|what[ \t]+(?:would|will)|"
                            r"what['’]s|what[ \t]+is[ \t]+the[ \t]+(?:total|sum|difference)|total[ \t]+amount|altogether|"
                            r"answer[ \t]*:|wie[ \t]+viel|combien|cu[áa]nto|quanto)(?![^\W_])", _I)
 _WORD_PROBLEM_REACH = 1500
