@@ -67,31 +67,6 @@ def _atoms(value: str) -> list[list[str]]:
     return out
 
 
-def _trie_pattern(patterns: list[list[str]]) -> str:
-    """One regex for many atom lists, as a trie (a few branches tried per position however many
-    values there are); a longer match is preferred to a prefix of it."""
-    root: dict = {}
-    for atoms in patterns:
-        node = root
-        for a in atoms:
-            node = node.setdefault(a, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        parts = []
-        while True:  # a chain of single children needs no group (and no recursion: long values)
-            items = [(a, child) for a, child in node.items() if a]
-            if len(items) == 1 and "" not in node:
-                parts.append(items[0][0])
-                node = items[0][1]
-                continue
-            alts = [a + build(child) for a, child in items] + ([""] if "" in node else [])
-            parts.append("(?:" + "|".join(alts) + ")")
-            return "".join(parts)
-
-    return build(root)
-
-
 def _norm(s: str) -> str:
     return " ".join(s.split()).lower()
 
@@ -113,7 +88,9 @@ def _occurrences(text: str, keys):
         by_norm.setdefault(_norm(key[1]), key)
         if len(alls) > 1:
             by_compact.setdefault(_compact(key[1]), key)
-    finder = re.compile(_trie_pattern(patterns), re.IGNORECASE)
+    from .signals.sensitivity import trie_pattern
+
+    finder = re.compile(trie_pattern(patterns), re.IGNORECASE)
     for m in finder.finditer(text):
         if m.end() <= m.start():
             continue

@@ -1247,23 +1247,36 @@ def _register_needles(needles: tuple[str, ...]) -> int:
     return key
 
 
-def _trie_rx(words: Iterable[str]) -> re.Pattern[str]:
-    """A regex matching any of ``words``, shaped as a trie (longest match at a position)."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
+def trie_pattern(patterns: list[list[str]]) -> str:
+    """One regex for many lists of atoms (regex pieces: escaped characters, or a separator
+    class), as a trie: a few branches tried per position however many values there are; a
+    longer match is preferred to a prefix of it. Used for the trigger words (:func:`_trie_rx`)
+    and for redact-then-send's values (:mod:`hrouter.redact`)."""
+    root: dict = {}
+    for atoms in patterns:
+        node = root
+        for a in atoms:
+            node = node.setdefault(a, {})
         node[""] = {}
 
     def build(node: dict) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return "(?:" + body + ")?" if "" in node else body
+        parts = []
+        while True:  # a chain of single children needs no group (and no recursion: long values)
+            items = [(a, child) for a, child in node.items() if a]
+            if len(items) == 1 and "" not in node:
+                parts.append(items[0][0])
+                node = items[0][1]
+                continue
+            alts = [a + build(child) for a, child in items] + ([""] if "" in node else [])
+            parts.append("(?:" + "|".join(alts) + ")")
+            return "".join(parts)
 
-    return re.compile(build(trie))
+    return build(root)
+
+
+def _trie_rx(words: Iterable[str]) -> re.Pattern[str]:
+    """A regex matching any of ``words``, shaped as a trie (longest match at a position)."""
+    return re.compile(trie_pattern([[re.escape(ch) for ch in w] for w in words]))
 
 
 #: Texts of at least this many characters are searched with the DFA form of the automaton.
